@@ -1,0 +1,7 @@
+"""``python -m analytics_identity``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

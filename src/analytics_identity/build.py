@@ -1,0 +1,145 @@
+"""``analytics-identity build DIR``: the self-contained static folder.
+
+DIR holds everything a page needs and nothing from another origin: the
+snippet, the loader, the Pyodide runtime copied from node_modules (with a
+lock file whose micropip hash matches the wheel we ship), our browser wheel
+(the core only: no server, no build or command-line code) and micropip.
+Large files get ``.gz`` and ``.br`` twins so servers can send them
+precompressed.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+from . import __version__
+
+__all__ = ["CPYTHON_ONLY", "build_static", "build_wheel", "project_root"]
+
+#: Modules that run only in CPython and are never shipped to the browser.
+CPYTHON_ONLY = frozenset({"server", "build.py", "cli.py", "__main__.py", "memory.py"})
+PYODIDE_VERSION = "314.0.7"
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
+COMPRESS_SUFFIXES = (".mjs", ".js", ".wasm", ".zip", ".json", ".whl")
+_EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+def project_root() -> Path:
+    """The source checkout (``web/``, ``node_modules/``, ``vendor/`` live there)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def build_wheel(out_dir: Path) -> Path:
+    """Write the browser wheel of the core; reproducible byte for byte."""
+    package = Path(__file__).resolve().parent
+    files: dict[str, bytes] = {}
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] in CPYTHON_ONLY:
+            continue
+        files[f"analytics_identity/{relative.as_posix()}"] = path.read_bytes()
+    dist_info = f"analytics_identity-{__version__}.dist-info"
+    files[f"{dist_info}/METADATA"] = (
+        f"Metadata-Version: 2.1\nName: analytics-identity\nVersion: {__version__}\n"
+        "Summary: Analytics.js-compatible visitor identity, in Python on Pyodide\n"
+    ).encode()
+    files[f"{dist_info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: analytics-identity build\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    ).encode()
+    record = "".join(f"{name},{_record_hash(data)},{len(data)}\n" for name, data in files.items())
+    files[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel = out_dir / f"analytics_identity-{__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, _EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return wheel
+
+
+def _patched_lock(lock_path: Path, micropip: Path) -> str:
+    """Pyodide's lock file with micropip's hash set to the wheel we ship."""
+    lock = json.loads(lock_path.read_text())
+    entry = lock["packages"]["micropip"]
+    entry["file_name"] = micropip.name
+    entry["sha256"] = hashlib.sha256(micropip.read_bytes()).hexdigest()
+    return json.dumps(lock, separators=(",", ":"))
+
+
+def _precompress(folder: Path, cache: Path) -> None:
+    """Write ``.gz``/``.br`` twins where they save at least a tenth.
+
+    Compressing the runtime at the highest levels takes half a minute, so the
+    results are kept in ``cache`` by content hash and reused across builds.
+    """
+    import brotli
+
+    codecs = {
+        ".gz": lambda data: gzip.compress(data, 9, mtime=0),
+        ".br": lambda data: brotli.compress(data, quality=11),
+    }
+    cache.mkdir(parents=True, exist_ok=True)
+    for path in sorted(folder.rglob("*")):
+        if not (path.is_file() and path.suffix in COMPRESS_SUFFIXES and path.stat().st_size > 1024):
+            continue
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        for suffix, compress in codecs.items():
+            cached = cache / (digest + suffix)
+            if not cached.exists():
+                packed = compress(data)
+                cached.write_bytes(packed if len(packed) < 0.9 * len(data) else b"")
+            packed = cached.read_bytes()
+            if packed:
+                path.with_name(path.name + suffix).write_bytes(packed)
+
+
+def build_static(out: Path, root: Path | None = None, *, compress: bool = True) -> Path:
+    """Write the static folder of the contract into ``out`` and return it.
+
+    Versioned runtime files go under ``pyodide-<version>/`` and the wheel
+    under ``wheels/<content hash>/`` so servers may cache them forever;
+    ``snippet.js`` and ``loader.mjs`` keep stable names.
+    """
+    root = root or project_root()
+    node_pyodide = root / "node_modules" / "pyodide"
+    micropip = root / "vendor" / MICROPIP_WHEEL
+    for needed in (node_pyodide / "pyodide.mjs", micropip, root / "web" / "snippet.js"):
+        if not needed.exists():
+            raise FileNotFoundError(f"{needed} is missing: run `make deps` first")
+    if out.exists():
+        shutil.rmtree(out)
+    runtime = out / f"pyodide-{PYODIDE_VERSION}"
+    runtime.mkdir(parents=True)
+    for name in PYODIDE_FILES[:-1]:
+        shutil.copyfile(node_pyodide / name, runtime / name)
+    shutil.copyfile(micropip, runtime / micropip.name)
+    (runtime / "pyodide-lock.json").write_text(_patched_lock(node_pyodide / "pyodide-lock.json", micropip))
+    staging = out / "wheels"
+    wheel = build_wheel(staging)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
+    (staging / digest).mkdir()
+    wheel = wheel.rename(staging / digest / wheel.name)
+    wheel_path = wheel.relative_to(out).as_posix()
+    shutil.copyfile(root / "web" / "snippet.js", out / "snippet.js")
+    loader = (root / "web" / "loader.mjs").read_text()
+    loader = loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
+    (out / "loader.mjs").write_text(loader)
+    (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "runtime": runtime.name}))
+    if compress:
+        _precompress(out, out.parent / ".compress-cache")
+    return out

@@ -1,0 +1,187 @@
+"""Cookie codec: the exact byte format analytics.js reads and writes.
+
+Both directions must stay compatible with analytics-next (js-cookie encoding)
+and classic analytics.js (``encodeURIComponent(JSON.stringify(v))``), so a site
+can switch libraries without its visitors losing their identity.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+
+__all__ = [
+    "CookieAttributes",
+    "MAX_COOKIE_BYTES",
+    "candidate_domains",
+    "decode_value",
+    "encode_value",
+    "parse_cookie_header",
+    "serialize",
+]
+
+#: Browsers drop a cookie whose name, value and attributes exceed 4096 bytes.
+MAX_COOKIE_BYTES = 4096
+
+# js-cookie runs encodeURIComponent and then decodes these back because they
+# are legal in a cookie value; quote() with them marked safe does the same.
+_SAFE = "-_.!~*'()" + "#$&+/:<=>?@[]^`{|}"
+_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+
+
+def _percent_decode_runs(text: str) -> tuple[str, bool]:
+    """Decode each run of ``%XX`` as UTF-8, as js-cookie does.
+
+    A run that is not valid UTF-8 is left as it stands (js-cookie would drop
+    the whole cookie); the flag tells the caller to warn.
+    """
+    damaged = False
+
+    def run(match: re.Match[str]) -> str:
+        nonlocal damaged
+        raw = bytes.fromhex(match.group(0).replace("%", ""))
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            damaged = True
+            return match.group(0)
+
+    return _PERCENT_RUN.sub(run, text), damaged
+
+
+def encode_value(value: Any) -> str:
+    """Encode a stored value the way analytics-next writes it.
+
+    Strings are written raw (js-cookie percent-encoding) so a UUID stands as
+    is. A string that would itself parse as JSON (``"1234"``, ``"null"``) is
+    written JSON-quoted instead, so every reader gets the same string back
+    rather than a number or nothing; anything else is JSON.
+    """
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            text = value
+        else:
+            text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return quote(text, safe=_SAFE, encoding="utf-8")
+
+
+def decode_value(raw: str) -> tuple[Any, bool]:
+    """Read a cookie value written by analytics-next or classic analytics.js.
+
+    Returns ``(value, damaged)``; ``damaged`` is true when the value held bad
+    percent-encoding and was read as best we could.
+    """
+    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+        raw = raw[1:-1]
+    text, damaged = _percent_decode_runs(raw)
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text, damaged
+    return value, damaged
+
+
+def parse_cookie_header(header: str) -> dict[str, str]:
+    """Split ``document.cookie`` into raw values; the first of a repeated name wins.
+
+    Browsers list the cookie with the longest matching path first, which is
+    the one a page should see, and js-cookie reads the first as well.
+    """
+    jar: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name and name not in jar:
+            jar[name] = value
+    return jar
+
+
+def _clean_attribute(value: str) -> str:
+    """Refuse attribute values that could add attributes or cookies."""
+    if any(ch in value for ch in ";,\r\n\0") or not value.isprintable():
+        raise ValueError(f"invalid cookie attribute value: {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class CookieAttributes:
+    """Attributes of every cookie we write (``cookie`` load option).
+
+    ``max_age_days`` follows analytics.js' ``cookie.maxage`` unit (days).
+    """
+
+    max_age_days: float = 365
+    path: str = "/"
+    domain: str | None = None
+    same_site: str = "Lax"
+    secure: bool = False
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any] | None) -> CookieAttributes:
+        """Validate the ``cookie`` load option; bad values raise ``ValueError``."""
+        options = options or {}
+        maxage = options.get("maxage", 365)
+        if isinstance(maxage, bool) or not isinstance(maxage, (int, float)) or maxage != maxage:
+            raise ValueError(f"cookie.maxage must be a number of days, not {maxage!r}")
+        path = _clean_attribute(str(options.get("path", "/")))
+        domain = options.get("domain")
+        if domain is not None:
+            domain = _clean_attribute(str(domain)).lstrip(".") or None
+        same_site = _SAME_SITE.get(str(options.get("sameSite", "Lax")).lower())
+        if same_site is None:
+            raise ValueError(f"cookie.sameSite must be Lax, Strict or None, not {options.get('sameSite')!r}")
+        return cls(float(maxage), path, domain, same_site, bool(options.get("secure", False)))
+
+
+def serialize(
+    name: str,
+    encoded_value: str,
+    attributes: CookieAttributes,
+    domain: str | None,
+    now: datetime,
+    *,
+    expire: bool = False,
+) -> str:
+    """Build the string assigned to ``document.cookie``.
+
+    ``encoded_value`` comes from :func:`encode_value`, which percent-encodes
+    ``;`` and control characters, so input can never add an attribute.
+    """
+    if not _TOKEN.match(name):
+        raise ValueError(f"invalid cookie name: {name!r}")
+    expires = now - timedelta(days=1) if expire else now + timedelta(days=attributes.max_age_days)
+    parts = [
+        f"{name}={'' if expire else encoded_value}",
+        "expires=" + expires.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        f"path={attributes.path}",
+    ]
+    if domain:
+        parts.append(f"domain={domain}")
+    parts.append(f"SameSite={attributes.same_site}")
+    if attributes.secure or attributes.same_site == "None":
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def candidate_domains(hostname: str) -> list[str]:
+    """Domains to probe for the widest one that accepts cookies, narrowest last.
+
+    ``a.b.example.co.uk`` gives ``co.uk, example.co.uk, b.example.co.uk,
+    a.b.example.co.uk``; an IP address, ``localhost`` or any single-label host
+    gives none (the cookie stays host-only).
+    """
+    host = hostname.strip().lower().rstrip(".")
+    if not host or "." not in host or _IPV4.match(host) or ":" in host or host.startswith("["):
+        return []
+    parts = host.split(".")
+    return [".".join(parts[i:]) for i in range(len(parts) - 2, -1, -1)]

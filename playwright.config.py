@@ -30,3 +30,9 @@ HOST = "127.0.0.1"
 
 #: Where the static build lives (``make build`` writes it).
 STATIC_DIR = "build/static/analytics"
+
+#: Extra folders served by the test and benchmark server, by URL prefix.
+MOUNTS = {
+    "vendor/analytics-next": "node_modules/@segment/analytics-next/dist/umd",
+    "test-pages": "tests/e2e/pages",
+}

@@ -20,6 +20,10 @@ config = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(config)
 
 
+#: Extra folders the test server serves on the same origin.
+MOUNTS = {prefix: ROOT / folder for prefix, folder in config.MOUNTS.items()}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((config.HOST, 0))
@@ -29,9 +33,10 @@ def free_port() -> int:
 class Server:
     """``analytics-identity serve`` in a child process; can be stopped and restarted."""
 
-    def __init__(self, db: Path, port: int | None = None) -> None:
+    def __init__(self, db: Path, port: int | None = None, mounts: dict[str, Path] | None = None) -> None:
         self.db = db
         self.port = port or free_port()
+        self.mounts = MOUNTS if mounts is None else mounts
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,7 +46,8 @@ class Server:
     def start(self) -> Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "analytics_identity", "serve", "--host", config.HOST, "--port", str(self.port),
-             "--db", str(self.db), "--static", str(ROOT / config.STATIC_DIR)],
+             "--db", str(self.db), "--static", str(ROOT / config.STATIC_DIR),
+             *(f"--mount={prefix}={folder}" for prefix, folder in self.mounts.items())],
             cwd=ROOT,
         )
         deadline = time.monotonic() + 30

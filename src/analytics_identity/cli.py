@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--db", type=Path, default=Path("var/events.sqlite3"), help="SQLite file of collected events")
     serve.add_argument("--static", type=Path, default=Path("build/static/analytics"), help="folder made by `build`")
     serve.add_argument("--demo", type=Path, default=project_root() / "web" / "demo", help="demo pages")
+    serve.add_argument("--mount", action="append", default=[], metavar="PREFIX=DIR",
+                       help="also serve DIR at /PREFIX/ (repeatable)")
     args = parser.parse_args(argv)
     if args.command == "build":
         out = build_static(args.dir, compress=not args.no_compress)
@@ -35,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server.app import create_app
 
-    app = create_app(args.static, args.demo, args.db)
+    mounts = {}
+    for spec in args.mount:
+        prefix, sep, folder = spec.partition("=")
+        if not sep or not Path(folder).is_dir():
+            print(f"--mount wants PREFIX=DIR with an existing DIR, not {spec!r}", file=sys.stderr)
+            return 2
+        mounts[prefix] = Path(folder)
+    app = create_app(args.static, args.demo, args.db, mounts)
     print(f"demo and collector on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

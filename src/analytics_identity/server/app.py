@@ -23,11 +23,21 @@ from .static import StaticBuild
 __all__ = ["create_app"]
 
 
-def create_app(static_dir: Path, demo_dir: Path, db_path: Path | str) -> Starlette:
-    """Demo pages at ``/``, the build at ``/static/analytics/``, the collector at ``/v1``."""
+def create_app(
+    static_dir: Path, demo_dir: Path, db_path: Path | str, mounts: dict[str, Path] | None = None
+) -> Starlette:
+    """Demo pages at ``/``, the build at ``/static/analytics/``, the collector at ``/v1``.
+
+    ``mounts`` adds more static folders by URL prefix (tests and benchmarks
+    serve analytics-next and their own pages from the same origin this way).
+    """
     collector = Collector(EventStore(db_path))
     static = StaticBuild(static_dir)
     demo = StaticBuild(demo_dir)
+    extra = [
+        Route(f"/{prefix.strip('/')}/{{path:path}}", StaticBuild(folder).serve)
+        for prefix, folder in (mounts or {}).items()
+    ]
 
     async def index(request: Request) -> Response:
         return FileResponse(demo_dir / "index.html", headers={"Cache-Control": "no-cache"})
@@ -42,6 +52,7 @@ def create_app(static_dir: Path, demo_dir: Path, db_path: Path | str) -> Starlet
             Route("/v1/{endpoint}", collector.ingest, methods=["POST"]),
             Route("/api/events", collector.events),
             Route("/static/analytics/{path:path}", static.serve),
+            *extra,
             Route("/{path:path}", demo.serve),
         ],
         middleware=[

@@ -35,4 +35,7 @@ STATIC_DIR = "build/static/analytics"
 MOUNTS = {
     "vendor/analytics-next": "node_modules/@segment/analytics-next/dist/umd",
     "test-pages": "tests/e2e/pages",
+    # analytics-next loads its lazy chunks from <_cdn>/analytics-next/bundles/.
+    "vendor/segment-cdn/analytics-next/bundles": "node_modules/@segment/analytics-next/dist/umd",
+    "bench-pages": "bench/pages",
 }

@@ -10,36 +10,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from . import __version__
 from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
+from .delivery import Delivery, Endpoint, Network, Strategy
 from .emitter import Emitter
 from .entity import READ, Group, InvalidId, User
 from .events import build_event
 from .host import Host
+from .middleware import Middleware, SourceMiddleware
 from .settings import Settings, Storages
 
-__all__ = ["Analytics", "Delivery", "Outbox"]
+__all__ = ["Analytics"]
 
 Context = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Delivery(Protocol):
-    """Where finished events go."""
-
-    def enqueue(self, event: dict[str, Any]) -> None: ...
-
-
-class Outbox:
-    """Keeps events in a list: the delivery of a host without a network."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def enqueue(self, event: dict[str, Any]) -> None:
-        self.events.append(event)
 
 
 def _guarded(method: F) -> F:
@@ -66,11 +52,20 @@ class Analytics:
         host: Host,
         write_key: str = "",
         options: dict[str, Any] | None = None,
-        delivery: Delivery | None = None,
+        network: Network | None = None,
     ) -> None:
+        """``network`` is the browser's fetch and timers; without one (CPython)
+        events are kept in memory (:class:`~analytics_identity.delivery.MemoryTransport`)."""
         self.host = host
         self.settings = Settings.from_options(write_key, options, host.warn)
-        self.delivery: Delivery = delivery or Outbox()
+        self.delivery = Delivery(
+            Endpoint(self.settings.protocol, self.settings.api_host, self.settings.write_key),
+            Strategy.from_options(self.settings.options.get("deliveryStrategy"), host.warn),
+            host.local_storage if self.settings.persist else None,
+            network or Network(),
+            host.warn,
+        )
+        self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
         storages = Storages(self.settings, host)
         user_ids, user_traits = storages.for_entity(self.settings.user)
@@ -80,6 +75,7 @@ class Analytics:
         if self.settings.persist and self.settings.user.persist:
             # Minted during initialization, as the user's document promises.
             self._user.anonymous_id()
+        self.delivery.start()
 
     # -- identity -----------------------------------------------------------
 
@@ -119,13 +115,20 @@ class Analytics:
             now=self.host.now(),
             version=__version__,
         )
-        self.delivery.enqueue(event)
+
         context = {"event": event}
-        if callback is not None:
-            try:
-                callback(context)
-            except Exception as error:  # noqa: BLE001 - page callbacks must not break the library
-                self.host.warn(f"{event_type} callback raised {type(error).__name__}: {error}")
+
+        def dispatched(final: dict[str, Any] | None) -> None:
+            if final is not None:
+                context["event"] = final
+                self.delivery.enqueue(final)
+            if callback is not None:
+                try:
+                    callback(context)
+                except Exception as error:  # noqa: BLE001 - page callbacks must not break the library
+                    self.host.warn(f"{event_type} callback raised {type(error).__name__}: {error}")
+
+        self._middleware.run(event, dispatched)
         return context
 
     @_guarded
@@ -180,6 +183,15 @@ class Analytics:
         return context
 
     @_guarded
+    def screen(self, *args: Any) -> Context:
+        """``screen(category?, name?, properties?, options?, callback?)``, as for apps."""
+        category, name, properties, options, callback = resolve_page(*args)
+        fields = {"properties": properties, "name": name, "category": category}
+        context = self._dispatch("screen", fields, options, callback)
+        self._emitter.emit("screen", category, name, properties, options)
+        return context
+
+    @_guarded
     def alias(self, *args: Any) -> Context:
         """``alias(userId, previousId?, options?, callback?)``; sends ``userId: to``."""
         to, previous, options, callback = resolve_alias(*args)
@@ -189,6 +201,19 @@ class Analytics:
         context = self._dispatch("alias", {"previousId": previous}, {**options, "userId": to}, callback)
         self._emitter.emit("alias", to, previous, options)
         return context
+
+    # -- middleware and delivery ---------------------------------------------------
+
+    @_guarded
+    def addSourceMiddleware(self, fn: Middleware) -> Analytics:
+        """Run ``fn({payload: {obj: event}, next, integrations})`` on every event before delivery."""
+        self._middleware.add(fn)
+        return self
+
+    @_guarded
+    def flush(self) -> None:
+        """Send every queued event now (CPython has no timers to do it later)."""
+        self.delivery.flush()
 
     # -- listeners --------------------------------------------------------------
 
@@ -215,3 +240,4 @@ class Analytics:
 
     # Pythonic aliases for Python pages.
     set_anonymous_id = setAnonymousId
+    add_source_middleware = addSourceMiddleware

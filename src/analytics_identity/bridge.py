@@ -8,13 +8,17 @@ and Python, and serves the JavaScript facade in ``loader.mjs``.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 import js
-from pyodide.ffi import JsProxy, to_js
+from pyodide.ffi import JsProxy, create_once_callable, create_proxy, to_js
 
 from .client import Analytics
+from .delivery import Network, Reply, Request
 from .entity import READ
 from .host import PageInfo
 from .replay import replay
@@ -80,6 +84,120 @@ class BrowserHost:
         js.console.warn(f"analytics-identity: {message}")
 
 
+#: A request that has not been answered after this long counts as failed
+#: (and is retried); shorter than the delivery lease, so no other tab resends
+#: an event that is still in flight.
+SEND_TIMEOUT_MS = 10_000
+
+
+class FetchTransport:
+    """``fetch`` for delivery; small bodies use ``keepalive`` so they outlive the page."""
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self._warn = warn
+
+    def _init(self, request: Request, **extra: Any) -> Any:
+        return to_js_value({"method": "POST", "headers": request.headers, "body": request.body,
+                            "keepalive": request.keepalive, "credentials": "omit", **extra})
+
+    def send(self, request: Request, done: Callable[[Reply], None]) -> None:
+        asyncio.ensure_future(self._post(request, done))
+
+    async def _post(self, request: Request, done: Callable[[Reply], None]) -> None:
+        try:
+            init = self._init(request)
+            init.signal = js.AbortSignal.timeout(SEND_TIMEOUT_MS)
+            response = await js.fetch(request.url, init)
+            status = int(response.status)
+            error = "" if status < 400 else str(await response.text())[:200]
+            reply = Reply(status, _retry_after(response.headers.get("Retry-After")), error)
+        except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
+            reply = Reply(0, None, str(error)[:200])
+        try:
+            done(reply)
+        except Exception as error:  # noqa: BLE001 - nothing throws into the page
+            self._warn(f"delivery failed: {type(error).__name__}: {error}")
+
+    def send_final(self, request: Request) -> None:
+        """``fetch`` with keepalive; ``sendBeacon`` when the browser refuses that."""
+        try:
+            js.fetch(request.url, self._init(request)).catch(_ignore())
+        except Exception:  # noqa: BLE001 - keepalive quota used up: a beacon is the last resort
+            js.navigator.sendBeacon(request.url, request.body)
+
+
+@functools.cache
+def _ignore() -> Any:
+    """A JavaScript no-op for promises whose outcome nobody will see."""
+    return create_proxy(lambda *_: None)
+
+
+def _retry_after(value: Any) -> float | None:
+    """``Retry-After`` in seconds, from either of its forms (seconds or an HTTP date)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    moment = js.Date.parse(value)
+    return max((moment - js.Date.now()) / 1000, 0.0) if moment == moment else None  # NaN: unparsable
+
+
+class BrowserTimers:
+    """``Date.now`` and ``setTimeout``; a timer callback never throws into the page."""
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self._warn = warn
+
+    def now(self) -> float:
+        return float(js.Date.now()) / 1000
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+        pending = True
+
+        def fire() -> None:
+            nonlocal pending
+            pending = False
+            try:
+                fn()
+            except Exception as error:  # noqa: BLE001 - nothing throws into the page
+                self._warn(f"delivery failed: {type(error).__name__}: {error}")
+
+        proxy = create_once_callable(fire)
+        handle = js.setTimeout(proxy, max(int(delay * 1000), 0))
+
+        def cancel() -> None:
+            nonlocal pending
+            if pending:
+                pending = False
+                js.clearTimeout(handle)
+                proxy.destroy()
+
+        return cancel
+
+
+def browser_network(warn: Callable[[str], None]) -> Network:
+    return Network(FetchTransport(warn), BrowserTimers(warn))
+
+
+def watch_page(analytics: Analytics) -> None:
+    """Send what is queued when the page is hidden or closed, and when the network returns."""
+    delivery = analytics.delivery
+
+    def on_event(event: Any) -> None:
+        try:
+            if event.type == "pagehide":
+                delivery.page_hide()
+            elif event.type == "online" or js.document.visibilityState == "hidden":
+                delivery.flush()
+        except Exception as error:  # noqa: BLE001 - nothing throws into the page
+            analytics.host.warn(f"delivery failed: {type(error).__name__}: {error}")
+
+    listener = create_proxy(on_event)
+    js.window.addEventListener("pagehide", listener)
+    js.window.addEventListener("online", listener)
+    js.document.addEventListener("visibilitychange", listener)
+
+
 def to_js_value(value: Any) -> Any:
     """Python results as plain JavaScript values (objects, not Maps)."""
     if value is None or isinstance(value, (str, int, float, bool)):
@@ -94,7 +212,19 @@ class JsFunction:
         self._fn = fn
 
     def __call__(self, *args: Any) -> Any:
-        return from_js(self._fn(*(to_js_value(a) for a in args)))
+        return from_js(self._fn(*(self._argument(a) for a in args)))
+
+    @staticmethod
+    def _argument(value: Any) -> Any:
+        """Like :func:`to_js_value`, but functions at the top of an object stay
+        callable (middleware's ``next``); each may be called once."""
+        if not isinstance(value, dict) or not any(callable(v) for v in value.values()):
+            return to_js_value(value)
+        target = to_js_value({k: v for k, v in value.items() if not callable(v)})
+        for key, fn in value.items():
+            if callable(fn):
+                setattr(target, key, create_once_callable(lambda *xs, fn=fn: fn(*(from_js(x) for x in xs))))
+        return target
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, JsFunction) and bool(js.Object.is_(self._fn, other._fn))
@@ -160,7 +290,9 @@ def start(write_key: str, options: Any) -> Core:
     """Create the page's one instance (called by ``loader.mjs``)."""
     global _instance
     if _instance is None:
-        _instance = Core(Analytics(BrowserHost(), str(write_key or ""), from_js(options) or {}))
+        host = BrowserHost()
+        _instance = Core(Analytics(host, str(write_key or ""), from_js(options) or {}, browser_network(host.warn)))
+        watch_page(_instance.analytics)
     return _instance
 
 

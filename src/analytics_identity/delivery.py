@@ -11,7 +11,9 @@ How nothing gets lost:
   before it is sent, and removed only once the collector answers 2xx;
 * failures (network error, 408, 429, 5xx) are retried with exponential
   backoff and jitter; ``Retry-After`` is honoured; other 4xx are dropped with
-  a warning, since resending a request the collector refuses never helps;
+  a warning, since resending a request the collector refuses never helps
+  (a refused batch is first split into single events, so one bad event does
+  not take the others with it);
 * the queue is bounded (:data:`MAX_ITEMS`); when full, the oldest event is
   dropped with a warning;
 * on ``pagehide`` whatever is left is sent with ``keepalive`` and the items
@@ -501,7 +503,7 @@ class Delivery:
             for item in items:
                 del self._mine[item["id"]]
                 self._done.add(item["id"])
-        elif reply.status == 413 and len(items) > 1:
+        elif reply.status in (400, 413) and len(items) > 1:  # find the one event refused
             for item in items:
                 item["solo"] = True
         elif reply.status in RETRYABLE or reply.status >= 500 or reply.status < 400:

@@ -1,12 +1,16 @@
 """The collector endpoints: Segment's browser and HTTP API bodies, checked.
 
-Every bad request gets a 4xx with a message saying what is wrong; only a
-well-formed event is stored, and each ``messageId`` only once.
+Every bad request gets a 4xx with a message saying what is wrong (never a
+500); only a well-formed event is stored, and each ``messageId`` only once,
+so clients may resend freely. Bodies are JSON whatever the Content-Type says
+(browsers send ``text/plain`` to avoid a CORS preflight). Limits, as
+Segment's: :data:`MAX_BODY_BYTES` a request, :data:`MAX_EVENT_BYTES` an event.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from starlette.requests import Request
@@ -56,9 +60,16 @@ def validate_event(event: Any, expected_type: str | None = None) -> dict[str, An
     for name in _REQUIRED.get(kind, ()):
         if not event.get(name):
             raise BadRequest(f"{name} is required for {kind} events")
-    if len(json.dumps(event)) > MAX_EVENT_BYTES:
+    if len(json.dumps(event).encode()) > MAX_EVENT_BYTES:
         raise BadRequest(f"an event may be at most {MAX_EVENT_BYTES} bytes", 413)
     return {**event, "type": kind}
+
+
+def _in_batch(index: int, event: Any) -> dict[str, Any]:
+    try:
+        return validate_event(event)
+    except BadRequest as error:
+        raise BadRequest(f"batch[{index}]: {error}", error.status) from None
 
 
 class Collector:
@@ -80,6 +91,8 @@ class Collector:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as error:
             raise BadRequest(f"the body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise BadRequest("the body is nested too deeply") from None
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object")
         return body
@@ -93,14 +106,18 @@ class Collector:
                 if not isinstance(batch, list) or not batch:
                     raise BadRequest("batch must be a non-empty list of events")
                 defaults = {k: v for k, v in body.items() if k in ("context", "integrations", "writeKey", "sentAt")}
-                events = [validate_event({**defaults, **e} if isinstance(e, dict) else e) for e in batch]
+                events = [_in_batch(i, {**defaults, **e} if isinstance(e, dict) else e) for i, e in enumerate(batch)]
             elif endpoint in TYPES:
                 events = [validate_event(body, TYPES[endpoint])]
             else:
                 raise BadRequest(f"unknown endpoint /v1/{endpoint}", 404)
         except BadRequest as error:
             return JSONResponse({"success": False, "error": str(error)}, status_code=error.status)
-        stored = self.store.add(events)
+        try:
+            stored = self.store.add(events)
+        except sqlite3.Error as error:  # disk full, database locked: the client retries later
+            return JSONResponse({"success": False, "error": f"the event store is unavailable: {error}"},
+                                status_code=503, headers={"Retry-After": "5"})
         return JSONResponse({"success": True, "received": len(events), "stored": stored})
 
     async def events(self, request: Request) -> JSONResponse:
@@ -117,4 +134,4 @@ class Collector:
             type=params.get("type"),
             limit=limit,
         )
-        return JSONResponse(events)
+        return JSONResponse(events, headers={"Cache-Control": "no-store"})

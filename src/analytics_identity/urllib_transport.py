@@ -1,0 +1,53 @@
+"""A blocking transport for CPython programs that want events really posted.
+
+The default for an :class:`~analytics_identity.client.Analytics` outside a
+browser keeps events in memory; pass ``Network(UrllibTransport())`` to post
+them with the standard library instead. Each call waits for its answer (a
+script, a worker or a test has no event loop to lean on); retries happen on
+the next event or on ``analytics.flush()``. Not used in the browser.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+
+from .delivery import Reply, Request
+
+__all__ = ["UrllibTransport"]
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None
+
+
+class UrllibTransport:
+    """``urllib.request`` POSTs with a timeout; never raises."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+
+    def send(self, request: Request, done: Callable[[Reply], None]) -> None:
+        http = urllib.request.Request(request.url, request.body.encode(), dict(request.headers), method="POST")
+        try:
+            with urllib.request.urlopen(http, timeout=self.timeout) as response:
+                reply = Reply(response.status)
+        except urllib.error.HTTPError as error:
+            reply = Reply(error.code, _retry_after(error.headers.get("Retry-After")),
+                          error.read(200).decode(errors="replace"))
+        except (OSError, ValueError) as error:
+            reply = Reply(0, None, str(error))
+        done(reply)
+
+    def send_final(self, request: Request) -> None:
+        self.send(request, lambda reply: None)

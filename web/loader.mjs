@@ -1,34 +1,56 @@
-// analytics-identity loader: boots the self-hosted Pyodide next to this file,
-// installs the Python core and swaps the snippet's buffer for the live API.
-// All logic is in Python; this file only moves calls across.
+// analytics-identity loader: boots the self-hosted Pyodide next to this file
+// and hands window.analytics over to the Python core (bridge.install), which
+// replays the snippet's buffer. All logic is in Python. Nothing here throws
+// into the page: a runtime that cannot load leaves the buffer in place and
+// says so once, on the console.
 
-const WHEEL = "__WHEEL__";
-const RUNTIME = "__RUNTIME__";
+const BASE = new URL("./", import.meta.url).href;
+const RUNTIME = BASE + "__RUNTIME__";
+const WHEEL = BASE + "__WHEEL__";
+const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
 
-function facade(core) {
-  const api = { initialized: true };
-  for (const method of window.analytics.methods) {
-    api[method] = (...args) => core.call(method, args);
+// Downloads the runtime into the HTTP cache at low priority while the page
+// loads (a fetch never delays the load event), so the boot after `load`
+// reads it from the cache instead of waiting for the network.
+function prefetch() {
+  for (const url of [...RUNTIME_FILES.map((name) => RUNTIME + name), WHEEL]) {
+    fetch(url, { priority: "low" }).then((response) => response.arrayBuffer()).catch(() => {});
   }
-  const entity = (kind) => {
-    const accessor = (name) => (...args) => core.entity(kind, name, args) ?? null;
-    return { id: accessor("id"), traits: accessor("traits"), anonymousId: accessor("anonymousId") };
-  };
-  const user = entity("user");
-  const group = entity("group");
-  const groupCall = api.group;
-  api.user = () => user;
-  api.group = (...args) => (args.length ? groupCall(...args) : group);
-  api.load = () => api;
-  return api;
 }
 
-export async function start(base, writeKey, options) {
-  const { loadPyodide } = await import(base + RUNTIME + "pyodide.mjs");
-  const pyodide = await loadPyodide({ indexURL: base + RUNTIME, packages: [base + WHEEL] });
-  const core = pyodide.pyimport("analytics_identity.bridge").start(writeKey, options);
-  const buffered = window.analytics;
-  window.analytics = facade(core);
-  core.replay(buffered);
-  return window.analytics;
+// Resolves after the window load event, once the browser is idle (at most a
+// second later), so the boot never competes with the page's own start-up.
+function pageLoaded() {
+  return new Promise((resolve) => {
+    const idle = () => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 1000 }) : setTimeout(resolve));
+    if (document.readyState === "complete") idle();
+    else window.addEventListener("load", idle, { once: true });
+  });
+}
+
+function explain(error) {
+  const text = String((error && error.message) || error);
+  const what = /unsafe-eval|Content Security Policy|CompileError/i.test(text)
+    ? "the page's Content-Security-Policy blocks WebAssembly: add 'wasm-unsafe-eval' to script-src"
+    : /memory|RangeError/i.test(text)
+      ? "the browser could not give the runtime enough memory"
+      : `the runtime could not load from ${RUNTIME}: serve the whole build folder there`;
+  return `analytics-identity: ${what} (${text}). Calls to window.analytics stay buffered and the page keeps working.`;
+}
+
+// Called by the snippet's analytics.load(writeKey, options). `loadMode`:
+// "idle" (default) boots after the load event, "immediate" boots at once.
+export async function start(writeKey, options) {
+  try {
+    if (options.loadMode !== "immediate") {
+      prefetch();
+      await pageLoaded();
+    }
+    if (window.analytics.initialized) return; // a Python page got there first
+    const { loadPyodide } = await import(RUNTIME + "pyodide.mjs");
+    const pyodide = await loadPyodide({ indexURL: RUNTIME, packages: [WHEEL] });
+    pyodide.pyimport("analytics_identity.bridge").install(writeKey, options);
+  } catch (error) {
+    console.error(explain(error));
+  }
 }

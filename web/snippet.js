@@ -1,11 +1,17 @@
-/* analytics-identity snippet: buffers calls until the library is ready.
-   Safe to inline; finds the rest of the build next to its own URL. */
+/* analytics-identity snippet: defines window.analytics as a buffer of calls
+   and loads the rest on analytics.load(). It never blocks the page: the
+   loader is imported only when load() is called, and by default the runtime
+   boots after the window load event (see loader.mjs, loadMode).
+   Safe to inline: the rest of the build is found next to this script's src,
+   or at its data-base attribute, or at window.analytics._base. */
 (function () {
   var analytics = (window.analytics = window.analytics || []);
-  if (analytics.initialize || analytics.invoked) return;
+  if (analytics.initialized || analytics.invoked) return;
   analytics.invoked = true;
   var script = document.currentScript;
-  var base = script && script.src ? script.src.replace(/[^/]*$/, "") : "/static/analytics/";
+  var base = (script && script.getAttribute("data-base")) || analytics._base ||
+    (script && script.src ? script.src.replace(/[^/]*$/, "") : "/static/analytics/");
+  analytics._base = base.replace(/\/?$/, "/");
   analytics.methods = ["identify", "track", "page", "group", "alias", "reset", "ready",
     "setAnonymousId", "on", "once", "off", "debug", "addSourceMiddleware",
     "addDestinationMiddleware", "trackClick", "trackLink", "trackForm", "trackSubmit",
@@ -22,14 +28,15 @@
     analytics[analytics.methods[i]] = analytics.factory(analytics.methods[i]);
   }
   analytics.load = function (writeKey, options) {
+    if (analytics._writeKey !== undefined) return;
     analytics._writeKey = writeKey;
-    analytics._loadOptions = options;
-    analytics._base = base;
-    import(base + "loader.mjs").then(function (loader) {
-      return loader.start(base, writeKey, options || {});
+    analytics._loadOptions = options || {};
+    import(analytics._base + "loader.mjs").then(function (loader) {
+      return loader.start(writeKey, analytics._loadOptions);
     }).catch(function (error) {
-      console.error("analytics-identity: could not load " + base + "loader.mjs (" + error + ")");
+      console.error("analytics-identity: could not load " + analytics._base + "loader.mjs (" + error +
+        "). Calls stay buffered; serve the build folder there or set data-base on the snippet's script tag.");
     });
   };
-  analytics.SNIPPET_VERSION = "1.0.0";
+  analytics.SNIPPET_VERSION = "1.1.0";
 })();

@@ -2,7 +2,8 @@
 
 ``from analytics_identity import analytics`` gives the page's one instance:
 in a browser (Pyodide) the same object page JavaScript sees as
-``window.analytics``; in CPython an instance on an in-memory host.
+``window.analytics``; in CPython an instance on an in-memory host. ``load(write_key, **options)``
+creates it with load options (a Python page's ``analytics.load``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .client import Analytics
 
-__all__ = ["Analytics", "__version__", "analytics"]
+__all__ = ["Analytics", "__version__", "analytics", "load"]
 
 
 def __getattr__(name: str) -> Any:
@@ -27,12 +28,12 @@ def __getattr__(name: str) -> Any:
         from .client import Analytics
 
         return Analytics
-    if name == "analytics":
+    if name in ("analytics", "load"):
         import sys
 
         if sys.platform == "emscripten":
-            from .bridge import shared_instance
+            from . import bridge as runtime
         else:
-            from .memory import shared_instance
-        return shared_instance()
+            from . import memory as runtime  # type: ignore[no-redef]
+        return runtime.shared_instance() if name == "analytics" else runtime.load
     raise AttributeError(f"module 'analytics_identity' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import js
-from pyodide.ffi import JsProxy, create_once_callable, create_proxy, to_js
+from pyodide.ffi import JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
 from .client import Analytics
 from .delivery import Network, Reply, Request
@@ -23,7 +23,7 @@ from .entity import READ
 from .host import PageInfo
 from .replay import replay
 
-__all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage", "Core", "shared_instance", "start"]
+__all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage", "Core", "install", "load", "shared_instance"]
 
 
 class BrowserCookieJar:
@@ -246,14 +246,29 @@ def from_js(value: Any) -> Any:
 
 
 class Core:
-    """What ``loader.mjs`` calls: every facade method lands here."""
+    """The page's one instance behind the ``window.analytics`` facade.
+
+    While the snippet's buffer replays, calls the page makes (from a
+    callback, say) wait in line behind the buffered ones, so every call runs
+    in the order it was made.
+    """
 
     def __init__(self, analytics: Analytics) -> None:
         self.analytics = analytics
+        self._waiting: list[tuple[str, list[Any], Any]] | None = None
 
-    def call(self, method: str, args: Any) -> Any:
-        """``window.analytics[method](...args)``."""
-        return self._invoke(method, [from_js(a) for a in args])
+    def call(self, method: str, *args: Any) -> Any:
+        """``window.analytics[method](...args)``: never throws into the page."""
+        try:
+            values = [from_js(a) for a in args]
+            if self._waiting is not None:
+                later = js.Promise.withResolvers()
+                self._waiting.append((method, values, later.resolve))
+                return later.promise
+            return self._invoke(method, values)
+        except Exception as error:  # noqa: BLE001 - nothing throws into the page
+            self.analytics.host.warn(f"{method}() failed: {type(error).__name__}: {error}")
+            return None
 
     def _invoke(self, method: str, args: list[Any]) -> Any:
         fn = getattr(self.analytics, method, None)
@@ -261,41 +276,101 @@ class Core:
             self.analytics.host.warn(f"analytics.{method}() is not supported; call ignored")
             return None
         result = fn(*args)
+        if method == "ready":  # analytics-next's ready() returns a promise
+            return js.Promise.resolve()
         if isinstance(result, dict) and "event" in result:
             return js.Promise.resolve(to_js_value(result))
         return None if isinstance(result, Analytics) else to_js_value(result)
 
-    def entity(self, kind: str, accessor: str, args: Any) -> Any:
+    def entity(self, kind: str, accessor: str, *args: Any) -> Any:
         """``analytics.user().id(...)`` and friends; no argument reads."""
         entity = self.analytics.user() if kind == "user" else self.analytics._group
         fn = {"id": entity.id, "traits": entity.traits, "anonymousId": getattr(entity, "anonymous_id", None)}.get(accessor)
         if fn is None:
             return None
         try:
-            return to_js_value(fn(from_js(args[0]) if len(args) else READ))
+            value = to_js_value(fn(from_js(args[0]) if len(args) else READ))
+            return jsnull if value is None else value
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{kind}().{accessor} failed: {error}")
             return None
 
     def replay(self, buffered: Any) -> None:
-        """Run the snippet's buffered calls."""
+        """Run the snippet's buffered calls, then the calls made meanwhile."""
         calls = [[from_js(item) for item in entry] for entry in buffered]
-        replay(calls, self._invoke, lambda: None, self.analytics.host.warn)
+        self._waiting = []
+        try:
+            replay(calls, self._invoke, lambda: None, self.analytics.host.warn)
+            while self._waiting:
+                method, args, resolve = self._waiting.pop(0)
+                resolve(self._invoke(method, args))
+        finally:
+            self._waiting = None
 
+    def facade(self) -> Any:
+        """The JavaScript object that becomes ``window.analytics``.
+
+        Built here rather than in JavaScript so that a Python page
+        (PyScript) and the script-tag loader install the very same thing.
+        """
+        api = js.Object.new()
+        api.initialized = True
+        for method in METHODS:
+            setattr(api, method, create_proxy(functools.partial(self.call, method)))
+        accessors = {kind: js.Object.new() for kind in ("user", "group")}
+        for kind, target in accessors.items():
+            for name in ("id", "traits", "anonymousId") if kind == "user" else ("id", "traits"):
+                setattr(target, name, create_proxy(functools.partial(self.entity, kind, name)))
+        group_call = functools.partial(self.call, "group")
+        api.user = create_proxy(lambda: accessors["user"])
+        api.group = create_proxy(lambda *args: group_call(*args) if args else accessors["group"])
+        api.load = create_proxy(lambda *args: api)
+        return api
+
+
+#: The page API methods (the snippet's stubs); unsupported ones warn once called.
+METHODS = (
+    "identify", "track", "page", "alias", "reset", "ready", "setAnonymousId", "on", "once", "off",
+    "debug", "addSourceMiddleware", "addDestinationMiddleware", "trackClick", "trackLink", "trackForm",
+    "trackSubmit", "pageview", "screen", "register", "deregister",
+)
 
 _instance: Core | None = None
 
 
-def start(write_key: str, options: Any) -> Core:
-    """Create the page's one instance (called by ``loader.mjs``)."""
+def install(write_key: Any = None, options: Any = None) -> Core:
+    """Create the page's one instance and make it ``window.analytics``.
+
+    Called by ``loader.mjs`` after the boot, or by :func:`load` /
+    ``from analytics_identity import analytics`` in a Python page. Without
+    arguments it takes what the page passed to the snippet's
+    ``analytics.load()``, if anything. Calls the snippet buffered are
+    replayed once; a page whose ``window.analytics`` is already live (another
+    runtime won the race) keeps it.
+    """
     global _instance
     if _instance is None:
+        buffer = getattr(js.window, "analytics", None)
+        buffered = buffer if isinstance(buffer, JsProxy) and not getattr(buffer, "initialized", False) else None
+        if write_key is None and buffered is not None:
+            write_key, options = getattr(buffered, "_writeKey", ""), getattr(buffered, "_loadOptions", None)
         host = BrowserHost()
         _instance = Core(Analytics(host, str(write_key or ""), from_js(options) or {}, browser_network(host.warn)))
         watch_page(_instance.analytics)
+        if buffer is None or buffered is not None:
+            js.window.analytics = _instance.facade()
+            if buffered is not None:
+                _instance.replay(buffered)
+    elif write_key is not None:
+        _instance.analytics.host.warn("analytics is already loaded; the new load options are ignored")
     return _instance
+
+
+def load(write_key: str = "", **options: Any) -> Analytics:
+    """``analytics.load(writeKey, options)`` for a Python page, with keyword options."""
+    return install(write_key, options).analytics
 
 
 def shared_instance() -> Analytics:
     """``from analytics_identity import analytics`` in a Python page."""
-    return start("", None).analytics
+    return install().analytics

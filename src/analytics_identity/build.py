@@ -3,9 +3,10 @@
 DIR holds everything a page needs and nothing from another origin: the
 snippet, the loader, the Pyodide runtime copied from node_modules (with a
 lock file whose micropip hash matches the wheel we ship), our browser wheel
-(the core only: no server, no build or command-line code) and micropip.
-Large files get ``.gz`` and ``.br`` twins so servers can send them
-precompressed.
+(the core only: no server, no build or command-line code) and micropip,
+the TypeScript declarations of the page API, and PyScript (``pyscript/``)
+with a ``pyscript.json`` config for pages written in Python. Large files get
+``.gz`` and ``.br`` twins so servers can send them precompressed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -29,6 +31,42 @@ PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
 COMPRESS_SUFFIXES = (".mjs", ".js", ".wasm", ".zip", ".json", ".whl")
 _EPOCH = (2020, 1, 1, 0, 0, 0)
+PYSCRIPT_DIR = "pyscript"
+#: Hosts no shipped file may name: everything is served from the site itself.
+FOREIGN_HOSTS = re.compile(r"cdn\.jsdelivr\.net|unpkg\.com|pyscript\.net")
+#: Defaults in the vendored JavaScript that name other origins, replaced so
+#: that nothing can reach a CDN even if a page forgets an option. Keyed by
+#: file name prefix; each pattern must be found, so an upgrade that moves one
+#: fails the build instead of shipping it.
+_OFFLINE_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    "pyodide.mjs": [  # cdnUrl: where missing packages would come from; here the runtime folder
+        (re.compile(r"`https://cdn\.jsdelivr\.net/pyodide/v\$\{\w+\}/full/`"), "t"),
+    ],
+    "core-": [  # PyScript: default interpreters and links in messages
+        (re.compile(r"`https://cdn\.jsdelivr\.net/pyodide/v\$\{e\}/full/pyodide\.mjs`"),
+         f'new URL("../pyodide-{PYODIDE_VERSION}/pyodide.mjs",import.meta.url).href'),
+        (re.compile(r"`https://cdn\.jsdelivr\.net/npm/@micropython/[^`]*`"),
+         'new URL("../micropython-is-not-shipped/micropython.mjs",import.meta.url).href'),
+        (re.compile(r"See: https://packages\.pyscript\.net/\?q=\$\{r\}"), "Only wheels by URL work offline."),
+        (re.compile(r"See: https://docs\.pyscript\.net/latest/faq/#sharedarraybuffer"),
+         "See the PyScript FAQ on SharedArrayBuffer."),
+    ],
+}
+
+
+def _copy_offline(source: Path, target: Path) -> None:
+    """Copy a vendored text file with its foreign defaults replaced."""
+    text = source.read_text()
+    for prefix, patches in _OFFLINE_PATCHES.items():
+        if not source.name.startswith(prefix):
+            continue
+        for pattern, replacement in patches:
+            text, count = pattern.subn(replacement, text)
+            if not count:
+                raise ValueError(f"{source}: {pattern.pattern} not found; review the offline patches")
+    if FOREIGN_HOSTS.search(text):
+        raise ValueError(f"{source} names {FOREIGN_HOSTS.search(text).group()}: add an offline patch")
+    target.write_text(text)
 
 
 def project_root() -> Path:
@@ -71,6 +109,23 @@ def build_wheel(out_dir: Path) -> Path:
     return wheel
 
 
+def minify_snippet(source: str) -> str:
+    """The snippet without comments and indentation (it stays readable enough
+    to audit when inlined). Block comments are the only kind it uses."""
+    source = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    return "\n".join(line.strip() for line in source.splitlines() if line.strip()) + "\n"
+
+
+def _copy_pyscript(root: Path, out: Path) -> None:
+    """PyScript's browser files (no source maps), kept offline."""
+    dist = root / "node_modules" / "@pyscript" / "core" / "dist"
+    target = out / PYSCRIPT_DIR
+    target.mkdir()
+    for path in sorted(dist.iterdir()):
+        if path.suffix in (".js", ".css"):
+            _copy_offline(path, target / path.name)
+
+
 def _patched_lock(lock_path: Path, micropip: Path) -> str:
     """Pyodide's lock file with micropip's hash set to the wheel we ship."""
     lock = json.loads(lock_path.read_text())
@@ -108,8 +163,12 @@ def _precompress(folder: Path, cache: Path) -> None:
                 path.with_name(path.name + suffix).write_bytes(packed)
 
 
-def build_static(out: Path, root: Path | None = None, *, compress: bool = True) -> Path:
+def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
+                 url_path: str = "/static/analytics/") -> Path:
     """Write the static folder of the contract into ``out`` and return it.
+
+    ``url_path`` is where the folder will be served (the contract's path by
+    default); only the PyScript config needs it.
 
     Versioned runtime files go under ``pyodide-<version>/`` and the wheel
     under ``wheels/<content hash>/`` so servers may cache them forever;
@@ -126,7 +185,10 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True) 
     runtime = out / f"pyodide-{PYODIDE_VERSION}"
     runtime.mkdir(parents=True)
     for name in PYODIDE_FILES[:-1]:
-        shutil.copyfile(node_pyodide / name, runtime / name)
+        if name.endswith(".mjs"):
+            _copy_offline(node_pyodide / name, runtime / name)
+        else:
+            shutil.copyfile(node_pyodide / name, runtime / name)
     shutil.copyfile(micropip, runtime / micropip.name)
     (runtime / "pyodide-lock.json").write_text(_patched_lock(node_pyodide / "pyodide-lock.json", micropip))
     staging = out / "wheels"
@@ -135,10 +197,18 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True) 
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
-    shutil.copyfile(root / "web" / "snippet.js", out / "snippet.js")
+    (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))
+    shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
     loader = (root / "web" / "loader.mjs").read_text()
     loader = loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
     (out / "loader.mjs").write_text(loader)
+    _copy_pyscript(root, out)
+    # PyScript resolves `interpreter` against the page and a "./" package
+    # against this file, so the interpreter names the folder's URL path.
+    (out / "pyscript.json").write_text(json.dumps({
+        "interpreter": f"{url_path}{runtime.name}/pyodide.mjs",
+        "packages": [f"./{wheel_path}"],
+    }, indent=2) + "\n")
     (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "runtime": runtime.name}))
     if compress:
         _precompress(out, out.parent / ".compress-cache")

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import functools
+from typing import Any
 
 from .client import Analytics
 from .host import MemoryHost
 
+_instance: Analytics | None = None
 
-@functools.cache
+
+def load(write_key: str = "", **options: Any) -> Analytics:
+    """Create the process's one instance with load options (later calls get it unchanged)."""
+    global _instance
+    if _instance is None:
+        _instance = Analytics(MemoryHost(), write_key, options)
+    return _instance
+
+
 def shared_instance() -> Analytics:
     """One :class:`Analytics` per process, like one per page in a browser."""
-    return Analytics(MemoryHost())
+    return _instance or load()

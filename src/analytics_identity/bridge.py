@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import js
-from pyodide.ffi import JsProxy, create_once_callable, create_proxy, jsnull, to_js
+from pyodide.ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
 from .client import Analytics
 from .delivery import Network, Reply, Request
 from .entity import READ
 from .host import PageInfo
+from .jsonsafe import MAX_DEPTH, NotJson
 from .replay import replay
 
 __all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage", "Core", "install", "load", "shared_instance"]
@@ -234,15 +235,60 @@ class JsFunction:
 
 
 def from_js(value: Any) -> Any:
-    """JavaScript arguments as Python values; functions stay callable, null is None."""
+    """JavaScript arguments as Python values, read the way ``JSON.stringify`` reads them.
+
+    Functions stay callable (callbacks, middleware) and ``null`` is ``None``.
+    Inside objects ``undefined`` and symbols vanish (``null`` in arrays), an
+    object with ``toJSON`` (a Date) gives its result, a RegExp becomes a :class:`~analytics_identity.querystring.JsRegExp`
+    (load options hold them), and what JSON cannot hold (``BigInt``, a cycle,
+    nesting past :data:`~analytics_identity.jsonsafe.MAX_DEPTH`, a getter that
+    throws) becomes :class:`~analytics_identity.jsonsafe.NotJson`, which the
+    core drops with one warning. ``to_py`` is not used: it overflows the
+    JavaScript stack on deep objects and leaves an object with an own
+    ``constructor`` key unconverted.
+    """
+    return _from_js(value, 0, set())
+
+
+_OMIT: Any = object()
+
+
+def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
+    if isinstance(value, JsBigInt):
+        return int(value) if depth == 0 else NotJson("a BigInt")
+    if value is jsnull:
+        return None
     if not isinstance(value, JsProxy):
-        return value
+        return value  # str, bool, int, float, or None for undefined
     if value.typeof == "function":
         return JsFunction(value)
-    if value.typeof == "object" and not value:  # jsnull
-        return None
-    converted = value.to_py()
-    return None if isinstance(converted, JsProxy) and converted.typeof == "object" and not converted else converted
+    if value.typeof != "object":  # a symbol
+        return value if depth == 0 else _OMIT
+    if depth >= MAX_DEPTH:
+        return NotJson(f"nested deeper than {MAX_DEPTH} levels")
+    if value.js_id in ancestors:
+        return NotJson("a cycle")
+    ancestors.add(value.js_id)
+    try:
+        if js.Array.isArray(value):
+            items = (_from_js(js.Reflect.get(value, i), depth + 1, ancestors) for i in range(int(value.length)))
+            return [None if item is _OMIT else item for item in items]
+        to_json = js.Reflect.get(value, "toJSON")
+        if isinstance(to_json, JsProxy) and to_json.typeof == "function":
+            return _from_js(to_json.call(value), depth, ancestors)
+        if str(js.Object.prototype.toString.call(value)) == "[object RegExp]":
+            return JsRegExp(str(value.source), str(value.flags))
+        result: dict[str, Any] = {}
+        for key in js.Object.keys(value):
+            raw = js.Reflect.get(value, key)
+            item = _OMIT if raw is None else _from_js(raw, depth + 1, ancestors)  # None: undefined
+            if item is not _OMIT:
+                result[str(key)] = item
+        return result
+    except JsException as error:
+        return NotJson(f"reading it threw {error.name}")
+    finally:
+        ancestors.discard(value.js_id)
 
 
 class Core:

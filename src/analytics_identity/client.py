@@ -19,6 +19,7 @@ from .emitter import Emitter
 from .entity import READ, Group, InvalidId, User
 from .events import build_event
 from .host import Host
+from .jsonsafe import json_safe
 from .middleware import Middleware, SourceMiddleware
 from .settings import Settings, Storages
 
@@ -34,6 +35,11 @@ def _guarded(method: F) -> F:
     @functools.wraps(method)
     def wrapper(self: Analytics, *args: Any, **kwargs: Any) -> Any:
         try:
+            # Traits, properties and options: JSON.stringify's rules, up front.
+            args = tuple(json_safe(a, self.host.warn, f"{method.__name__} argument {i + 1}")
+                         if isinstance(a, (dict, list)) else a for i, a in enumerate(args))
+            kwargs = {k: json_safe(v, self.host.warn, f"{method.__name__} option {k}")
+                      if isinstance(v, (dict, list)) else v for k, v in kwargs.items()}
             return method(self, *args, **kwargs)
         except (InvalidId, ValueError, TypeError) as error:
             self.host.warn(f"{method.__name__} ignored: {error}")

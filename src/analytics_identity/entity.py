@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .host import describe
+from .jsonsafe import json_safe
 from .store import PriorityStorage
 
 __all__ = ["READ", "Entity", "EntityKeys", "Group", "InvalidId", "User", "normalize_id"]
@@ -107,6 +108,7 @@ class Entity:
             if value is None:
                 value = {}
             if isinstance(value, dict):
+                value = json_safe(value, self._warn, "traits")
                 self._traits.set(self.keys.traits, value)
             else:
                 self._warn(f"traits must be an object, not {describe(value)}; ignored")

@@ -7,6 +7,7 @@ Python programs outside a browser.
 
 from __future__ import annotations
 
+import reprlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,7 +141,15 @@ class MemoryHost:
         print(f"analytics-identity: {message}", file=sys.stderr)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 60, 60
+
+
 def describe(value: Any) -> str:
-    """A short, safe rendering of a bad value for a warning message."""
-    text = repr(value)
+    """A short, safe rendering of a bad value for a warning message.
+
+    ``reprlib`` stops at a few levels and characters, so a megabyte string or
+    an object nested ten thousand deep cannot blow up the warning itself.
+    """
+    text = _SHORT.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -104,9 +104,14 @@ def resolve_user(*args: Any) -> UserArgs:
 
 
 def resolve_alias(*args: Any) -> AliasArgs:
-    """``alias(to, from?, options?, callback?)``; numeric ids become strings."""
-    ids = [normalize_id(a) if isinstance(a, (int, float)) and not isinstance(a, bool) else a for a in args[:2]]
-    strings = [a for a in ids if isinstance(a, str) and a]
+    """``alias(to, from?, options?, callback?)``; numeric ids become strings.
+
+    An id that is a string or a number but not a usable id (empty, blank,
+    too long) raises ``InvalidId`` rather than being skipped, so that the
+    other argument never silently takes its place.
+    """
+    ids = [normalize_id(a) if isinstance(a, (str, int, float)) and not isinstance(a, bool) else a for a in args[:2]]
+    strings = [a for a in ids if isinstance(a, str)]
     objects = [a for a in args if _is_object(a)]
     return AliasArgs(
         strings[0] if strings else None,

@@ -22,6 +22,7 @@ from .delivery import Network, Reply, Request
 from .entity import READ
 from .host import PageInfo
 from .jsonsafe import MAX_DEPTH, NotJson
+from .querystring import JsRegExp, query_from_location
 from .replay import replay
 
 __all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage", "Core", "install", "load", "shared_instance"]
@@ -346,12 +347,16 @@ class Core:
         calls = [[from_js(item) for item in entry] for entry in buffered]
         self._waiting = []
         try:
-            replay(calls, self._invoke, lambda: None, self.analytics.host.warn)
+            replay(calls, self._invoke, self._apply_query_string, self.analytics.host.warn)
             while self._waiting:
                 method, args, resolve = self._waiting.pop(0)
                 resolve(self._invoke(method, args))
         finally:
             self._waiting = None
+
+    def _apply_query_string(self) -> None:
+        """The page's ``ajs_*`` parameters, between buffered ``setAnonymousId``/``on`` and the rest."""
+        self.analytics.queryString(query_from_location(str(js.location.search), str(js.location.hash)))
 
     def facade(self) -> Any:
         """The JavaScript object that becomes ``window.analytics``.

@@ -21,6 +21,7 @@ from .events import build_event
 from .host import Host
 from .jsonsafe import json_safe
 from .middleware import Middleware, SourceMiddleware
+from .querystring import calls_from_query
 from .settings import Settings, Storages
 
 __all__ = ["Analytics"]
@@ -50,8 +51,27 @@ def _guarded(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _merge_options(positional: dict[str, Any], keywords: dict[str, Any]) -> dict[str, Any]:
+    """Options given as keywords by Python callers (``anonymous_id="…"``) over the
+    options object; snake_case names become analytics.js' camelCase ones."""
+    if not keywords:
+        return positional
+    return {**positional, **{_camel(name): value for name, value in keywords.items()}}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 class Analytics:
-    """Identity and events for one page."""
+    """Identity and events for one page.
+
+    Python callers use the same methods as page JavaScript, with the same
+    arguments, plus options as keywords and snake_case names
+    (``analytics.track("Clicked", {"a": 1}, anonymous_id="x")``,
+    ``analytics.user().anonymous_id()``, ``analytics.set_anonymous_id(…)``).
+    """
 
     def __init__(
         self,
@@ -74,10 +94,10 @@ class Analytics:
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
         storages = Storages(self.settings, host)
-        user_ids, user_traits = storages.for_entity(self.settings.user)
-        self._user = User(self.settings.user.keys, user_ids, user_traits, host.warn, storages.legacy_cookies())
-        group_ids, group_traits = storages.for_entity(self.settings.group)
-        self._group = Group(self.settings.group.keys, group_ids, group_traits, host.warn)
+        user = storages.for_entity(self.settings.user)
+        self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
+        group = storages.for_entity(self.settings.group)
+        self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
         if self.settings.persist and self.settings.user.persist:
             # Minted during initialization, as the user's document promises.
             self._user.anonymous_id()
@@ -95,6 +115,28 @@ class Analytics:
         return self._user.anonymous_id(id)
 
     @_guarded
+    def queryString(self, query: str) -> list[Context]:
+        """Apply ``?ajs_aid=…&ajs_uid=…&ajs_trait_*=…&ajs_event=…&ajs_prop_*=…``.
+
+        Runs on load with the page's own query (or the ``?…`` in its hash),
+        after buffered ``setAnonymousId`` and ``on`` calls and before the
+        rest; ``useQueryString`` turns it off or restricts the ids accepted.
+        When both an anonymousId and a user id are given, the identify call
+        carries that anonymousId even if the user id changed (analytics-next
+        would refresh it away).
+        """
+        calls = calls_from_query(query, self.settings.query_string)
+        results: list[Context] = []
+        if calls.anonymous_id is not None:
+            self.setAnonymousId(calls.anonymous_id)
+        if calls.user_id is not None:
+            options = {} if calls.anonymous_id is None else {"anonymousId": calls.anonymous_id}
+            results.append(self.identify(calls.user_id, calls.traits, options))
+        if calls.event is not None:
+            results.append(self.track(calls.event, calls.properties))
+        return [context for context in results if context is not None]
+
+    @_guarded
     def reset(self) -> None:
         """Forget user and group: ids, anonymousId and traits, from every store."""
         self._user.reset()
@@ -103,14 +145,22 @@ class Analytics:
 
     # -- events ---------------------------------------------------------------
 
-    def _apply_identity_options(self, options: dict[str, Any]) -> None:
-        """``options.anonymousId`` persists for every later call."""
-        if options.get("anonymousId") is not None:
-            self._user.anonymous_id(options["anonymousId"])
+    def _apply_identity_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options.anonymousId`` persists for every later call.
+
+        It is taken out of the options: the event then carries the stored
+        anonymousId, which is that value, or the current one when the value
+        was not a valid id (and was refused with a warning).
+        """
+        if options.get("anonymousId") is None:
+            return options
+        options = dict(options)
+        self._user.anonymous_id(options.pop("anonymousId"))
+        return options
 
     def _dispatch(self, event_type: str, fields: dict[str, Any], options: dict[str, Any],
                   callback: Callable[..., Any] | None) -> Context:
-        self._apply_identity_options(options)
+        options = self._apply_identity_options(options)
         event = build_event(
             event_type,
             fields,
@@ -138,27 +188,34 @@ class Analytics:
         return context
 
     @_guarded
-    def identify(self, *args: Any) -> Context:
-        """``identify(userId?, traits?, options?, callback?)``."""
-        user_id, traits, options, callback = resolve_user(*args)
-        self._apply_identity_options(options)
+    def identify(self, *args: Any, **options: Any) -> Context:
+        """``identify(userId?, traits?, options?, callback?)``.
+
+        ``options.anonymousId`` is applied after the user: when the user id
+        changes, the anonymousId is refreshed first and the given one then
+        replaces the fresh one, so the event carries the id the caller asked for.
+        """
+        user_id, traits, positional, callback = resolve_user(*args)
+        options = _merge_options(positional, options)
         self._user.identify(user_id, traits)
         context = self._dispatch("identify", {"traits": self._user.traits()}, options, callback)
         self._emitter.emit("identify", self._user.id(), traits, options)
         return context
 
     @_guarded
-    def track(self, *args: Any) -> Context:
+    def track(self, *args: Any, **options: Any) -> Context:
         """``track(event, properties?, options?, callback?)``."""
-        name, properties, options, callback = resolve_track(*args)
+        name, properties, positional, callback = resolve_track(*args)
+        options = _merge_options(positional, options)
         context = self._dispatch("track", {"event": name, "properties": properties}, options, callback)
         self._emitter.emit("track", name, properties, options)
         return context
 
     @_guarded
-    def page(self, *args: Any) -> Context:
+    def page(self, *args: Any, **options: Any) -> Context:
         """``page(category?, name?, properties?, options?, callback?)``."""
-        category, name, properties, options, callback = resolve_page(*args)
+        category, name, properties, positional, callback = resolve_page(*args)
+        options = _merge_options(positional, options)
         info = self.host.page()
         properties = {
             "path": info.path, "referrer": info.referrer, "search": info.search,
@@ -173,15 +230,16 @@ class Analytics:
         self._emitter.emit("page", category, name, properties, options)
         return context
 
-    def group(self, *args: Any) -> Group | Context | None:
+    def group(self, *args: Any, **options: Any) -> Group | Context | None:
         """With no argument the Group object; otherwise ``group(groupId?, traits?, options?, callback?)``."""
-        if not args:
+        if not args and not options:
             return self._group
-        return self._group_call(*args)
+        return self._group_call(*args, **options)
 
     @_guarded
-    def _group_call(self, *args: Any) -> Context:
-        group_id, traits, options, callback = resolve_user(*args)
+    def _group_call(self, *args: Any, **options: Any) -> Context:
+        group_id, traits, positional, callback = resolve_user(*args)
+        options = _merge_options(positional, options)
         self._group.identify(group_id, traits)
         fields = {"groupId": self._group.id(), "traits": self._group.traits()}
         context = self._dispatch("group", fields, options, callback)
@@ -198,9 +256,10 @@ class Analytics:
         return context
 
     @_guarded
-    def alias(self, *args: Any) -> Context:
+    def alias(self, *args: Any, **options: Any) -> Context:
         """``alias(userId, previousId?, options?, callback?)``; sends ``userId: to``."""
-        to, previous, options, callback = resolve_alias(*args)
+        to, previous, positional, callback = resolve_alias(*args)
+        options = _merge_options(positional, options)
         if to is None:
             raise ValueError("alias needs the new user id")
         previous = previous or self._user.id() or self._user.anonymous_id()
@@ -246,4 +305,5 @@ class Analytics:
 
     # Pythonic aliases for Python pages.
     set_anonymous_id = setAnonymousId
+    query_string = queryString
     add_source_middleware = addSourceMiddleware

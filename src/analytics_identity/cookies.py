@@ -56,6 +56,15 @@ def _percent_decode_runs(text: str) -> tuple[str, bool]:
     return _PERCENT_RUN.sub(run, text), damaged
 
 
+def _json_parse(text: str) -> Any:
+    """``JSON.parse``: strict, so ``NaN`` and ``Infinity`` stay text as in JavaScript."""
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def encode_value(value: Any) -> str:
     """Encode a stored value the way analytics-next writes it.
 
@@ -66,7 +75,7 @@ def encode_value(value: Any) -> str:
     """
     if isinstance(value, str):
         try:
-            json.loads(value)
+            _json_parse(value)
         except ValueError:
             text = value
         else:
@@ -79,14 +88,17 @@ def encode_value(value: Any) -> str:
 def decode_value(raw: str) -> tuple[Any, bool]:
     """Read a cookie value written by analytics-next or classic analytics.js.
 
+    Reads exactly as analytics-next does (js-cookie drops the first and last
+    character when the value starts with a quote, decodes ``%XX`` runs, then
+    ``JSON.parse`` or the raw text), so both libraries see the same value.
     Returns ``(value, damaged)``; ``damaged`` is true when the value held bad
     percent-encoding and was read as best we could.
     """
-    if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
+    if raw.startswith('"'):
         raw = raw[1:-1]
     text, damaged = _percent_decode_runs(raw)
     try:
-        value = json.loads(text)
+        value = _json_parse(text)
     except ValueError:
         return text, damaged
     return value, damaged

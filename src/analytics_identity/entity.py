@@ -74,7 +74,12 @@ class EntityKeys:
 
 
 class Entity:
-    """What User and Group share: an id, cached traits and the identify rules."""
+    """What User and Group share: an id, cached traits and the identify rules.
+
+    Setters return the value they stored rather than reading it back: a
+    ``document.cookie`` read right after a write is a slow synchronous round
+    trip, and memory always holds what was written.
+    """
 
     def __init__(
         self,
@@ -88,19 +93,27 @@ class Entity:
         self._traits = traits_storage
         self._warn = warn
 
+    def _kind(self) -> str:
+        return type(self).__name__.lower()
+
     def id(self, value: Any = READ) -> str | None:
         """The id; ``id(x)`` sets it, ``id(None)`` clears it."""
-        if value is not READ:
-            try:
-                new = None if value is None else normalize_id(value)
-            except InvalidId as error:
-                self._warn(f"{type(self).__name__.lower()}().id ignored: {error}")
-                return self.id()
-            previous = _stored_id(self._ids.get_and_sync(self.keys.id))
+        current = self._ids.get_and_sync(self.keys.id, _stored_id)
+        if value is READ:
+            return current
+        try:
+            new = None if value is None else normalize_id(value)
+        except InvalidId as error:
+            self._warn(f"{self._kind()}().id ignored: {error}")
+            return current
+        return self._replace_id(current, new)
+
+    def _replace_id(self, current: str | None, new: str | None) -> str | None:
+        if new is None or new != current:
             self._ids.set(self.keys.id, new)
-            if previous is not None and new is not None and new != previous:
+            if current is not None and new is not None:
                 self._identity_changed()
-        return _stored_id(self._ids.get_and_sync(self.keys.id))
+        return new
 
     def traits(self, value: Any = READ) -> dict[str, Any]:
         """Cached traits (``{}`` when none); ``traits({})`` or ``traits(None)`` clears them."""
@@ -110,24 +123,33 @@ class Entity:
             if isinstance(value, dict):
                 value = json_safe(value, self._warn, "traits")
                 self._traits.set(self.keys.traits, value)
-            else:
-                self._warn(f"traits must be an object, not {describe(value)}; ignored")
+                return dict(value)
+            self._warn(f"{self._kind()}().traits ignored: traits must be an object, not {describe(value)}")
         stored = self._traits.get(self.keys.traits)
         return stored if isinstance(stored, dict) else {}
 
     def identify(self, id: Any = None, traits: dict[str, Any] | None = None) -> None:
-        """Same entity (or none yet): merge traits; a different one: replace them."""
-        traits = dict(traits or {})
-        current = self.id()
+        """Same entity (or none yet): merge traits; a different one: replace them.
+
+        ``identify(None, traits)`` keeps the current id and merges. Nothing is
+        written when neither the id nor the traits change.
+        """
+        traits = dict(traits) if isinstance(traits, dict) else {}
         try:
             new = None if id is None else normalize_id(id)
         except InvalidId as error:
             self._warn(f"identify id ignored: {error}")
             new = None
+        current = self.id()
         if current is None or new is None or new == current:
-            traits = {**self.traits(), **traits}
-        if new is not None:
-            self.id(new)
+            stored = self.traits()
+            merged = {**stored, **traits}
+            if merged != stored:
+                self.traits(merged)
+            if new is not None:
+                self._replace_id(current, new)
+            return
+        self._replace_id(current, new)
         self.traits(traits)
 
     def logout(self) -> None:
@@ -145,9 +167,17 @@ class Entity:
 
 
 class User(Entity):
-    """The visitor: adds the anonymousId, and the legacy classic cookies."""
+    """The visitor: adds the anonymousId, and imports the legacy classic cookies.
+
+    Classic analytics.js kept ``{id, traits}`` in the ``ajs_user`` cookie and
+    the socket.io era ``"<anonymousId>----<userId>"`` in ``_sio``. Both are
+    read once, when the user is created, into the current keys (only where
+    those are empty), and never written; ``logout`` and ``reset`` delete them
+    so that a forgotten identity cannot come back from them on the next page.
+    """
 
     ANONYMOUS_KEY: Final = "ajs_anonymous_id"
+    LEGACY_KEYS: Final = ("ajs_user", "_sio")
 
     def __init__(
         self,
@@ -155,62 +185,63 @@ class User(Entity):
         id_storage: PriorityStorage,
         traits_storage: PriorityStorage,
         warn: Callable[[str], None],
-        legacy_cookies: dict[str, Any] | None = None,
+        legacy_storage: PriorityStorage | None = None,
     ) -> None:
         super().__init__(keys, id_storage, traits_storage, warn)
-        # Classic analytics.js cookies are read once per page and never written.
-        self._legacy = legacy_cookies or {}
-        self._migrate_legacy_user()
+        self._legacy = legacy_storage
+        if legacy_storage is not None:
+            self._import_legacy(legacy_storage)
 
-    def _migrate_legacy_user(self) -> None:
-        """Classic analytics.js kept ``{id, traits}`` in the ``ajs_user`` cookie."""
-        legacy = self._legacy.get("ajs_user")
-        if isinstance(legacy, dict) and self.id() is None:
-            if legacy.get("id") is not None:
-                self.id(legacy["id"])
-            if isinstance(legacy.get("traits"), dict):
-                self.traits(legacy["traits"])
+    def _import_legacy(self, legacy: PriorityStorage) -> None:
+        user = legacy.get("ajs_user")
+        if user is not None and self.id() is None:
+            legacy_id = user.get("id") if isinstance(user, dict) else user
+            if _stored_id(legacy_id) is not None:
+                self.id(legacy_id)
+            if isinstance(user, dict) and isinstance(user.get("traits"), dict) and not self.traits():
+                self.traits(user["traits"])
+        sio = legacy.get("_sio")
+        if isinstance(sio, str) and self._ids.get_and_sync(self.ANONYMOUS_KEY, _stored_id) is None:
+            anonymous = _stored_id(sio.split("----")[0])
+            if anonymous is not None:
+                self._ids.set(self.ANONYMOUS_KEY, anonymous)
 
-    def id(self, value: Any = READ) -> str | None:
-        result = super().id(value)
-        if result is None and value is READ:
-            legacy = self._legacy.get("ajs_user")
-            legacy_id = legacy.get("id") if isinstance(legacy, dict) else legacy
-            return _stored_id(legacy_id)
-        return result
+    def _forget_legacy(self) -> None:
+        if self._legacy is not None:
+            for key in self.LEGACY_KEYS:
+                self._legacy.set(key, None)
 
     def anonymous_id(self, value: Any = READ) -> str | None:
         """The anonymousId, minted (v4 UUID) when missing; ``None`` clears it."""
         if value is None:
             self._ids.set(self.ANONYMOUS_KEY, None)
             return None
+        current = self._ids.get_and_sync(self.ANONYMOUS_KEY, _stored_id)
         if value is not READ:
             try:
-                self._ids.set(self.ANONYMOUS_KEY, normalize_id(value))
+                new = normalize_id(value)
             except InvalidId as error:
                 self._warn(f"anonymousId ignored: {error}")
-        current = _stored_id(self._ids.get_and_sync(self.ANONYMOUS_KEY))
+            else:
+                if new != current:
+                    self._ids.set(self.ANONYMOUS_KEY, new)
+                return new
         if current is None:
-            current = self._legacy_sio() or str(uuid.uuid4())
+            current = str(uuid.uuid4())
             self._ids.set(self.ANONYMOUS_KEY, current)
         return current
 
     anonymousId = anonymous_id
 
-    def _legacy_sio(self) -> str | None:
-        """The ``_sio`` cookie is ``"<anonymousId>----<userId>"``."""
-        sio = self._legacy.get("_sio")
-        if not isinstance(sio, str):
-            return None
-        return _stored_id(sio.split("----")[0])
-
     def reset(self) -> None:
         super().reset()
         self._ids.set(self.ANONYMOUS_KEY, None)
+        self._forget_legacy()
 
     def logout(self) -> None:
         super().logout()
         self._ids.set(self.ANONYMOUS_KEY, None)
+        self._forget_legacy()
 
     def _identity_changed(self) -> None:
         self._ids.set(self.ANONYMOUS_KEY, None)

@@ -6,19 +6,44 @@ resolved :class:`Settings`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .cookies import CookieAttributes
 from .entity import EntityKeys
 from .host import Host, describe
-from .store import CookieStore, LocalStorageStore, MemoryStore, PriorityStorage, Store
+from .querystring import QueryStringRules, rules_from_option
+from .store import CookieStore, LocalStorageStore, MemoryStore, PriorityStorage, Store, StoreFailures
 
-__all__ = ["EntitySettings", "Settings", "Storages"]
+__all__ = ["EntitySettings", "EntityStorage", "Settings", "Storages"]
 
 _STORE_NAMES = ("cookie", "localStorage", "memory")
+_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 DEFAULT_API_HOST = "api.segment.io/v1"
+
+
+def _stores_option(storage: Any, warn: Callable[[str], None], where: str) -> tuple[str, ...] | None:
+    """``storage: {stores: ["cookie", "localStorage", "memory"]}``: the priority order.
+
+    Entries may also be ``{name, settings}`` objects as analytics-next accepts;
+    only the name is used (cookie attributes come from the ``cookie`` option).
+    Memory is added last when missing: a value must survive within the page
+    even when every other store fails.
+    """
+    if storage is None:
+        return None
+    stores = storage.get("stores") if isinstance(storage, dict) else None
+    if not isinstance(stores, list):
+        warn(f"{where}.stores must be a list of store names; ignored")
+        return None
+    names = [entry.get("name") if isinstance(entry, dict) else entry for entry in stores]
+    unknown = [name for name in names if name not in _STORE_NAMES]
+    if unknown:
+        warn(f"{where}.stores: unknown store(s) {unknown} ignored")
+    # Memory always works, so it always ends the list.
+    return tuple(dict.fromkeys([*(name for name in names if name in _STORE_NAMES), "memory"]))
 
 
 @dataclass(frozen=True)
@@ -28,20 +53,37 @@ class EntitySettings:
     keys: EntityKeys
     persist: bool = True
     local_storage_fallback: bool = True
+    #: ``user.storage.stores``: this entity's own priority order, else the page's.
+    stores: tuple[str, ...] | None = None
 
     @classmethod
-    def from_options(cls, options: Any, default_id_key: str, default_traits_key: str) -> EntitySettings:
+    def from_options(
+        cls, options: Any, default_id_key: str, default_traits_key: str, where: str, warn: Callable[[str], None]
+    ) -> EntitySettings:
+        if options is not None and not isinstance(options, dict):
+            warn(f"{where} options must be an object, not {describe(options)}; ignored")
         options = options if isinstance(options, dict) else {}
         cookie = options.get("cookie") if isinstance(options.get("cookie"), dict) else {}
         local = options.get("localStorage") if isinstance(options.get("localStorage"), dict) else {}
         return cls(
             keys=EntityKeys(
-                id=str(cookie.get("key") or default_id_key),
-                traits=str(local.get("key") or default_traits_key),
+                id=_key(cookie.get("key"), default_id_key, f"{where}.cookie.key", warn),
+                traits=_key(local.get("key"), default_traits_key, f"{where}.localStorage.key", warn),
             ),
             persist=options.get("persist", True) is not False,
             local_storage_fallback=not options.get("localStorageFallbackDisabled", False),
+            stores=_stores_option(options.get("storage"), warn, f"{where}.storage"),
         )
+
+
+def _key(value: Any, default: str, where: str, warn: Callable[[str], None]) -> str:
+    """A storage key must be a valid cookie name (it names the cookie too)."""
+    if value is None:
+        return default
+    if isinstance(value, str) and _COOKIE_NAME.match(value):
+        return value
+    warn(f"{where} must be a cookie name (letters, digits, !#$%&'*+-.^_`|~), not {describe(value)}; using {default}")
+    return default
 
 
 @dataclass(frozen=True)
@@ -60,7 +102,7 @@ class Settings:
     group: EntitySettings = field(
         default_factory=lambda: EntitySettings(EntityKeys("ajs_group_id", "ajs_group_properties"))
     )
-    use_query_string: bool | dict[str, Any] = True
+    query_string: QueryStringRules = field(default_factory=QueryStringRules)
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -74,14 +116,7 @@ class Settings:
             options.get("integrations"), dict
         ) else {}
         segment = segment if isinstance(segment, dict) else {}
-        stores = _STORE_NAMES
-        storage = options.get("storage")
-        if isinstance(storage, dict) and isinstance(storage.get("stores"), list):
-            names = [s.get("name") if isinstance(s, dict) else s for s in storage["stores"]]
-            unknown = [n for n in names if n not in _STORE_NAMES]
-            if unknown:
-                warn(f"storage.stores: unknown store(s) {unknown} ignored")
-            stores = tuple(n for n in names if n in _STORE_NAMES)
+        stores = _stores_option(options.get("storage"), warn, "storage") or _STORE_NAMES
         try:
             cookie = CookieAttributes.from_options(options.get("cookie") if isinstance(options.get("cookie"), dict) else None)
         except ValueError as error:
@@ -94,43 +129,53 @@ class Settings:
             stores=stores,
             persist=not options.get("disableClientPersistence", False),
             cookie=cookie,
-            user=EntitySettings.from_options(options.get("user"), "ajs_user_id", "ajs_user_traits"),
-            group=EntitySettings.from_options(options.get("group"), "ajs_group_id", "ajs_group_properties"),
-            use_query_string=options.get("useQueryString", True),
+            user=EntitySettings.from_options(options.get("user"), "ajs_user_id", "ajs_user_traits", "user", warn),
+            group=EntitySettings.from_options(
+                options.get("group"), "ajs_group_id", "ajs_group_properties", "group", warn
+            ),
+            query_string=rules_from_option(options.get("useQueryString"), warn),
             options=options,
         )
 
 
-class Storages:
-    """Builds each entity's id and traits storage from the settings.
+class EntityStorage(NamedTuple):
+    """Where one entity keeps its values."""
 
-    One memory store is shared by every list so that user and group values
-    stay consistent within the page when nothing else persists.
+    ids: PriorityStorage
+    #: Traits never go in a cookie.
+    traits: PriorityStorage
+    #: Cookie only, for the classic cookies; ``None`` when cookies are not used.
+    legacy: PriorityStorage | None
+
+
+class Storages:
+    """Builds each entity's storage lists from the settings.
+
+    The page has one store of each kind, so that the cookie domain is
+    probed once, each failing store is reported once, and user and group
+    share one memory.
     """
 
     def __init__(self, settings: Settings, host: Host) -> None:
         self._settings = settings
-        self._host = host
+        self.failures = StoreFailures(host.warn)
         self.memory = MemoryStore()
         self.cookie = CookieStore(host.cookies, settings.cookie, host.now, host.warn)
         self.local_storage = LocalStorageStore(host.local_storage)
 
     def _list(self, names: tuple[str, ...]) -> PriorityStorage:
         by_name: dict[str, Store] = {"cookie": self.cookie, "localStorage": self.local_storage, "memory": self.memory}
-        return PriorityStorage([by_name[n] for n in names], self._host.warn)
+        return PriorityStorage([by_name[n] for n in names], self.failures)
 
-    def for_entity(self, entity: EntitySettings) -> tuple[PriorityStorage, PriorityStorage]:
-        """``(ids, traits)``: ids may use every store, traits never the cookie."""
+    def for_entity(self, entity: EntitySettings) -> EntityStorage:
+        """``disableClientPersistence`` or ``persist: false`` keep everything in memory."""
         if not (self._settings.persist and entity.persist):
-            return self._list(("memory",)), self._list(("memory",))
-        names = self._settings.stores
+            return EntityStorage(self._list(("memory",)), self._list(("memory",)), None)
+        names = entity.stores or self._settings.stores
         if not entity.local_storage_fallback:
             names = tuple(n for n in names if n != "localStorage")
-        return self._list(names), self._list(tuple(n for n in names if n != "cookie"))
-
-    def legacy_cookies(self) -> dict[str, Any]:
-        """Classic analytics.js cookies, read once (missing or unreadable: empty)."""
-        if not self._settings.persist or "cookie" not in self._settings.stores:
-            return {}
-        legacy_list = self._list(("cookie",))
-        return {name: legacy_list.get(name) for name in ("ajs_user", "_sio")}
+        return EntityStorage(
+            self._list(names),
+            self._list(tuple(n for n in names if n != "cookie")),
+            self._list(("cookie",)) if "cookie" in names else None,
+        )

@@ -2,13 +2,14 @@
 
 One small :class:`Store` interface (``get``; ``set`` where ``None`` removes),
 three implementations, and :class:`PriorityStorage`, which reads the first
-store that has a value and writes every store. When stores disagree the first
-in priority order wins (the cookie by default, because it is shared across
-subdomains while localStorage is per origin) and every store is rewritten.
+store that has a value and writes every store. When stores disagree the
+cookie wins (it is shared across subdomains while localStorage is per
+origin; analytics-next issue #706) and every store is rewritten.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -25,13 +26,29 @@ from .cookies import (
 )
 from .host import CookieJar, KeyValueStorage
 
-__all__ = ["CookieStore", "LocalStorageStore", "MemoryStore", "PriorityStorage", "Store", "StoreError"]
+__all__ = [
+    "CookieStore",
+    "LocalStorageStore",
+    "MemoryStore",
+    "PriorityStorage",
+    "Store",
+    "StoreError",
+    "StoreFailures",
+    "StoreUnavailable",
+]
 
 _PROBE = "__tld__"
+#: The probe cookie carries no options of the page: a plain cookie on ``/``
+#: tells whether a domain (or the host) accepts cookies at all.
+_PROBE_ATTRIBUTES = CookieAttributes(max_age_days=1)
 
 
 class StoreError(Exception):
-    """A store refused a value it can never hold (for example an oversized cookie)."""
+    """A store refused one value it can never hold (for example an oversized cookie)."""
+
+
+class StoreUnavailable(Exception):
+    """A store found out it cannot work on this page (cookies disabled)."""
 
 
 class Store(Protocol):
@@ -46,7 +63,11 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """Values for the life of the page; the store that always works."""
+    """Values for the life of the page; the store that always works.
+
+    Objects are copied in and out, as the other stores do by serialising, so
+    a caller changing a returned traits dict cannot change what is stored.
+    """
 
     name = "memory"
 
@@ -54,13 +75,14 @@ class MemoryStore:
         self._values: dict[str, Any] = {}
 
     def get(self, key: str) -> Any | None:
-        return self._values.get(key)
+        value = self._values.get(key)
+        return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
     def set(self, key: str, value: Any | None) -> None:
         if value is None:
             self._values.pop(key, None)
         else:
-            self._values[key] = value
+            self._values[key] = copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
 class LocalStorageStore:
@@ -83,8 +105,12 @@ class LocalStorageStore:
     def set(self, key: str, value: Any | None) -> None:
         if value is None:
             self._backend.remove_item(key)
-        else:
-            self._backend.set_item(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+            return
+        try:
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise StoreError(f"{key} is not JSON ({error}); kept for this page only") from None
+        self._backend.set_item(key, text)
 
 
 class CookieStore:
@@ -94,7 +120,8 @@ class CookieStore:
     ``document.cookie`` read right after a write is a synchronous round trip
     to the browser's network process, so needless writes make every later
     read slow. The widest domain that accepts cookies is probed once, on the
-    first write, and cached for the page.
+    first write, and cached for the page; the same probe finds out when the
+    browser refuses cookies altogether.
     """
 
     name = "cookie"
@@ -113,10 +140,21 @@ class CookieStore:
         self._domain: str | None = attributes.domain
         self._probed = attributes.domain is not None
         self._renewed: set[str] = set()
+        self._unverified = False
+        self._header = ""
+        self._parsed: dict[str, str] = {}
         self._damaged_warned: set[str] = set()
 
+    def _raw(self, key: str) -> str | None:
+        """The raw value of ``key``; the header is parsed again only when it changed."""
+        header = self._jar.read()
+        if header != self._header:
+            self._header = header
+            self._parsed = parse_cookie_header(header)
+        return self._parsed.get(key)
+
     def get(self, key: str) -> Any | None:
-        raw = parse_cookie_header(self._jar.read()).get(key)
+        raw = self._raw(key)
         if raw is None:
             return None
         value, damaged = decode_value(raw)
@@ -126,95 +164,144 @@ class CookieStore:
         return value
 
     def set(self, key: str, value: Any | None) -> None:
-        current = parse_cookie_header(self._jar.read()).get(key)
-        domain = self._cookie_domain()
+        current = self._raw(key)
         if value is None:
+            self._renewed.discard(key)
             if current is not None:
+                domain = self._cookie_domain()
                 self._jar.write(serialize(key, "", self._attributes, domain, self._clock(), expire=True))
                 if domain:  # also drop a host-only copy another library may have left
                     self._jar.write(serialize(key, "", self._attributes, None, self._clock(), expire=True))
-            self._renewed.discard(key)
             return
         encoded = encode_value(value)
         if current == encoded and key in self._renewed:
             return
-        cookie = serialize(key, encoded, self._attributes, domain, self._clock())
+        cookie = serialize(key, encoded, self._attributes, self._cookie_domain(), self._clock())
         if len(cookie.encode("utf-8")) > MAX_COOKIE_BYTES:
+            if current is not None:  # a stale cookie would win the next read
+                self.set(key, None)
             raise StoreError(f"cookie {key} would exceed {MAX_COOKIE_BYTES} bytes; kept in the other stores")
         self._jar.write(cookie)
         self._renewed.add(key)
+        if self._unverified:
+            # The first write on a page without cookies tells whether the browser keeps any.
+            if self._raw(key) != encoded:
+                raise StoreUnavailable("the browser refuses cookies")
+            self._unverified = False
 
     def _cookie_domain(self) -> str | None:
         if not self._probed:
             self._probed = True
-            self._domain = self._probe_domain()
+            self._domain = self._probe()
         return self._domain
 
-    def _probe_domain(self) -> str | None:
-        """The first candidate domain the browser accepts a cookie for."""
+    def _sticks(self, domain: str | None, now: datetime) -> bool:
+        """Write the probe cookie for ``domain``, read it back, remove it."""
+        self._jar.write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
+        if parse_cookie_header(self._jar.read()).get(_PROBE) != "1":
+            return False
+        self._jar.write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
+        return True
+
+    def _probe(self) -> str | None:
+        """The widest candidate domain the browser accepts a cookie for.
+
+        ``None`` means a host-only cookie. When nothing sticks and the page
+        has no cookie at all, cookies may be refused altogether: the first
+        real write is then read back to find out.
+        """
         now = self._clock()
         for level in candidate_domains(self._jar.hostname):
-            self._jar.write(serialize(_PROBE, "1", self._attributes, level, now))
-            if parse_cookie_header(self._jar.read()).get(_PROBE) == "1":
-                self._jar.write(serialize(_PROBE, "", self._attributes, level, now, expire=True))
+            if self._sticks(level, now):
                 return level
+        self._unverified = not self._jar.read()
         return None
 
 
-class PriorityStorage:
-    """Stores in priority order: read the first value, write them all.
+class StoreFailures:
+    """Store failures of the page, shared by every priority list.
 
-    A store that raises is skipped with one warning per store, so a
-    ``SecurityError`` or a full quota never reaches the page and memory
-    always works.
+    Each failing store is reported once. A store that fails to read (a
+    ``SecurityError`` in a sandboxed frame, cookies refused) is skipped from
+    then on, so a broken store costs one exception per page, not one per
+    call; a failed write (a full quota) only skips that write.
     """
 
-    def __init__(self, stores: Sequence[Store], warn: Callable[[str], None]) -> None:
-        self.stores = list(stores)
+    def __init__(self, warn: Callable[[str], None]) -> None:
         self._warn = warn
         self._warned: set[str] = set()
+        self.broken: set[str] = set()
 
-    def _failed(self, store: Store, action: str, error: Exception) -> None:
+    def report(self, store: Store, action: str, error: Exception) -> None:
         if isinstance(error, StoreError):
-            self._warn(str(error))
-            return
-        if store.name not in self._warned:
+            message = str(error)
+        else:
+            if action == "read" or isinstance(error, StoreUnavailable):
+                self.broken.add(store.name)
+            message = f"{store.name} is unavailable ({action} failed: {error}); using the other stores"
+            if store.name in self._warned:
+                return
             self._warned.add(store.name)
-            self._warn(f"{store.name} is unavailable ({action} failed: {error}); using the other stores")
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
+
+
+def _present(value: Any) -> Any | None:
+    """A blanked-out value (``""``, as some consent scripts leave) counts as none."""
+    return None if value == "" else value
+
+
+class PriorityStorage:
+    """Stores in priority order: read the first value, write them all."""
+
+    def __init__(self, stores: Sequence[Store], failures: StoreFailures) -> None:
+        self.stores = list(stores)
+        self._failures = failures
 
     def _read_all(self, key: str) -> list[tuple[Store, Any | None]]:
         values = []
         for store in self.stores:
+            if store.name in self._failures.broken:
+                continue
             try:
                 values.append((store, store.get(key)))
             except Exception as error:  # noqa: BLE001 - any storage failure is skipped
-                self._failed(store, "read", error)
+                self._failures.report(store, "read", error)
         return values
 
     def get(self, key: str) -> Any | None:
         """The value of the first store that has one, without repairing the others."""
         for _, value in self._read_all(key):
-            if value is not None:
+            if _present(value) is not None:
                 return value
         return None
 
-    def get_and_sync(self, key: str) -> Any | None:
-        """Read, then rewrite every store to the winning value (and renew the cookie)."""
-        values = self._read_all(key)
-        winner = next((value for _, value in values if value is not None), None)
-        if winner is not None:
-            for store, value in values:
-                if value != winner or store.name == CookieStore.name:
-                    self._write(store, key, winner)
+    def get_and_sync(self, key: str, clean: Callable[[Any], Any | None] = _present) -> Any | None:
+        """Read every store; the cookie's value wins, else the first one found.
+
+        ``clean`` turns a raw stored value into the value (or ``None`` when
+        unusable, e.g. an id that is an object). Every store holding something
+        else is rewritten with the winner, and the cookie is renewed.
+        """
+        values = [(store, raw, clean(raw)) for store, raw in self._read_all(key)]
+        usable = [(store, value) for store, _, value in values if value is not None]
+        if not usable:
+            return None
+        winner = next((value for store, value in usable if store.name == CookieStore.name), usable[0][1])
+        for store, raw, _ in values:
+            if raw != winner or store.name == CookieStore.name:
+                self._write(store, key, winner)
         return winner
 
     def set(self, key: str, value: Any | None) -> None:
         """Write ``value`` to every store; ``None`` removes it everywhere."""
         for store in self.stores:
-            self._write(store, key, value)
+            if store.name not in self._failures.broken:
+                self._write(store, key, value)
 
     def _write(self, store: Store, key: str, value: Any | None) -> None:
         try:
             store.set(key, value)
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
-            self._failed(store, "write", error)
+            self._failures.report(store, "write", error)

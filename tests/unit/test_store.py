@@ -1,0 +1,250 @@
+"""Stores and the priority list: first value wins, the cookie wins disagreements, failures are skipped."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from analytics_identity.cookies import CookieAttributes
+from analytics_identity.store import (
+    CookieStore,
+    LocalStorageStore,
+    MemoryStore,
+    PriorityStorage,
+    StoreFailures,
+)
+from tests.unit.identity_hosts import (
+    CountingJar,
+    CountingStorage,
+    FullStorage,
+    RefusingJar,
+    ThrowingJar,
+    ThrowingStorage,
+)
+
+NOW = datetime.now(timezone.utc)
+
+
+class Page:
+    """The three stores of one page over a jar and a localStorage, plus the warnings."""
+
+    def __init__(self, jar: CountingJar | None = None, storage: CountingStorage | None = None,
+                 attributes: CookieAttributes | None = None) -> None:
+        self.jar = jar or CountingJar()
+        self.storage = storage or CountingStorage()
+        self.warnings: list[str] = []
+        self.failures = StoreFailures(self.warnings.append)
+        self.cookie = CookieStore(self.jar, attributes or CookieAttributes(), lambda: NOW, self.warnings.append)
+        self.local = LocalStorageStore(self.storage)
+        self.memory = MemoryStore()
+
+    def stores(self, *names: str) -> PriorityStorage:
+        by_name = {"cookie": self.cookie, "localStorage": self.local, "memory": self.memory}
+        return PriorityStorage([by_name[n] for n in names or ("cookie", "localStorage", "memory")], self.failures)
+
+
+def test_first_store_with_a_value_wins_and_every_store_is_written() -> None:
+    page = Page()
+    ids = page.stores()
+    ids.set("ajs_user_id", "u1")
+    assert page.jar.get("ajs_user_id") == "u1"
+    assert page.storage.items["ajs_user_id"] == '"u1"'
+    assert page.memory.get("ajs_user_id") == "u1"
+    page.memory.set("ajs_user_id", None)
+    assert ids.get("ajs_user_id") == "u1"
+
+
+def test_on_disagreement_the_cookie_wins_and_every_store_is_rewritten() -> None:
+    page = Page()
+    page.jar.jar["ajs_anonymous_id"] = "from-cookie"
+    page.storage.items["ajs_anonymous_id"] = '"from-local"'
+    page.memory.set("ajs_anonymous_id", "from-memory")
+    # Even when localStorage comes first in the priority order (analytics-next issue #706).
+    ids = page.stores("localStorage", "cookie", "memory")
+    assert ids.get_and_sync("ajs_anonymous_id") == "from-cookie"
+    assert page.storage.items["ajs_anonymous_id"] == '"from-cookie"'
+    assert page.memory.get("ajs_anonymous_id") == "from-cookie"
+
+
+def test_cookie_missing_is_restored_from_local_storage() -> None:
+    page = Page()
+    page.storage.items["ajs_anonymous_id"] = '"returning"'
+    assert page.stores().get_and_sync("ajs_anonymous_id") == "returning"
+    assert page.jar.get("ajs_anonymous_id") == "returning"
+
+
+def test_a_blanked_cookie_counts_as_missing() -> None:
+    page = Page()
+    page.jar.jar["ajs_anonymous_id"] = ""
+    page.storage.items["ajs_anonymous_id"] = '"kept"'
+    assert page.stores().get_and_sync("ajs_anonymous_id") == "kept"
+    assert page.jar.get("ajs_anonymous_id") == "kept"
+
+
+def test_clean_decides_what_counts_and_stores_holding_something_else_are_rewritten() -> None:
+    page = Page()
+    page.storage.items["ajs_user_id"] = "1234"  # a number, as classic stored it
+    value = page.stores().get_and_sync("ajs_user_id", lambda v: None if v is None else str(v))
+    assert value == "1234"
+    assert page.storage.items["ajs_user_id"] == '"1234"'
+    assert page.jar.get("ajs_user_id") == "%221234%22"
+
+
+def test_nothing_anywhere_reads_none_and_writes_nothing() -> None:
+    page = Page()
+    assert page.stores().get_and_sync("ajs_user_id") is None
+    assert page.jar.written == [] and page.storage.writes == 0
+
+
+def test_cookie_is_written_only_on_change_and_renewed_once_per_page() -> None:
+    page = Page()
+    ids = page.stores()
+    ids.set("ajs_anonymous_id", "a")
+    ids.set("ajs_anonymous_id", "a")
+    for _ in range(5):
+        ids.get_and_sync("ajs_anonymous_id")
+    assert len(page.jar.ours()) == 1
+    ids.set("ajs_anonymous_id", "b")
+    assert len(page.jar.ours()) == 2
+    # The next page renews each cookie once, on first read.
+    reload = Page(jar=page.jar, storage=page.storage)
+    for _ in range(5):
+        reload.stores().get_and_sync("ajs_anonymous_id")
+    assert len(page.jar.ours()) == 3 and page.jar.ours()[-1].startswith("ajs_anonymous_id=b; expires=")
+
+
+def test_local_storage_is_not_rewritten_when_it_agrees() -> None:
+    page = Page()
+    ids = page.stores()
+    ids.set("ajs_user_id", "u")
+    writes = page.storage.writes
+    for _ in range(5):
+        ids.get_and_sync("ajs_user_id")
+    assert page.storage.writes == writes
+
+
+def test_the_header_is_parsed_again_only_when_it_changed() -> None:
+    page = Page()
+    page.jar.jar["ajs_user_id"] = "u"
+    page.cookie.get("ajs_user_id")
+    parsed = page.cookie._parsed
+    page.cookie.get("ajs_user_id")
+    assert page.cookie._parsed is parsed
+
+
+def test_domain_is_probed_once_per_page_widest_first_and_the_probe_removed() -> None:
+    jar = CountingJar(hostname="a.b.example.co.uk", public_suffixes=frozenset({"uk", "co.uk"}))
+    page = Page(jar=jar)
+    ids = page.stores()
+    ids.set("ajs_anonymous_id", "a")
+    ids.set("ajs_user_id", "u")
+    probes = [c for c in jar.written if c.startswith("__tld__=")]
+    # co.uk refused, example.co.uk accepted then expired; never probed again.
+    assert [c.split("domain=")[1].split(";")[0] for c in probes] == ["co.uk", "example.co.uk", "example.co.uk"]
+    assert "__tld__" not in jar.jar
+    assert all("domain=example.co.uk" in c for c in jar.ours())
+
+
+@pytest.mark.parametrize("hostname", ["localhost", "127.0.0.1", "intranet"])
+def test_ips_localhost_and_single_labels_get_host_only_cookies_without_probing(hostname: str) -> None:
+    jar = CountingJar(hostname=hostname, jar={"other": "1"})
+    page = Page(jar=jar)
+    page.stores().set("ajs_anonymous_id", "a")
+    assert jar.written == [jar.written[0]] and "domain=" not in jar.written[0]
+
+
+def test_configured_domain_is_used_without_probing() -> None:
+    jar = CountingJar(hostname="www.example.com")
+    page = Page(jar=jar, attributes=CookieAttributes.from_options({"domain": "example.com"}))
+    page.stores().set("ajs_anonymous_id", "a")
+    assert len(jar.written) == 1 and "domain=example.com" in jar.written[0]
+
+
+def test_removing_expires_the_domain_cookie_and_a_host_only_copy() -> None:
+    jar = CountingJar(hostname="www.example.com")
+    page = Page(jar=jar)
+    ids = page.stores()
+    ids.set("ajs_user_id", "u")
+    ids.set("ajs_user_id", None)
+    assert "ajs_user_id" not in jar.jar
+    removals = [c for c in jar.ours() if c.startswith("ajs_user_id=;")]
+    assert len(removals) == 2 and "domain=example.com" in removals[0] and "domain=" not in removals[1]
+
+
+def test_refused_cookies_are_found_on_first_write_then_skipped_with_one_warning() -> None:
+    page = Page(jar=RefusingJar())
+    ids = page.stores()
+    ids.set("ajs_anonymous_id", "a")
+    written = len(page.jar.written)
+    for _ in range(5):
+        ids.set("ajs_user_id", "u")
+        assert ids.get_and_sync("ajs_anonymous_id") == "a"
+    assert len(page.jar.written) == written  # skipped from then on
+    assert page.storage.items["ajs_anonymous_id"] == '"a"'
+    assert len(page.warnings) == 1 and "cookie is unavailable" in page.warnings[0]
+
+
+@pytest.mark.parametrize("storage", [ThrowingStorage(), None])
+def test_a_store_that_throws_is_skipped_with_one_warning_and_memory_works(storage: CountingStorage | None) -> None:
+    page = Page(jar=ThrowingJar(), storage=storage)
+    ids = page.stores()
+    traits = page.stores("localStorage", "memory")
+    for _ in range(3):
+        ids.set("ajs_user_id", "u")
+        assert ids.get_and_sync("ajs_user_id") == "u"
+        traits.set("ajs_user_traits", {"a": 1})
+        assert traits.get("ajs_user_traits") == {"a": 1}
+    reads = page.jar.reads
+    ids.get_and_sync("ajs_user_id")
+    assert page.jar.reads == reads  # a store that cannot be read is not touched again
+    expected = {"cookie"} | ({"localStorage"} if storage else set())
+    assert len(page.warnings) == len(expected)
+    assert {w.split(" ")[0] for w in page.warnings} == expected
+
+
+def test_a_full_local_storage_warns_once_and_keeps_being_read() -> None:
+    storage = FullStorage(items={"ajs_user_traits": '{"old":1}'})
+    page = Page(storage=storage)
+    traits = page.stores("localStorage", "memory")
+    traits.set("ajs_user_traits", {"new": 1})
+    traits.set("ajs_user_traits", {"newer": 1})
+    assert traits.get("ajs_user_traits") == {"old": 1}  # reads still work
+    assert page.memory.get("ajs_user_traits") == {"newer": 1}
+    assert len(page.warnings) == 1 and "write failed" in page.warnings[0]
+
+
+def test_an_oversized_cookie_removes_the_stale_one_and_stays_in_the_other_stores() -> None:
+    page = Page()
+    ids = page.stores()
+    ids.set("ajs_user_id", "old")
+    big = "é" * 2000
+    ids.set("ajs_user_id", big)
+    assert page.jar.get("ajs_user_id") is None
+    assert ids.get_and_sync("ajs_user_id") == big
+    assert any("4096" in w for w in page.warnings)
+
+
+def test_local_storage_reads_json_and_raw_strings() -> None:
+    storage = CountingStorage(items={"a": '"json"', "b": "abc-def", "c": '{"x":1}', "d": "1234"})
+    local = LocalStorageStore(storage)
+    assert [local.get(k) for k in "abcd"] == ["json", "abc-def", {"x": 1}, 1234]
+
+
+def test_local_storage_refuses_values_json_cannot_hold() -> None:
+    page = Page()
+    traits = page.stores("localStorage", "memory")
+    traits.set("ajs_user_traits", {"when": datetime(2026, 1, 1)})
+    assert "ajs_user_traits" not in page.storage.items
+    assert page.memory.get("ajs_user_traits") == {"when": datetime(2026, 1, 1)}
+    assert len(page.warnings) == 1 and "not JSON" in page.warnings[0]
+
+
+def test_memory_hands_out_copies() -> None:
+    memory = MemoryStore()
+    traits: dict[str, Any] = {"a": {"b": 1}}
+    memory.set("t", traits)
+    traits["a"]["b"] = 2
+    memory.get("t")["a"]["b"] = 3
+    assert memory.get("t") == {"a": {"b": 1}}

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Page
+import pytest
+from playwright.sync_api import Page, Request
 
-from tests.e2e.helpers import boot, load_options
+from tests.conftest import Server
+from tests.e2e.helpers import boot, load_options, wait_ready
 
 
 def collected(base_url: str, **filters: str) -> list[dict[str, Any]]:
@@ -18,19 +23,226 @@ def collected(base_url: str, **filters: str) -> list[dict[str, Any]]:
         return json.loads(response.read())
 
 
-def wait_collected(base_url: str, count: int, timeout: float = 30, **filters: str) -> list[dict[str, Any]]:
-    """Poll the collector until ``count`` matching events arrived (newest first)."""
+def wait_collected(base_url: str, count: int, timeout: float = 40, **filters: str) -> list[dict[str, Any]]:
+    """Poll the collector until at least ``count`` matching events arrived; oldest first."""
     deadline = time.monotonic() + timeout
     while True:
         events = collected(base_url, **filters)
         if len(events) >= count or time.monotonic() > deadline:
-            return events
+            return events[::-1]
         time.sleep(0.2)
 
 
-def test_track_arrives_with_identity(page: Page, base_url: str) -> None:
+def record(page: Page) -> list[Request]:
+    """Every delivery request the page makes (the list fills while Playwright is called)."""
+    requests: list[Request] = []
+    page.on("request", lambda r: requests.append(r) if "/v1/" in r.url and r.method == "POST" else None)
+    return requests
+
+
+def anonymous_id(page: Page) -> str:
+    return page.evaluate("analytics.user().anonymousId()")
+
+
+# -- the examples of the user's document ------------------------------------------
+
+
+def test_snippet_set_anonymous_id_applies_to_the_buffered_page_call(page: Page, base_url: str) -> None:
+    boot(page, base_url, before="analytics.page(); analytics.setAnonymousId('DOC-SNIPPET-1');")
+    (event,) = wait_collected(base_url, 1, anonymousId="DOC-SNIPPET-1")
+    assert event["type"] == "page" and event["userId"] is None
+
+
+def test_options_anonymous_id_on_identify_page_and_track_persists(page: Page, base_url: str) -> None:
     boot(page, base_url)
-    anonymous = page.evaluate("analytics.user().anonymousId()")
-    page.evaluate("analytics.track('Email Clicked', {callToAction: 'Signup'})")
-    events = wait_collected(base_url, 1, anonymousId=anonymous, type="track")
-    assert [e["event"] for e in events] == ["Email Clicked"]
+    page.evaluate("""() => {
+        analytics.identify('user_123', {name: 'Jane Kim'}, {anonymousId: 'DOC-OPT-1'});
+        analytics.page({}, {anonymousId: 'DOC-OPT-1'});
+        analytics.track('Email Clicked', {callToAction: 'Signup'}, {anonymousId: 'DOC-OPT-1'});
+        analytics.track('Later Click');
+    }""")
+    events = wait_collected(base_url, 4, anonymousId="DOC-OPT-1")
+    by_type = {(e["type"], e.get("event")): e for e in events}
+    assert len(events) == 4
+    identify = by_type[("identify", None)]
+    assert identify["userId"] == "user_123" and identify["traits"] == {"name": "Jane Kim"}
+    assert by_type[("track", "Email Clicked")]["properties"] == {"callToAction": "Signup"}
+    assert by_type[("track", "Later Click")]["userId"] == "user_123"
+    assert anonymous_id(page) == "DOC-OPT-1"
+
+
+def test_override_with_a_call_then_context_traits_and_ip(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    page.evaluate("""() => {
+        analytics.user().anonymousId('DOC-CALL-1');
+        analytics.identify('12091906-01011992', {plan_id: 'Paid, Tier 2', email: 'grace@usnavy.gov'});
+        analytics.track('Clicked Email', {emailCampaign: 'First Touch'}, {traits: {plan_id: 'Paid, Tier 2'}});
+        analytics.track('Order Completed', {}, {context: {ip: '0.0.0.0'}});
+        analytics.track('Plain');
+    }""")
+    events = {e["type"] + ":" + e.get("event", ""): e for e in wait_collected(base_url, 4, anonymousId="DOC-CALL-1")}
+    assert events["identify:"]["traits"] == {"plan_id": "Paid, Tier 2", "email": "grace@usnavy.gov"}
+    clicked = events["track:Clicked Email"]
+    assert clicked["context"]["traits"] == {"plan_id": "Paid, Tier 2"} and clicked["userId"] == "12091906-01011992"
+    assert events["track:Order Completed"]["context"]["ip"] == "0.0.0.0"
+    plain = events["track:Plain"]["context"]
+    assert "traits" not in plain and "ip" not in plain
+
+
+def test_new_user_and_reset_refresh_the_anonymous_id(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    first = anonymous_id(page)
+    page.evaluate("analytics.identify('doc-user-a'); analytics.track('A')")
+    page.evaluate("analytics.identify('doc-user-b'); analytics.track('B')")
+    page.evaluate("analytics.reset(); analytics.track('C')")
+    a = wait_collected(base_url, 2, userId="doc-user-a")
+    b = wait_collected(base_url, 2, userId="doc-user-b")
+    assert {e["anonymousId"] for e in a} == {first}
+    assert len({e["anonymousId"] for e in b}) == 1 and b[0]["anonymousId"] != first
+    after = wait_collected(base_url, 1, anonymousId=anonymous_id(page))
+    assert [(e["event"], e["userId"]) for e in after] == [("C", None)]
+    assert after[0]["anonymousId"] not in (first, b[0]["anonymousId"])
+
+
+def test_context_page_campaign_library_and_headers(page: Page, base_url: str) -> None:
+    requests = record(page)
+    page.goto(base_url + "/blank.html?utm_source=news&utm_campaign=spring")
+    page.evaluate(f"analytics.load('header-key', {json.dumps(load_options(base_url))})")
+    wait_ready(page)
+    page.evaluate("analytics.track('Campaign Visit')")
+    (event,) = wait_collected(base_url, 1, anonymousId=anonymous_id(page), type="track")
+    context = event["context"]
+    assert context["page"]["path"] == "/blank.html" and context["page"]["search"] == "?utm_source=news&utm_campaign=spring"
+    assert context["page"]["url"].endswith("/blank.html?utm_source=news&utm_campaign=spring")
+    assert context["page"]["title"] == page.title()
+    assert context["campaign"] == {"source": "news", "name": "spring"}
+    assert context["library"]["name"] == "analytics-identity"
+    assert context["userAgent"] == page.evaluate("navigator.userAgent")
+    assert context["locale"] == page.evaluate("navigator.language")
+    assert context["timezone"] == page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert event["writeKey"] == "header-key" and event["sentAt"] >= event["timestamp"]
+    track = next(r for r in requests if r.url.endswith("/v1/t"))
+    headers = track.all_headers()
+    assert headers["content-type"].startswith("text/plain")
+    assert headers["authorization"] == "Basic " + base64.b64encode(b"header-key:").decode()
+
+
+def test_promise_callback_and_listener(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    result = page.evaluate("""async () => {
+        const seen = [];
+        analytics.on('track', (name, props) => seen.push('on:' + name));
+        const ctx = await analytics.track('Promised', {a: 1}, {}, (c) => seen.push('callback:' + c.event.event));
+        return {seen, id: ctx.event.messageId, type: ctx.event.type};
+    }""")
+    assert result["type"] == "track" and result["seen"] == ["callback:Promised", "on:Promised"]
+    (event,) = wait_collected(base_url, 1, anonymousId=anonymous_id(page), type="track")
+    assert event["messageId"] == result["id"]
+
+
+# -- middleware and batching -----------------------------------------------------------
+
+
+def test_a_middleware_that_blanks_the_ip_takes_effect(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    page.evaluate("""() => {
+        analytics.addSourceMiddleware(({payload, next}) => { payload.obj.context.ip = '0.0.0.0'; next(payload); });
+        analytics.addSourceMiddleware(({payload, next}) => { if (payload.obj.event !== 'Dropped') next(payload); });
+        analytics.track('Kept');
+        analytics.track('Dropped');
+        analytics.identify('mw-user');
+    }""")
+    events = wait_collected(base_url, 2, anonymousId=anonymous_id(page))
+    time.sleep(1)
+    events = collected(base_url, anonymousId=anonymous_id(page))
+    assert sorted(e["type"] for e in events) == ["identify", "track"]
+    assert all(e["context"]["ip"] == "0.0.0.0" for e in events)
+
+
+def test_batching_sends_to_b_by_count_and_by_time(page: Page, base_url: str) -> None:
+    requests = record(page)
+    options = load_options(base_url, deliveryStrategy={"strategy": "batching", "config": {"size": 3, "timeout": 800}})
+    boot(page, base_url, options=options)
+    page.evaluate("for (const n of [1, 2, 3, 4]) analytics.track('Batched ' + n)")
+    events = wait_collected(base_url, 4, anonymousId=anonymous_id(page))
+    assert sorted(e["event"] for e in events) == ["Batched 1", "Batched 2", "Batched 3", "Batched 4"]
+    page.wait_for_timeout(100)  # let Playwright deliver the request events
+    posts = [r for r in requests if "/v1/" in r.url]
+    assert {r.url.rsplit("/", 1)[1] for r in posts} == {"b"}
+    sizes = sorted(len(json.loads(r.post_data or "{}")["batch"]) for r in posts)
+    assert sizes == [1, 3]
+    body = json.loads(posts[0].post_data or "{}")
+    assert body["writeKey"] == "test-key" and body["sentAt"]
+
+
+def test_pagehide_sends_what_is_waiting(page: Page, base_url: str) -> None:
+    options = load_options(base_url, deliveryStrategy={"strategy": "batching", "config": {"size": 50, "timeout": 600_000}})
+    boot(page, base_url, options=options)
+    anonymous = anonymous_id(page)
+    page.evaluate("analytics.track('Before Leaving 1'); analytics.track('Before Leaving 2')")
+    time.sleep(0.5)
+    assert collected(base_url, anonymousId=anonymous) == []
+    page.goto(base_url + "/healthz")  # leave: pagehide sends with keepalive
+    events = wait_collected(base_url, 2, anonymousId=anonymous)
+    assert sorted(e["event"] for e in events) == ["Before Leaving 1", "Before Leaving 2"]
+
+
+# -- the collector goes away -------------------------------------------------------------
+
+
+@pytest.fixture
+def second(tmp_path: Path) -> Iterator[Server]:
+    """A collector of its own, on another origin, that the test stops and restarts."""
+    server = Server(tmp_path / "second.sqlite3", mounts={}).start()
+    yield server
+    server.stop()
+
+
+def queued(page: Page) -> list[dict[str, Any]]:
+    return json.loads(page.evaluate("localStorage.getItem('ajs_identity_queue') || '[]'"))
+
+
+def restart(server: Server) -> None:
+    Server(server.db, port=server.port, mounts={}).start()
+
+
+def test_collector_down_then_back_every_event_arrives_once(page: Page, base_url: str, second: Server) -> None:
+    requests = record(page)
+    boot(page, base_url, options=load_options(second.url))
+    second.stop()
+    page.evaluate("for (const n of [1, 2, 3]) analytics.track('Offline ' + n)")
+    page.wait_for_function("JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')"
+                           ".filter(i => i.attempts > 0).length === 3")
+    restarted = Server(second.db, port=second.port, mounts={}).start()
+    try:
+        events = wait_collected(second.url, 3, anonymousId=anonymous_id(page))
+        assert sorted(e["event"] for e in events) == ["Offline 1", "Offline 2", "Offline 3"]
+        assert len({e["messageId"] for e in events}) == 3
+        page.wait_for_function("localStorage.getItem('ajs_identity_queue') === null")
+        delivered = [r for r in requests if r.response() is not None and r.response().status == 200]
+        ids = [json.loads(r.post_data or "{}")["messageId"] for r in delivered]
+        assert sorted(ids) == sorted(e["messageId"] for e in events)  # each acknowledged once
+    finally:
+        restarted.stop()
+
+
+def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, base_url: str, second: Server) -> None:
+    options = load_options(second.url)
+    boot(page, base_url, options=options)
+    anonymous = anonymous_id(page)
+    second.stop()
+    page.evaluate("analytics.track('Reload 1'); analytics.identify('reload-user', {plan: 'pro'})")
+    page.wait_for_function("JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]').length === 2")
+    page.reload()
+    boot(page, base_url, options=options)
+    assert sorted(i["event"]["type"] for i in queued(page)) == ["identify", "track"]
+    restarted = Server(second.db, port=second.port, mounts={}).start()
+    try:
+        events = wait_collected(second.url, 2, anonymousId=anonymous)
+        assert sorted(e["type"] for e in events) == ["identify", "track"]
+        assert [e["userId"] for e in events if e["type"] == "identify"] == ["reload-user"]
+        page.wait_for_function("localStorage.getItem('ajs_identity_queue') === null")
+        time.sleep(1)
+        assert len(collected(second.url, anonymousId=anonymous)) == 2
+    finally:
+        restarted.stop()

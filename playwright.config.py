@@ -17,6 +17,9 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Names under example.test reach the local server, so tests can check the
+    # cookie domain probe on a real multi-label host (a.b.example.test).
+    "--host-resolver-rules=MAP *.example.test 127.0.0.1",
 ]
 
 HEADLESS = True

@@ -1,0 +1,376 @@
+"""Every code example of "Managing identity in Analytics.js", run in Chromium.
+
+Each example is checked through the browser's real cookies
+(``context.cookies()``), real ``localStorage`` and the events as the
+collector received them. Ids carry a per-test suffix because the collector
+is shared by the whole session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from tests.e2e.helpers import boot, cookie, load_options, local, wait_ready
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+IDENTITY_KEYS = ["ajs_anonymous_id", "ajs_user_id", "ajs_user_traits", "ajs_group_id", "ajs_group_properties"]
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def events(base_url: str, count: int, **filters: str) -> list[dict[str, Any]]:
+    """Events the collector stored for these filters, oldest first, once ``count`` arrived."""
+    query = urllib.parse.urlencode({"limit": "1000", **filters})
+    deadline = time.monotonic() + 30
+    while True:
+        with urllib.request.urlopen(f"{base_url}/api/events?{query}", timeout=5) as response:
+            found = json.loads(response.read())
+        if len(found) >= count or time.monotonic() > deadline:
+            return list(reversed(found))
+        time.sleep(0.2)
+
+
+def anonymous_id(page: Page) -> str:
+    return page.evaluate("analytics.user().anonymousId()")
+
+
+def local_json(page: Page, key: str) -> Any:
+    raw = local(page, key)
+    return None if raw is None else json.loads(raw)
+
+
+def sent(page: Page, call: str) -> dict[str, Any]:
+    """Run an event call and return the event it resolved with (analytics-next's ``ctx.event``)."""
+    return page.evaluate(f"async () => (await {call}).event")
+
+
+# -- Anonymous IDs -------------------------------------------------------------------------
+
+
+def test_classic_cookie_example_reads_back_and_is_rewritten_in_analytics_next_format(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    # ajs_anonymous_id=%2239ee7ea5-b6d8-4174-b612-04e1ef3fa952 (the document drops the closing %22)
+    example = "39ee7ea5-b6d8-4174-b612-04e1ef3fa952"
+    context.add_cookies([{"name": "ajs_anonymous_id", "value": f"%22{example}%22", "url": base_url}])
+    boot(page, base_url)
+    assert anonymous_id(page) == example
+    assert cookie(context, "ajs_anonymous_id") == example
+    assert local_json(page, "ajs_anonymous_id") == example
+
+
+def test_anonymous_id_is_minted_during_initialization(page: Page, context: BrowserContext, base_url: str) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate(f"""() => {{
+        window.seen = [];
+        analytics.load("test-key", {json.dumps(load_options(base_url))});
+        analytics.ready(() => seen.push(document.cookie));
+    }}""")
+    wait_ready(page)
+    page.wait_for_function("seen.length === 1")
+    minted = cookie(context, "ajs_anonymous_id")
+    assert minted and UUID4.match(minted)
+    assert f"ajs_anonymous_id={minted}" in page.evaluate("seen[0]")  # before any call asked for it
+
+
+def test_retrieve_the_anonymous_id_and_a_null_one_is_minted_again(page: Page, context: BrowserContext, base_url: str) -> None:
+    boot(page, base_url)
+    current = anonymous_id(page)
+    assert current == cookie(context, "ajs_anonymous_id") == local_json(page, "ajs_anonymous_id")
+    assert page.evaluate("analytics.user().anonymousId(null)") is None
+    assert cookie(context, "ajs_anonymous_id") is None and local(page, "ajs_anonymous_id") is None
+    fresh = anonymous_id(page)
+    assert fresh != current and UUID4.match(fresh)
+    assert cookie(context, "ajs_anonymous_id") == fresh == local_json(page, "ajs_anonymous_id")
+
+
+def test_refreshing_reset_gives_a_new_anonymous_id_and_clears_every_key(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    boot(page, base_url)
+    user = unique("user")
+    before = sent(page, f"analytics.identify('{user}', {{name: 'Jane'}})")["anonymousId"]
+    page.evaluate("analytics.group('g1', {plan: 'pro'})")
+    assert all(local(page, key) is not None for key in IDENTITY_KEYS)
+    page.evaluate("analytics.reset()")
+    for key in IDENTITY_KEYS:
+        assert local(page, key) is None, key
+    assert cookie(context, "ajs_user_id") is None and cookie(context, "ajs_group_id") is None
+    after = sent(page, "analytics.track('After reset')")
+    assert after["userId"] is None and after["anonymousId"] != before and UUID4.match(after["anonymousId"])
+    assert cookie(context, "ajs_anonymous_id") == after["anonymousId"]
+
+
+def test_refreshing_identify_with_a_different_user_id(page: Page, context: BrowserContext, base_url: str) -> None:
+    boot(page, base_url)
+    first = sent(page, f"analytics.identify('{unique('first')}')")["anonymousId"]
+    second_user = unique("second")
+    second = sent(page, f"analytics.identify('{second_user}')")
+    assert second["anonymousId"] != first and second["userId"] == second_user
+    assert cookie(context, "ajs_anonymous_id") == second["anonymousId"]
+
+
+def test_override_the_anonymous_id_from_the_snippet(page: Page, context: BrowserContext, base_url: str) -> None:
+    anonymous = unique("ABC-123-XYZ")
+    page.goto(base_url + "/blank.html")
+    page.evaluate(f"""() => {{
+        analytics.load("test-key", {json.dumps(load_options(base_url))});
+        analytics.page();
+        analytics.setAnonymousId('{anonymous}');
+    }}""")
+    wait_ready(page)
+    # setAnonymousId ran before the buffered page call, so the page event carries it
+    [event] = events(base_url, 1, anonymousId=anonymous, type="page")
+    assert event["anonymousId"] == anonymous
+    assert cookie(context, "ajs_anonymous_id") == anonymous and local_json(page, "ajs_anonymous_id") == anonymous
+
+
+@pytest.mark.parametrize("call", ["analytics.user().anonymousId('{id}')", "analytics.setAnonymousId('{id}')"])
+def test_override_the_anonymous_id_with_a_call(page: Page, context: BrowserContext, base_url: str, call: str) -> None:
+    boot(page, base_url)
+    anonymous = unique("ABC-123-XYZ")
+    assert page.evaluate(call.format(id=anonymous)) == anonymous
+    assert cookie(context, "ajs_anonymous_id") == anonymous and local_json(page, "ajs_anonymous_id") == anonymous
+    assert sent(page, "analytics.track('Later')")["anonymousId"] == anonymous
+    page.reload()
+    assert anonymous_id(boot(page, base_url)) == anonymous
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "analytics.identify('user_123', {name: 'Jane Kim'}, {anonymousId: '{id}'})",
+        "analytics.page({}, {anonymousId: '{id}'})",
+        "analytics.track('Email Clicked', {callToAction: 'Signup'}, {anonymousId: '{id}'})",
+    ],
+    ids=["identify", "page", "track"],
+)
+def test_override_the_anonymous_id_using_the_options_object(
+    page: Page, context: BrowserContext, base_url: str, call: str
+) -> None:
+    boot(page, base_url)
+    anonymous = unique("ABC-123-XYZ")
+    page.evaluate(call.replace("{id}", anonymous))
+    page.evaluate("analytics.track('Later, without the option')")
+    delivered = events(base_url, 2, anonymousId=anonymous)
+    assert [e["type"] for e in delivered][-1] == "track" and len(delivered) == 2
+    assert delivered[-1]["event"] == "Later, without the option"
+    assert cookie(context, "ajs_anonymous_id") == anonymous and local_json(page, "ajs_anonymous_id") == anonymous
+
+
+# -- Saving traits to the context object --------------------------------------------------------
+
+
+def test_identify_and_context_traits_on_one_track_only(page: Page, context: BrowserContext, base_url: str) -> None:
+    boot(page, base_url)
+    user = unique("12091906-01011992")
+    page.evaluate(f"""() => analytics.identify('{user}', {{
+        plan_id: 'Paid, Tier 2',
+        email: 'grace@usnavy.gov'
+    }})""")
+    page.evaluate("""() => analytics.track('Clicked Email', {
+        emailCampaign: 'First Touch'
+      },
+      {
+        traits: {
+          plan_id: 'Paid, Tier 2'
+        }
+      }
+    )""")
+    page.evaluate("analytics.track('Next Event')")
+    identify, clicked, following = events(base_url, 3, userId=user)
+    assert identify["traits"] == {"plan_id": "Paid, Tier 2", "email": "grace@usnavy.gov"}
+    assert clicked["properties"] == {"emailCampaign": "First Touch"}
+    assert clicked["context"]["traits"] == {"plan_id": "Paid, Tier 2"}  # not the name or email
+    assert "traits" not in following["context"]
+    assert cookie(context, "ajs_user_id") == user
+    assert local_json(page, "ajs_user_traits") == {"plan_id": "Paid, Tier 2", "email": "grace@usnavy.gov"}
+    assert clicked["anonymousId"] == following["anonymousId"] == anonymous_id(page)
+
+
+# -- Clearing traits ----------------------------------------------------------------------------
+
+
+def test_clearing_user_and_group_traits(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    page.evaluate("analytics.identify('u', {a: 1}); analytics.group('g', {b: 2})")
+    assert local_json(page, "ajs_user_traits") == {"a": 1} and local_json(page, "ajs_group_properties") == {"b": 2}
+    assert page.evaluate("analytics.user().traits({})") == {}
+    assert page.evaluate("analytics.group().traits({})") == {}
+    assert local_json(page, "ajs_user_traits") == {} and local_json(page, "ajs_group_properties") == {}
+    assert page.evaluate("[analytics.user().traits(), analytics.group().traits()]") == [{}, {}]
+    assert page.evaluate("[analytics.user().id(), analytics.group().id()]") == ["u", "g"]
+
+
+# -- User and group information -----------------------------------------------------------------
+
+
+def test_user_and_group_information_in_a_ready_block(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    page.evaluate("analytics.identify('u-1', {name: 'Jane'}); analytics.group('g-1', {plan: 'pro'})")
+    page.reload()
+    page.evaluate(f"""() => {{
+        window.info = null;
+        analytics.load("test-key", {json.dumps(load_options(base_url))});
+        analytics.ready(function() {{
+          var user = analytics.user();
+          var id = user.id();
+          var traits = user.traits();
+          var group = analytics.group();
+          info = {{id: id, traits: traits, groupId: group.id(), groupTraits: group.traits()}};
+        }});
+    }}""")
+    page.wait_for_function("window.info !== null", timeout=60_000)
+    assert page.evaluate("info") == {"id": "u-1", "traits": {"name": "Jane"}, "groupId": "g-1",
+                                     "groupTraits": {"plan": "pro"}}
+
+
+# -- Anonymizing IP -----------------------------------------------------------------------------
+
+
+def test_anonymizing_ip_applies_to_that_call_only(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    anonymous = unique("ip")
+    page.evaluate(f"analytics.setAnonymousId('{anonymous}')")
+    page.evaluate('analytics.track("Order Completed", {}, { context: { ip: "0.0.0.0" }})')
+    page.evaluate('analytics.track("Order Shipped")')
+    completed, shipped = events(base_url, 2, anonymousId=anonymous)
+    assert completed["event"] == "Order Completed" and completed["context"]["ip"] == "0.0.0.0"
+    assert "ip" not in shipped["context"]
+
+
+# -- Segment ID persistence and storage rules --------------------------------------------------
+
+
+def test_the_cookie_wins_over_local_storage_and_local_storage_is_rewritten(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate("localStorage.setItem('ajs_anonymous_id', JSON.stringify('from-other-subdomain'))")
+    context.add_cookies([{"name": "ajs_anonymous_id", "value": "shared-cookie", "url": base_url}])
+    boot(page, base_url)
+    assert anonymous_id(page) == "shared-cookie"
+    assert local_json(page, "ajs_anonymous_id") == "shared-cookie"
+
+
+def test_numeric_ids_are_strings_in_cookie_local_storage_and_the_wire(page: Page, context: BrowserContext, base_url: str) -> None:
+    boot(page, base_url)
+    number = int(uuid.uuid4().int % 10**12)
+    event = sent(page, f"analytics.identify({number})")
+    assert event["userId"] == str(number)
+    assert page.evaluate("analytics.user().id()") == str(number)
+    assert local_json(page, "ajs_user_id") == str(number)
+    raw = cookie(context, "ajs_user_id")
+    assert urllib.parse.unquote(raw) == f'"{number}"'  # JSON-quoted: every reader gets a string
+    [delivered] = events(base_url, 1, userId=str(number))
+    assert delivered["userId"] == str(number)
+
+
+COUNT_COOKIE_WRITES = """() => {
+    const descriptor = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+    window.cookieWrites = [];
+    Object.defineProperty(document, 'cookie', {
+        get() { return descriptor.get.call(document); },
+        set(value) { cookieWrites.push(value); descriptor.set.call(document, value); },
+        configurable: true,
+    });
+}"""
+
+
+def test_cookies_are_written_only_on_change_and_renewed_once_per_page(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    page.evaluate("analytics.identify('steady-user'); analytics.group('steady-group')")
+    page.reload()
+    page.evaluate(COUNT_COOKIE_WRITES)
+    boot_script = f"analytics.load('test-key', {json.dumps(load_options(base_url))})"
+    page.evaluate(boot_script)
+    wait_ready(page)
+    page.evaluate("""() => {
+        for (let i = 0; i < 20; i++) {
+            analytics.track('Steady', {i});
+            analytics.identify('steady-user', {i: 1});
+            analytics.group('steady-group');
+            analytics.user().anonymousId();
+        }
+    }""")
+    names = [w.split("=")[0] for w in page.evaluate("cookieWrites")]
+    # one renewal per cookie on this page, nothing else
+    assert sorted(names) == ["ajs_anonymous_id", "ajs_group_id", "ajs_user_id"]
+
+
+# -- Query string -------------------------------------------------------------------------------
+
+
+def test_query_string_sets_ids_identifies_and_tracks_before_buffered_calls(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    aid, uid = unique("qs-anon"), unique("qs-user")
+    page.goto(base_url + f"/blank.html?ajs_aid={aid}&ajs_uid={uid}&ajs_trait_name=Karl+Jr."
+                         "&ajs_event=Clicked%20Email&ajs_prop_emailCampaign=First+Touch")
+    page.evaluate(f"""() => {{
+        analytics.load("test-key", {json.dumps(load_options(base_url))});
+        analytics.track('Buffered');
+    }}""")
+    wait_ready(page)
+    delivered = events(base_url, 3, anonymousId=aid)
+    assert [e["type"] for e in delivered] == ["identify", "track", "track"]
+    identify, clicked, buffered = delivered
+    assert identify["userId"] == uid and identify["traits"] == {"name": "Karl Jr."}
+    assert clicked["event"] == "Clicked Email" and clicked["properties"] == {"emailCampaign": "First Touch"}
+    assert buffered["event"] == "Buffered" and buffered["userId"] == uid
+    assert cookie(context, "ajs_anonymous_id") == aid and cookie(context, "ajs_user_id") == uid
+    assert local_json(page, "ajs_user_traits") == {"name": "Karl Jr."}
+
+
+def test_query_string_in_the_hash(page: Page, context: BrowserContext, base_url: str) -> None:
+    aid = unique("hash-anon")
+    page.goto(base_url + f"/blank.html#/route?ajs_aid={aid}")
+    boot_in_place(page, base_url, {})
+    assert anonymous_id(page) == aid and cookie(context, "ajs_anonymous_id") == aid
+
+
+def test_use_query_string_patterns_are_javascript_regexps(page: Page, context: BrowserContext, base_url: str) -> None:
+    page.goto(base_url + "/blank.html?ajs_aid=not%20allowed!&ajs_uid=12345")
+    boot_in_place(page, base_url, None, extra="useQueryString: {aid: /^[a-z0-9-]+$/, uid: /^\\d+$/}")
+    assert anonymous_id(page) != "not allowed!" and UUID4.match(anonymous_id(page))
+    assert page.evaluate("analytics.user().id()") == "12345"
+
+
+def test_use_query_string_false_ignores_the_query(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/blank.html?ajs_aid=ignored&ajs_uid=ignored")
+    boot_in_place(page, base_url, {"useQueryString": False})
+    assert anonymous_id(page) != "ignored" and page.evaluate("analytics.user().id()") is None
+
+
+def boot_in_place(page: Page, base_url: str, options: dict[str, Any] | None, extra: str = "") -> None:
+    """Load on the page already open (its URL carries the query), with JSON options or raw JS ones."""
+    js_options = json.dumps(load_options(base_url, **(options or {})))
+    if extra:
+        js_options = js_options[:-1] + ", " + extra + "}"
+    page.evaluate(f"() => analytics.load('test-key', {js_options})")
+    wait_ready(page)
+
+
+# -- Cookie domain --------------------------------------------------------------------------------
+
+
+def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: BrowserContext, base_url: str) -> None:
+    port = base_url.rsplit(":", 1)[1]
+    page.goto(f"http://a.b.example.test:{port}/blank.html")
+    page.evaluate("() => analytics.load('test-key', {})")
+    wait_ready(page)
+    minted = anonymous_id(page)
+    [stored] = [c for c in context.cookies() if c["name"] == "ajs_anonymous_id"]
+    assert stored["value"] == minted and stored["domain"] == ".example.test"
+    assert not [c for c in context.cookies() if c["name"] == "__tld__"]  # the probe is removed

@@ -9,14 +9,22 @@ const RUNTIME = BASE + "__RUNTIME__";
 const WHEEL = BASE + "__WHEEL__";
 const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
 
-// Downloads the runtime into the HTTP cache at low priority while the page
-// loads (a fetch never delays the load event), so the boot after `load`
-// reads it from the cache instead of waiting for the network.
-function prefetch() {
-  for (const url of [...RUNTIME_FILES.map((name) => RUNTIME + name), WHEEL]) {
-    fetch(url, { priority: "low" }).then((response) => response.arrayBuffer()).catch(() => {});
-  }
+// Fetches every runtime file at low priority, into the HTTP cache, and fails
+// with the file's name if one is missing: Pyodide itself only warns and
+// waits forever when its wasm cannot load. Started before the load event in
+// the default mode, so the download overlaps the page (a fetch never delays
+// `load`) and the boot afterwards reads from the cache.
+function fetchRuntime() {
+  return Promise.all([...RUNTIME_FILES.map((name) => RUNTIME + name), WHEEL].map(async (url) => {
+    const response = await fetch(url, { priority: "low" });
+    if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+    await response.body.pipeTo(new WritableStream());
+  }));
 }
+
+// The smallest valid module: compiling it throws a CompileError at once when
+// the page's Content-Security-Policy forbids WebAssembly.
+const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 
 // Resolves after the window load event, once the browser is idle (at most a
 // second later), so the boot never competes with the page's own start-up.
@@ -38,18 +46,24 @@ function explain(error) {
   return `analytics-identity: ${what} (${text}). Calls to window.analytics stay buffered and the page keeps working.`;
 }
 
+async function boot(writeKey, options) {
+  const { loadPyodide } = await import(RUNTIME + "pyodide.mjs");
+  const pyodide = await loadPyodide({ indexURL: RUNTIME, packages: [WHEEL] });
+  pyodide.pyimport("analytics_identity.bridge").install(writeKey, options);
+}
+
 // Called by the snippet's analytics.load(writeKey, options). `loadMode`:
 // "idle" (default) boots after the load event, "immediate" boots at once.
 export async function start(writeKey, options) {
   try {
+    new WebAssembly.Module(EMPTY_MODULE);
+    const files = fetchRuntime();
     if (options.loadMode !== "immediate") {
-      prefetch();
+      await files;
       await pageLoaded();
     }
     if (window.analytics.initialized) return; // a Python page got there first
-    const { loadPyodide } = await import(RUNTIME + "pyodide.mjs");
-    const pyodide = await loadPyodide({ indexURL: RUNTIME, packages: [WHEEL] });
-    pyodide.pyimport("analytics_identity.bridge").install(writeKey, options);
+    await Promise.all([files, boot(writeKey, options)]);
   } catch (error) {
     console.error(explain(error));
   }

@@ -292,6 +292,16 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
         ancestors.discard(value.js_id)
 
 
+def resolved(value: Any) -> Any:
+    """A JavaScript promise of ``value``.
+
+    Built with ``new Promise``: Pyodide hands a promise returned by a
+    JavaScript call (``Promise.resolve``) to Python as a future, which would
+    reach the page as a proxy instead of a ``Promise``.
+    """
+    return js.Promise.new(create_once_callable(lambda resolve, _reject: resolve(value)))
+
+
 class Core:
     """The page's one instance behind the ``window.analytics`` facade.
 
@@ -309,9 +319,10 @@ class Core:
         try:
             values = [from_js(a) for a in args]
             if self._waiting is not None:
-                later = js.Promise.withResolvers()
-                self._waiting.append((method, values, later.resolve))
-                return later.promise
+                resolvers: list[Any] = []
+                later = js.Promise.new(create_once_callable(lambda resolve, _reject: resolvers.append(resolve)))
+                self._waiting.append((method, values, resolvers[0]))
+                return later
             return self._invoke(method, values)
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{method}() failed: {type(error).__name__}: {error}")
@@ -324,9 +335,9 @@ class Core:
             return None
         result = fn(*args)
         if method == "ready":  # analytics-next's ready() returns a promise
-            return js.Promise.resolve()
+            return resolved(None)
         if isinstance(result, dict) and "event" in result:
-            return js.Promise.resolve(to_js_value(result))
+            return resolved(to_js_value(result))
         return None if isinstance(result, Analytics) else to_js_value(result)
 
     def entity(self, kind: str, accessor: str, *args: Any) -> Any:

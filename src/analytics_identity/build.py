@@ -4,7 +4,7 @@ DIR holds everything a page needs and nothing from another origin: the
 snippet, the loader, the Pyodide runtime copied from node_modules (with a
 lock file whose micropip hash matches the wheel we ship), our browser wheel
 (the core only: no server, no build or command-line code) and micropip,
-the TypeScript declarations of the page API, and PyScript (``pyscript/``)
+the TypeScript declarations of the page API, and PyScript (``pyscript-<version>/``)
 with a ``pyscript.json`` config for pages written in Python. Large files get
 ``.gz`` and ``.br`` twins so servers can send them precompressed.
 """
@@ -31,7 +31,8 @@ PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
 MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
 COMPRESS_SUFFIXES = (".mjs", ".js", ".wasm", ".zip", ".json", ".whl")
 _EPOCH = (2020, 1, 1, 0, 0, 0)
-PYSCRIPT_DIR = "pyscript"
+PYSCRIPT_VERSION = "0.7.31"
+PYSCRIPT_DIR = f"pyscript-{PYSCRIPT_VERSION}"
 #: Hosts no shipped file may name: everything is served from the site itself.
 FOREIGN_HOSTS = re.compile(r"cdn\.jsdelivr\.net|unpkg\.com|pyscript\.net")
 #: Defaults in the vendored JavaScript that name other origins, replaced so
@@ -118,7 +119,11 @@ def minify_snippet(source: str) -> str:
 
 def _copy_pyscript(root: Path, out: Path) -> None:
     """PyScript's browser files (no source maps), kept offline."""
-    dist = root / "node_modules" / "@pyscript" / "core" / "dist"
+    package = root / "node_modules" / "@pyscript" / "core"
+    version = json.loads((package / "package.json").read_text())["version"]
+    if version != PYSCRIPT_VERSION:
+        raise ValueError(f"node_modules has @pyscript/core {version}, the build expects {PYSCRIPT_VERSION}")
+    dist = package / "dist"
     target = out / PYSCRIPT_DIR
     target.mkdir()
     for path in sorted(dist.iterdir()):

@@ -34,7 +34,8 @@ class StaticBuild:
 
     def _cache_control(self, relative: str) -> str:
         first = relative.split("/", 1)[0]
-        return IMMUTABLE if first.startswith("pyodide-") or first == "wheels" else REVALIDATE
+        versioned = first.startswith(("pyodide-", "pyscript-")) or first == "wheels"
+        return IMMUTABLE if versioned else REVALIDATE
 
     async def serve(self, request: Request) -> Response:
         relative = request.path_params["path"]

@@ -1,0 +1,262 @@
+"""Loading that never hurts the host page: real Chromium, real server, real Pyodide.
+
+The order of events is checked through the browser's own records (request
+order, ``document.readyState``, Resource Timing entries), never with timers.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, Route
+
+from tests.conftest import ROOT, config
+from tests.e2e.helpers import wait_ready
+
+BUILD = ROOT / config.STATIC_DIR
+#: A 1x1 transparent GIF: the image that holds the test page's load event.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+def build_info() -> dict[str, str]:
+    return json.loads((BUILD / "build.json").read_text())
+
+
+def head(url: str, **headers: str) -> tuple[int, dict[str, str]]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}
+
+
+class Requests:
+    """Every request a page makes, in order."""
+
+    def __init__(self, page: Page) -> None:
+        self.urls: list[str] = []
+        page.on("request", lambda request: self.urls.append(request.url))
+
+    def named(self, suffix: str) -> list[str]:
+        return [url for url in self.urls if url.split("?")[0].endswith(suffix)]
+
+    def assert_all_local(self, base_url: str) -> None:
+        foreign = [url for url in self.urls if not url.startswith((base_url + "/", "data:", "blob:"))]
+        assert not foreign, foreign
+
+
+class Errors:
+    """Console errors and uncaught page errors."""
+
+    def __init__(self, page: Page) -> None:
+        self.console: list[str] = []
+        self.page: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.page.append(str(error)))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.console.append(message.text)
+
+    @property
+    def ours(self) -> list[str]:
+        return [text for text in self.console if text.startswith("analytics-identity:")]
+
+
+@pytest.fixture
+def held(page: Page) -> Iterator[list[Route]]:
+    """Requests for the test page's image wait here until the test releases them."""
+    routes: list[Route] = []
+    page.route("**/test-pages/held.png", lambda route: routes.append(route))
+    yield routes
+    release(routes)
+
+
+def release(routes: list[Route]) -> None:
+    while routes:
+        routes.pop().fulfill(status=200, content_type="image/gif", body=PIXEL)
+
+
+# -- serving -------------------------------------------------------------------
+
+
+def test_versioned_runtime_files_are_immutable_precompressed_and_typed(base_url: str) -> None:
+    info = build_info()
+    static = base_url + "/static/analytics/"
+    pyscript_chunk = next(p.name for p in (BUILD / "pyscript-0.7.31").glob("core-*.js"))
+    for path, media_type in [
+        (f"{info['runtime']}/pyodide.asm.wasm", "application/wasm"),
+        (f"{info['runtime']}/python_stdlib.zip", "application/zip"),
+        (f"{info['runtime']}/pyodide.asm.mjs", "text/javascript"),
+        (info["wheel"], "application/zip"),
+        (f"pyscript-0.7.31/{pyscript_chunk}", "text/javascript"),
+    ]:
+        status, headers = head(static + path, **{"Accept-Encoding": "gzip, br"})
+        assert status == 200, path
+        assert headers["cache-control"] == "public, max-age=31536000, immutable", path
+        assert headers["content-type"].startswith(media_type), path
+        assert "Accept-Encoding" in headers["vary"], path
+        if path.endswith((".wasm", ".mjs", ".js")):
+            assert headers["content-encoding"] == "br", path
+    status, headers = head(static + f"{info['runtime']}/pyodide.asm.wasm", **{"Accept-Encoding": "gzip"})
+    assert headers["content-encoding"] == "gzip"
+    assert int(headers["content-length"]) == (BUILD / info["runtime"] / "pyodide.asm.wasm.gz").stat().st_size
+
+
+def test_stable_names_are_revalidated_cheaply(base_url: str) -> None:
+    for name in ("snippet.js", "loader.mjs", "pyscript.json"):
+        status, headers = head(f"{base_url}/static/analytics/{name}")
+        assert status == 200 and headers["cache-control"] == "no-cache", name
+        status, _ = head(f"{base_url}/static/analytics/{name}", **{"If-None-Match": headers["etag"]})
+        assert status == 304, name
+
+
+def test_the_build_names_no_other_origin() -> None:
+    shipped = [p for p in BUILD.rglob("*") if p.suffix in (".js", ".mjs", ".json", ".html", ".css")]
+    assert len(shipped) > 10
+    for path in shipped:
+        text = path.read_text(errors="replace")
+        for host in ("cdn.jsdelivr", "unpkg.com", "pyscript.net"):
+            assert host not in text, f"{path} names {host}"
+
+
+# -- the snippet -----------------------------------------------------------------
+
+
+def test_snippet_is_under_2_kb_and_only_buffers(page: Page, base_url: str) -> None:
+    assert (BUILD / "snippet.js").stat().st_size < 2048
+    requests = Requests(page)
+    page.goto(base_url + "/blank.html")
+    page.evaluate("analytics.track('Before', {a: 1}); analytics.identify('u1')")
+    assert page.evaluate("Array.isArray(analytics) && analytics.slice()") == [["track", "Before", {"a": 1}], ["identify", "u1"]]
+    assert [url.removeprefix(base_url) for url in requests.urls] == ["/blank.html", "/static/analytics/snippet.js"]
+
+
+def test_inlined_snippet_finds_the_build_at_its_data_base(page: Page, base_url: str) -> None:
+    snippet = (BUILD / "snippet.js").read_text()
+    page.route(base_url + "/test-pages/inline.html", lambda route: route.fulfill(
+        content_type="text/html",
+        body=f"<!doctype html><title>inline</title><script data-base='/static/analytics'>{snippet}</script>"
+             "<script>analytics.load('k', {apiHost: location.host + '/v1', protocol: 'http', loadMode: 'immediate'});"
+             "analytics.setAnonymousId('inline-id');</script>",
+    ))
+    page.goto(base_url + "/test-pages/inline.html")
+    wait_ready(page)
+    assert page.evaluate("analytics.user().anonymousId()") == "inline-id"
+
+
+# -- when the boot happens ---------------------------------------------------------
+
+
+def test_default_boot_waits_for_the_load_event_while_the_download_overlaps_the_page(
+    page: Page, base_url: str, held: list[Route]
+) -> None:
+    requests = Requests(page)
+    errors = Errors(page)
+    with page.expect_request(lambda request: request.url.endswith("/pyodide.asm.wasm")):
+        page.goto(base_url + "/test-pages/loading.html", wait_until="commit")
+    # The page is still loading (its image is held) and the runtime is already downloading,
+    # but the boot has not started: the page sees the buffer.
+    assert page.evaluate("document.readyState") != "complete"
+    assert page.evaluate("Array.isArray(window.analytics)")
+    assert not requests.named("/pyodide.mjs")
+    release(held)
+    wait_ready(page)
+    boot_start, load_end = page.evaluate("""() => [
+        performance.getEntriesByType("resource").find((e) => e.name.endsWith("/pyodide.mjs")).startTime,
+        performance.getEntriesByType("navigation")[0].loadEventEnd]""")
+    assert boot_start >= load_end > 0
+    assert len(requests.named("/pyodide.asm.wasm")) == 2  # the prefetch, then the boot's fetch (from the cache)
+    requests.assert_all_local(base_url)
+    assert not errors.console and not errors.page
+
+
+def test_immediate_mode_boots_while_the_page_is_still_loading(page: Page, base_url: str, held: list[Route]) -> None:
+    with page.expect_request(lambda request: request.url.endswith("/pyodide.mjs")):
+        page.goto(base_url + "/test-pages/loading.html?mode=immediate", wait_until="commit")
+    assert page.evaluate("document.readyState") != "complete"
+    release(held)
+    wait_ready(page)
+    assert page.evaluate("analytics.user().anonymousId()")
+
+
+# -- replay ------------------------------------------------------------------------
+
+
+def test_buffered_calls_and_calls_made_during_the_replay_run_in_call_order(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate("""() => {
+        window.order = [];
+        analytics.load("k", {apiHost: location.host + "/v1", protocol: "http", loadMode: "immediate"});
+        analytics.track("A", {}, (ctx) => { order.push("callback:" + ctx.event.event); analytics.track("C"); });
+        analytics.ready(() => order.push("ready:" + analytics.user().anonymousId()));
+        analytics.track("B");
+        analytics.on("track", (name) => order.push(name));
+        analytics.setAnonymousId("replayed-first");
+    }""")
+    wait_ready(page)
+    page.wait_for_function("order.length === 5")
+    assert page.evaluate("order") == ["callback:A", "A", "B", "ready:replayed-first", "C"]
+    assert page.evaluate("analytics.ready() instanceof Promise")
+    assert page.evaluate("analytics.track('D').then((ctx) => ctx.event.event)") == "D"
+
+
+# -- failure -----------------------------------------------------------------------
+
+
+def goto_expecting_our_error(page: Page, url: str) -> str:
+    """Open ``url`` and wait for the loader's console error."""
+    with page.expect_console_message(lambda m: m.text.startswith("analytics-identity:"),
+                                     timeout=config.BOOT_TIMEOUT_MS) as message:
+        page.goto(url)
+    return message.value.text
+
+
+def assert_page_keeps_working_with_the_buffer(page: Page, errors: Errors) -> None:
+    assert page.evaluate("Array.isArray(window.analytics) && !analytics.initialized")
+    before = page.evaluate("analytics.length")
+    assert page.evaluate("analytics.track('Still buffered') === analytics")
+    assert page.evaluate("analytics.length") == before + 1
+    assert page.evaluate("document.body.textContent = 'still working'") == "still working"
+    assert len(errors.ours) == 1, errors.ours
+    assert not errors.page
+
+
+def test_missing_wasm_leaves_the_buffer_and_one_clear_error(page: Page, base_url: str) -> None:
+    errors = Errors(page)
+    page.route("**/pyodide.asm.wasm", lambda route: route.fulfill(status=404, body="not found"))
+    message = goto_expecting_our_error(page, base_url + "/test-pages/loading.html")
+    assert "pyodide.asm.wasm answered HTTP 404" in message and "serve the whole build folder" in message
+    assert_page_keeps_working_with_the_buffer(page, errors)
+
+
+def test_csp_without_wasm_unsafe_eval_leaves_the_buffer_and_says_what_to_add(page: Page, base_url: str) -> None:
+    errors = Errors(page)
+    serve_with_csp(page, base_url, "default-src 'self'; script-src 'self' 'unsafe-inline'")
+    message = goto_expecting_our_error(page, base_url + "/test-pages/loading.html")
+    assert "Content-Security-Policy" in message and "'wasm-unsafe-eval'" in message
+    assert_page_keeps_working_with_the_buffer(page, errors)
+
+
+def test_the_documented_csp_is_enough(page: Page, base_url: str) -> None:
+    errors = Errors(page)
+    serve_with_csp(page, base_url, "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'")
+    page.goto(base_url + "/test-pages/loading.html")
+    # A function, not a string: the policy forbids eval, which string predicates use.
+    page.wait_for_function("() => window.analytics.initialized === true", timeout=config.BOOT_TIMEOUT_MS)
+    assert page.evaluate("() => analytics.user().anonymousId()")
+    assert not errors.ours and not errors.page
+
+
+def serve_with_csp(page: Page, base_url: str, policy: str) -> None:
+    """The test page as the server sends it, plus a Content-Security-Policy header."""
+
+    def with_policy(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": policy})
+
+    page.route(base_url + "/test-pages/loading.html", with_policy)

@@ -9,13 +9,17 @@ import sys
 import threading
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx is what the project pins
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from analytics_identity.client import Analytics
 from analytics_identity.delivery import Network

@@ -364,6 +364,7 @@ class Core:
                 resolve(self._invoke(method, args))
         finally:
             self._waiting = None
+        self.analytics.became_ready()
 
     def _apply_query_string(self) -> None:
         """The page's ``ajs_*`` parameters, between buffered ``setAnonymousId``/``on`` and the rest."""

@@ -297,6 +297,10 @@ class Analytics:
         self._emitter.off(name, listener)
         return self
 
+    def became_ready(self) -> None:
+        """Tell ``on('ready')`` listeners; the host calls it once the snippet's calls have run."""
+        self._emitter.emit("ready")
+
     @_guarded
     def ready(self, callback: Callable[..., Any] | None = None) -> None:
         """The instance exists only once ready, so the callback runs now."""

@@ -246,3 +246,8 @@ def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, 
         assert len(collected(second.url, anonymousId=anonymous)) == 2
     finally:
         restarted.stop()
+
+
+def test_a_ready_listener_added_before_load_fires_once(page: Page, base_url: str) -> None:
+    boot(page, base_url, before="window.readyFired = 0; analytics.on('ready', () => window.readyFired++);")
+    page.wait_for_function("window.readyFired === 1")

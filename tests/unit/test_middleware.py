@@ -91,7 +91,9 @@ def test_listeners_and_once() -> None:
     analytics.on("track", lambda name, props, opts: seen.append(("on", name)))
     analytics.once("track", lambda name, props, opts: seen.append(("once", name)))
     analytics.on("reset", lambda: seen.append(("reset", None)))
+    analytics.on("ready", lambda: seen.append(("ready", None)))
+    analytics.became_ready()
     analytics.track("A")
     analytics.track("B")
     analytics.reset()
-    assert seen == [("on", "A"), ("once", "A"), ("on", "B"), ("reset", None)]
+    assert seen == [("ready", None), ("on", "A"), ("once", "A"), ("on", "B"), ("reset", None)]

@@ -49,7 +49,15 @@ function explain(error) {
 async function boot(writeKey, options) {
   const { loadPyodide } = await import(RUNTIME + "pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: RUNTIME, packages: [WHEEL] });
-  pyodide.pyimport("analytics_identity.bridge").install(writeKey, options);
+  const install = () => { pyodide.pyimport("analytics_identity.bridge").install(writeKey, options); };
+  // Tabs opened together initialise one at a time, so a first visit mints one
+  // anonymousId for all of them (the others read it). Opaque origins have no locks.
+  try {
+    if (navigator.locks) return await navigator.locks.request("analytics-identity:init", install);
+  } catch (error) {
+    if (error.name !== "SecurityError") throw error;
+  }
+  install();
 }
 
 // Called by the snippet's analytics.load(writeKey, options). `loadMode`:

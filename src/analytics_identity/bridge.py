@@ -18,7 +18,7 @@ import js
 from pyodide.ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
 from .client import Analytics
-from .delivery import Network, Reply, Request
+from .delivery import KEEPALIVE_BYTES, Network, Reply, Request
 from .entity import READ
 from .host import PageInfo
 from .jsonsafe import MAX_DEPTH, NotJson
@@ -97,17 +97,23 @@ class FetchTransport:
 
     def __init__(self, warn: Callable[[str], None]) -> None:
         self._warn = warn
+        #: Bytes of keepalive bodies in flight: the browser refuses a keepalive
+        #: request that would take the page over 64 KiB, so bigger ones go without.
+        self._keepalive_bytes = 0
 
-    def _init(self, request: Request, **extra: Any) -> Any:
+    def _init(self, request: Request, keepalive: bool) -> Any:
         return to_js_value({"method": "POST", "headers": request.headers, "body": request.body,
-                            "keepalive": request.keepalive, "credentials": "omit", **extra})
+                            "keepalive": keepalive, "credentials": "omit"})
 
     def send(self, request: Request, done: Callable[[Reply], None]) -> None:
         asyncio.ensure_future(self._post(request, done))
 
     async def _post(self, request: Request, done: Callable[[Reply], None]) -> None:
+        size = len(request.body.encode())
+        keepalive = request.keepalive and self._keepalive_bytes + size <= KEEPALIVE_BYTES
+        self._keepalive_bytes += size if keepalive else 0
         try:
-            init = self._init(request)
+            init = self._init(request, keepalive)
             init.signal = js.AbortSignal.timeout(SEND_TIMEOUT_MS)
             response = await js.fetch(request.url, init)
             status = int(response.status)
@@ -115,6 +121,8 @@ class FetchTransport:
             reply = Reply(status, _retry_after(response.headers.get("Retry-After")), error)
         except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
             reply = Reply(0, None, str(error)[:200])
+        finally:
+            self._keepalive_bytes -= size if keepalive else 0
         try:
             done(reply)
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
@@ -123,7 +131,7 @@ class FetchTransport:
     def send_final(self, request: Request) -> None:
         """``fetch`` with keepalive; ``sendBeacon`` when the browser refuses that."""
         try:
-            js.fetch(request.url, self._init(request)).catch(_ignore())
+            js.fetch(request.url, self._init(request, True)).catch(_ignore())
         except Exception:  # noqa: BLE001 - keepalive quota used up: a beacon is the last resort
             js.navigator.sendBeacon(request.url, request.body)
 

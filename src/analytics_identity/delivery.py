@@ -44,6 +44,7 @@ from .host import KeyValueStorage, describe
 
 __all__ = [
     "ENDPOINTS",
+    "KEEPALIVE_BYTES",
     "MAX_ITEMS",
     "QUEUE_KEY",
     "Delivery",
@@ -308,7 +309,8 @@ class Delivery:
         """Queue one finished event (persisted first, then sent)."""
         now = self.network.timers.now()
         message_id = str(event.get("messageId") or uuid.uuid4())
-        event = {**event, "messageId": message_id}
+        # A JSON round trip: the queued copy is plain data, safe from later mutation.
+        event = json.loads(json.dumps({**event, "messageId": message_id}, default=str))
         self._mine.pop(message_id, None)
         self._mine[message_id] = {
             "id": message_id, "event": event, "attempts": 0, "queued": now, "due": now,

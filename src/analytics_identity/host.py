@@ -23,6 +23,8 @@ class CookieJar(Protocol):
     """``document.cookie``: read the whole header, assign one cookie string."""
 
     hostname: str
+    #: The page's path: another script's cookie on a longer path hides ours.
+    pathname: str
 
     def read(self) -> str: ...
 
@@ -72,6 +74,7 @@ class MemoryCookieJar:
     """A cookie jar with browser semantics for names and expiry, kept in memory."""
 
     hostname: str = "localhost"
+    pathname: str = "/"
     jar: dict[str, str] = field(default_factory=dict)
     public_suffixes: frozenset[str] = frozenset({"com", "org", "uk", "co.uk"})
     writes: int = 0

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -143,6 +145,8 @@ class CookieStore:
         self._unverified = False
         self._header = ""
         self._parsed: dict[str, str] = {}
+        self._duplicated: set[str] = set()
+        self._copies_warned: set[str] = set()
         self._damaged_warned: set[str] = set()
 
     def _raw(self, key: str) -> str | None:
@@ -151,6 +155,8 @@ class CookieStore:
         if header != self._header:
             self._header = header
             self._parsed = parse_cookie_header(header)
+            names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
+            self._duplicated = {name for name, count in names.items() if count > 1}
         return self._parsed.get(key)
 
     def get(self, key: str) -> Any | None:
@@ -158,13 +164,20 @@ class CookieStore:
         if raw is None:
             return None
         value, damaged = decode_value(raw)
-        if damaged and key not in self._damaged_warned:
-            self._damaged_warned.add(key)
-            self._warn(f"cookie {key} has broken percent-encoding; read it as best we could")
+        if damaged:
+            # js-cookie skips such a cookie, so analytics-next falls back to
+            # localStorage; doing the same keeps both libraries on one id.
+            if key not in self._damaged_warned:
+                self._damaged_warned.add(key)
+                self._warn(f"cookie {key} has broken percent-encoding; ignored it and will rewrite it")
+            return None
         return value
 
     def set(self, key: str, value: Any | None) -> None:
         current = self._raw(key)
+        if key in self._duplicated:
+            self._remove_copies(key)
+            current = self._raw(key)
         if value is None:
             self._renewed.discard(key)
             if current is not None:
@@ -188,6 +201,26 @@ class CookieStore:
             if self._raw(key) != encoded:
                 raise StoreUnavailable("the browser refuses cookies")
             self._unverified = False
+
+    def _remove_copies(self, key: str) -> None:
+        """Expire copies of ``key`` another script set on a longer path or host-only.
+
+        The browser lists the cookie with the longest path first, so such a
+        copy wins every read and hides what we write. Scripts cannot see a
+        cookie's path, so each ancestor of the page's path is tried.
+        """
+        now = self._clock()
+        parts = self._jar.pathname.split("/")
+        paths = ["/".join(parts[:i]) for i in range(2, len(parts) + 1)]
+        domain = self._cookie_domain()
+        for path in (p for p in paths if p and not any(ch in p for ch in ";,\r\n")):
+            for where in {None, domain}:
+                self._jar.write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
+        if domain:
+            self._jar.write(serialize(key, "", self._attributes, None, now, expire=True))
+        if key not in self._copies_warned:
+            self._copies_warned.add(key)
+            self._warn(f"found more than one {key} cookie (another path or domain); removed the extra copies")
 
     def _cookie_domain(self) -> str | None:
         if not self._probed:
@@ -253,11 +286,28 @@ def _present(value: Any) -> Any | None:
 
 
 class PriorityStorage:
-    """Stores in priority order: read the first value, write them all."""
+    """Stores in priority order: read the first value, write them all.
+
+    Memory backs up the stores that persist, for pages where they fail. Once
+    a value has landed in one of them, finding it only in memory means
+    another tab (a ``reset()`` there) or the visitor removed it: memory then
+    forgets it too instead of writing it back.
+    """
 
     def __init__(self, stores: Sequence[Store], failures: StoreFailures) -> None:
         self.stores = list(stores)
         self._failures = failures
+        self._landed: set[str] = set()
+
+    def _only_in_memory(self, key: str, holders: list[Store]) -> bool:
+        """True when the value was removed from the persisting stores elsewhere; memory forgets it."""
+        if key in self._landed and all(store.name == MemoryStore.name for store in holders):
+            self._landed.discard(key)
+            for store in holders:
+                self._write(store, key, None)
+            return True
+        return False
+
 
     def _read_all(self, key: str) -> list[tuple[Store, Any | None]]:
         values = []
@@ -272,10 +322,10 @@ class PriorityStorage:
 
     def get(self, key: str) -> Any | None:
         """The value of the first store that has one, without repairing the others."""
-        for _, value in self._read_all(key):
-            if _present(value) is not None:
-                return value
-        return None
+        holders = [(store, value) for store, value in self._read_all(key) if _present(value) is not None]
+        if not holders or self._only_in_memory(key, [store for store, _ in holders]):
+            return None
+        return holders[0][1]
 
     def get_and_sync(self, key: str, clean: Callable[[Any], Any | None] = _present) -> Any | None:
         """Read every store; the cookie's value wins, else the first one found.
@@ -286,7 +336,7 @@ class PriorityStorage:
         """
         values = [(store, raw, clean(raw)) for store, raw in self._read_all(key)]
         usable = [(store, value) for store, _, value in values if value is not None]
-        if not usable:
+        if not usable or self._only_in_memory(key, [store for store, _ in usable]):
             return None
         winner = next((value for store, value in usable if store.name == CookieStore.name), usable[0][1])
         for store, raw, _ in values:
@@ -305,3 +355,10 @@ class PriorityStorage:
             store.set(key, value)
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
             self._failures.report(store, "write", error)
+            return
+        if store.name != MemoryStore.name:
+            if value is None:
+                self._landed.discard(key)
+            else:
+                self._landed.add(key)
+

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Request
+from playwright.sync_api import BrowserContext, Page, Request
 
 from tests.conftest import Server
 from tests.e2e.helpers import boot, load_options, wait_ready
@@ -251,3 +251,32 @@ def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, 
 def test_a_ready_listener_added_before_load_fires_once(page: Page, base_url: str) -> None:
     boot(page, base_url, before="window.readyFired = 0; analytics.on('ready', () => window.readyFired++);")
     page.wait_for_function("window.readyFired === 1")
+
+
+def test_two_tabs_send_a_closed_tabs_queue_once(context: BrowserContext, base_url: str, second: Server) -> None:
+    options = load_options(second.url)
+    first = boot(context.new_page(), base_url, options=options)
+    anonymous = anonymous_id(first)
+    second.stop()
+    first.evaluate("for (const n of [1, 2, 3, 4]) analytics.track('Left Behind ' + n)")
+    first.wait_for_function("JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')"
+                            ".filter(i => i.attempts > 0).length === 4")
+    first.close()
+    restarted = Server(second.db, port=second.port, mounts={}).start()
+    try:
+        tabs = [context.new_page(), context.new_page()]
+        sent = [record(tab) for tab in tabs]
+        for tab in tabs:
+            tab.goto(base_url + "/blank.html")
+        for tab in tabs:
+            tab.evaluate(f"analytics.load('test-key', {json.dumps(options)})")
+        for tab in tabs:
+            wait_ready(tab)
+        events = wait_collected(second.url, 4, anonymousId=anonymous)
+        assert sorted(e["event"] for e in events) == [f"Left Behind {n}" for n in range(1, 5)]
+        for tab in tabs:
+            tab.wait_for_function("localStorage.getItem('ajs_identity_queue') === null")
+        ids = [json.loads(r.post_data or "{}")["messageId"] for requests in sent for r in requests]
+        assert sorted(ids) == sorted(e["messageId"] for e in events)  # no event sent by both tabs
+    finally:
+        restarted.stop()

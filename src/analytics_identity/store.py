@@ -361,4 +361,3 @@ class PriorityStorage:
                 self._landed.discard(key)
             else:
                 self._landed.add(key)
-

@@ -1,0 +1,119 @@
+"""Storage that fails for real in Chromium: nothing throws, identity lives on in memory, events still deliver.
+
+- a sandboxed iframe without ``allow-same-origin``: ``document.cookie`` and
+  ``localStorage`` throw ``SecurityError``;
+- cookies disabled for the page (DevTools protocol
+  ``Emulation.setDocumentCookieDisabled``, Chromium's own switch behind the
+  cookie setting): ``document.cookie`` reads empty and drops writes;
+- a localStorage filled to its quota: every write throws ``QuotaExceededError``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Frame, Page
+
+from tests.conftest import config
+from tests.e2e.helpers import boot, cookie, load_options
+from tests.e2e.watch import errors, warnings, watch
+from tests.figures import record
+
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+#: A first visit's calls: identity set, read back and used in events.
+SESSION = """async () => {
+  const minted = analytics.user().anonymousId();
+  const again = analytics.user().anonymousId();
+  await analytics.identify("broken-user", { plan: "pro" });
+  await analytics.track("Broken Storage", { n: 1 });
+  await analytics.page();
+  return { minted, again, userId: analytics.user().id(), traits: analytics.user().traits(),
+           anonymousId: analytics.user().anonymousId() };
+}"""
+
+
+def collected(base_url: str, anonymous_id: str, count: int) -> list[dict[str, Any]]:
+    """The collector's events for ``anonymous_id``, waiting until ``count`` arrived (polling)."""
+    url = f"{base_url}/api/events?anonymousId={urllib.parse.quote(anonymous_id)}"
+    deadline = time.monotonic() + 30
+    while True:
+        events = json.loads(urllib.request.urlopen(url).read())
+        if len(events) >= count or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
+
+
+def check_session(target: Page | Frame, base_url: str) -> dict[str, Any]:
+    result = target.evaluate(SESSION)
+    assert UUID4.match(result["minted"]) and result["again"] == result["minted"] == result["anonymousId"]
+    assert (result["userId"], result["traits"]) == ("broken-user", {"plan": "pro"})
+    events = collected(base_url, result["minted"], 3)
+    assert sorted(e["type"] for e in events) == ["identify", "page", "track"]
+    assert all(e["userId"] == "broken-user" for e in events)
+    return result
+
+
+def test_sandboxed_frame_where_cookie_and_local_storage_throw(page: Page, context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    page.goto(base_url + "/test-pages/sandboxed.html")
+    frame = page.wait_for_selector("#frame").content_frame()
+    assert frame is not None
+    frame.wait_for_load_state()
+    assert frame.evaluate("() => { try { document.cookie; return 'read'; } catch (e) { return e.name; } }") == "SecurityError"
+    assert frame.evaluate("() => { try { localStorage; return 'read'; } catch (e) { return e.name; } }") == "SecurityError"
+    frame.evaluate(f"() => analytics.load('test-key', {json.dumps(load_options(base_url))})")
+    frame.wait_for_function("window.analytics && window.analytics.initialized === true", timeout=config.BOOT_TIMEOUT_MS)
+    check_session(frame, base_url)
+    found = frame.evaluate("window.__watch.warnings")
+    assert 1 <= len(found) == len(set(found)) <= 3, found  # one per failing store, never per call
+    assert frame.evaluate("window.__watch.errors") == []
+    assert errors(page) == []
+    record("broken_storage", "sandboxed frame (SecurityError): events delivered", 3)
+
+
+def test_cookies_disabled_for_the_page(page: Page, context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Emulation.setDocumentCookieDisabled", {"disabled": True})
+    boot(page, base_url)
+    assert page.evaluate("document.cookie = 'probe=1'; document.cookie") == ""
+    result = check_session(page, base_url)
+    assert context.cookies() == []
+    found = warnings(page)
+    assert len(found) == len(set(found)) <= 1, found
+    # localStorage still works, so the id survives a reload even without cookies.
+    page.reload()
+    boot(page, base_url)
+    assert page.evaluate("analytics.user().anonymousId()") == result["minted"]
+    assert errors(page) == []
+    record("broken_storage", "cookies disabled: events delivered", 3)
+
+
+FILL_LOCAL_STORAGE = """() => {
+  const chunk = "x".repeat(256 * 1024);
+  let i = 0;
+  try { for (;;) localStorage.setItem("filler-" + i++, chunk); } catch (e) { if (e.name !== "QuotaExceededError") throw e; }
+  let small = 0;
+  try { for (;;) localStorage.setItem("small-" + small++, "y".repeat(64)); } catch (e) { return e.name; }
+}"""
+
+
+def test_local_storage_full(page: Page, context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    page.goto(base_url + "/blank.html")
+    assert page.evaluate(FILL_LOCAL_STORAGE) == "QuotaExceededError"
+    boot(page, base_url)
+    result = check_session(page, base_url)
+    assert cookie(context, "ajs_anonymous_id") == result["minted"]  # the cookie still works
+    assert page.evaluate("localStorage.getItem('ajs_user_traits')") is None  # could not be written…
+    assert page.evaluate("analytics.user().traits()") == {"plan": "pro"}  # …so memory holds them
+    found = warnings(page)
+    assert len(found) == len(set(found)), found
+    assert errors(page) == []
+    record("broken_storage", "localStorage full (QuotaExceededError): events delivered", 3)

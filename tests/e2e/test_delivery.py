@@ -280,3 +280,20 @@ def test_two_tabs_send_a_closed_tabs_queue_once(context: BrowserContext, base_ur
         assert sorted(ids) == sorted(e["messageId"] for e in events)  # no event sent by both tabs
     finally:
         restarted.stop()
+
+
+def test_429_retry_after_is_honoured_and_a_400_drops_with_a_warning(page: Page, base_url: str) -> None:
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.route("**/v1/t", lambda route: route.fulfill(status=429, headers={"Retry-After": "3600"}, body="slow down"))
+    page.route("**/v1/p", lambda route: route.fulfill(status=400, body='{"error": "nope"}'))
+    boot(page, base_url)
+    page.evaluate("analytics.track('Throttled'); analytics.page()")
+    page.wait_for_function("""() => {
+        const queue = JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]');
+        return queue.length === 1 && queue[0].attempts === 1;
+    }""")
+    (item,) = queued(page)
+    assert item["event"]["event"] == "Throttled"
+    assert item["due"] - page.evaluate("Date.now() / 1000") > 3500  # waits the hour it was told to
+    assert any("refused 1 event(s) (page) with 400" in w for w in warnings)

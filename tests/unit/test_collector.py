@@ -146,6 +146,7 @@ def test_cors_lets_another_origin_send(client: TestClient) -> None:
     assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
     answer = client.post("/v1/t", content=json.dumps(event(1)), headers={"Origin": "https://shop.example"})
     assert answer.headers["access-control-allow-origin"] == "*"
+    assert "retry-after" in answer.headers["access-control-expose-headers"].lower()
 
 
 # -- a real server ------------------------------------------------------------------

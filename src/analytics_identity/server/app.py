@@ -56,7 +56,9 @@ def create_app(
             Route("/{path:path}", demo.serve),
         ],
         middleware=[
-            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"], max_age=86400),
+            # Any origin may send events; Retry-After is exposed so a 429's wait is readable cross-origin.
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"],
+                       expose_headers=["Retry-After"], max_age=86400),
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
     )

@@ -94,6 +94,7 @@ class Analytics:
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
         storages = Storages(self.settings, host)
+        self._cookies = storages.cookie
         user = storages.for_entity(self.settings.user)
         self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
         group = storages.for_entity(self.settings.group)
@@ -161,12 +162,14 @@ class Analytics:
     def _dispatch(self, event_type: str, fields: dict[str, Any], options: dict[str, Any],
                   callback: Callable[..., Any] | None) -> Context:
         options = self._apply_identity_options(options)
+        with self._cookies.held():  # one document.cookie read for both ids
+            user_id, anonymous_id = self._user.id(), self._user.anonymous_id()
         event = build_event(
             event_type,
             fields,
             options,
-            user_id=self._user.id(),
-            anonymous_id=self._user.anonymous_id(),
+            user_id=user_id,
+            anonymous_id=anonymous_id,
             page=self.host.page(),
             now=self.host.now(),
             version=__version__,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -143,6 +144,7 @@ class CookieStore:
         self._probed = attributes.domain is not None
         self._renewed: set[str] = set()
         self._unverified = False
+        self._holding = self._held = False
         self._header = ""
         self._parsed: dict[str, str] = {}
         self._duplicated: set[str] = set()
@@ -151,13 +153,34 @@ class CookieStore:
 
     def _raw(self, key: str) -> str | None:
         """The raw value of ``key``; the header is parsed again only when it changed."""
+        if self._held:
+            return self._parsed.get(key)
         header = self._jar.read()
+        self._held = self._holding
         if header != self._header:
             self._header = header
             self._parsed = parse_cookie_header(header)
             names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
             self._duplicated = {name for name, count in names.items() if count > 1}
         return self._parsed.get(key)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Read ``document.cookie`` at most once in the block (each read is a browser call).
+
+        For reads that belong together in one synchronous step, such as the
+        userId and anonymousId of one event: no page code runs between them.
+        Any write in the block drops the held copy.
+        """
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = self._held = False
+
+    def _write(self, cookie: str) -> None:
+        self._held = False
+        self._jar.write(cookie)
 
     def get(self, key: str) -> Any | None:
         raw = self._raw(key)
@@ -182,9 +205,9 @@ class CookieStore:
             self._renewed.discard(key)
             if current is not None:
                 domain = self._cookie_domain()
-                self._jar.write(serialize(key, "", self._attributes, domain, self._clock(), expire=True))
+                self._write(serialize(key, "", self._attributes, domain, self._clock(), expire=True))
                 if domain:  # also drop a host-only copy another library may have left
-                    self._jar.write(serialize(key, "", self._attributes, None, self._clock(), expire=True))
+                    self._write(serialize(key, "", self._attributes, None, self._clock(), expire=True))
             return
         encoded = encode_value(value)
         if current == encoded and key in self._renewed:
@@ -194,7 +217,7 @@ class CookieStore:
             if current is not None:  # a stale cookie would win the next read
                 self.set(key, None)
             raise StoreError(f"cookie {key} would exceed {MAX_COOKIE_BYTES} bytes; kept in the other stores")
-        self._jar.write(cookie)
+        self._write(cookie)
         self._renewed.add(key)
         if self._unverified:
             # The first write on a page without cookies tells whether the browser keeps any.
@@ -215,12 +238,22 @@ class CookieStore:
         domain = self._cookie_domain()
         for path in (p for p in paths if p and not any(ch in p for ch in ";,\r\n")):
             for where in {None, domain}:
-                self._jar.write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
+                self._write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
         if domain:
-            self._jar.write(serialize(key, "", self._attributes, None, now, expire=True))
+            self._write(serialize(key, "", self._attributes, None, now, expire=True))
         if key not in self._copies_warned:
             self._copies_warned.add(key)
             self._warn(f"found more than one {key} cookie (another path or domain); removed the extra copies")
+
+    def renew(self, key: str, value: Any) -> None:
+        """Push the expiry of a cookie that holds ``value`` a year ahead, once per page.
+
+        Costs nothing after the first time: reads keep the cookie alive
+        without a ``document.cookie`` write (and the slow read that follows
+        one) on every call.
+        """
+        if key not in self._renewed:
+            self.set(key, value)
 
     def _cookie_domain(self) -> str | None:
         if not self._probed:
@@ -230,10 +263,10 @@ class CookieStore:
 
     def _sticks(self, domain: str | None, now: datetime) -> bool:
         """Write the probe cookie for ``domain``, read it back, remove it."""
-        self._jar.write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
+        self._write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
         if parse_cookie_header(self._jar.read()).get(_PROBE) != "1":
             return False
-        self._jar.write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
+        self._write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
         return True
 
     def _probe(self) -> str | None:
@@ -298,6 +331,10 @@ class PriorityStorage:
         self.stores = list(stores)
         self._failures = failures
         self._landed: set[str] = set()
+        self._cookie = next((store for store in self.stores if isinstance(store, CookieStore)), None)
+        #: Per key, the value every store was made to hold in this page: while
+        #: the cookie still holds it, reading the cookie alone is enough.
+        self._synced: dict[str, Any] = {}
 
     def _only_in_memory(self, key: str, holders: list[Store]) -> bool:
         """True when the value was removed from the persisting stores elsewhere; memory forgets it."""
@@ -307,7 +344,6 @@ class PriorityStorage:
                 self._write(store, key, None)
             return True
         return False
-
 
     def _read_all(self, key: str) -> list[tuple[Store, Any | None]]:
         values = []
@@ -333,26 +369,67 @@ class PriorityStorage:
         ``clean`` turns a raw stored value into the value (or ``None`` when
         unusable, e.g. an id that is an object). Every store holding something
         else is rewritten with the winner, and the cookie is renewed.
+
+        Once the stores agree, later reads in the page look at the cookie
+        only, as long as it holds that value: the cookie wins anyway, and each
+        store read is a call into the browser on every event.
         """
+        synced = self._synced.pop(key, None)
+        if synced is not None and self._cookie_value(key, clean) == synced:
+            self._synced[key] = synced
+            return synced
         values = [(store, raw, clean(raw)) for store, raw in self._read_all(key)]
         usable = [(store, value) for store, _, value in values if value is not None]
         if not usable or self._only_in_memory(key, [store for store, _ in usable]):
             return None
         winner = next((value for store, value in usable if store.name == CookieStore.name), usable[0][1])
+        agreed = True
         for store, raw, _ in values:
-            if raw != winner or store.name == CookieStore.name:
-                self._write(store, key, winner)
+            if raw != winner:
+                agreed = self._write(store, key, winner) and agreed
+            elif isinstance(store, CookieStore):
+                self._renew(store, key, winner)
+        if agreed and len(values) == len(self.stores):
+            self._synced[key] = winner
         return winner
+
+    def _cookie_value(self, key: str, clean: Callable[[Any], Any | None]) -> Any | None:
+        """The cookie's usable value, when the list has a working cookie store."""
+        if self._cookie is None or self._cookie.name in self._failures.broken:
+            return None
+        try:
+            return clean(self._cookie.get(key))
+        except Exception as error:  # noqa: BLE001 - any storage failure is skipped
+            self._failures.report(self._cookie, "read", error)
+            return None
 
     def set(self, key: str, value: Any | None) -> None:
         """Write ``value`` to every store; ``None`` removes it everywhere."""
+        self._synced.pop(key, None)
+        agreed = True
         for store in self.stores:
             if store.name not in self._failures.broken:
-                self._write(store, key, value)
+                agreed = self._write(store, key, value) and agreed
+        if agreed and value is not None and self._cookie is not None:
+            self._synced[key] = value
 
-    def _write(self, store: Store, key: str, value: Any | None) -> None:
+    def _write(self, store: Store, key: str, value: Any | None) -> bool:
+        """Write one store; ``False`` when it failed (reported)."""
         try:
             store.set(key, value)
+        except Exception as error:  # noqa: BLE001 - any storage failure is skipped
+            self._failures.report(store, "write", error)
+            return False
+        if store.name != MemoryStore.name:
+            if value is None:
+                self._landed.discard(key)
+            else:
+                self._landed.add(key)
+        return True
+
+    def _renew(self, store: CookieStore, key: str, value: Any) -> None:
+        try:
+            store.renew(key, value)
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
             self._failures.report(store, "write", error)
             return

@@ -66,9 +66,14 @@ class ThrowingJar(CountingJar):
 
 @dataclass
 class CountingStorage(MemoryStorage):
-    """``localStorage`` that counts writes."""
+    """``localStorage`` that counts reads and writes."""
 
+    reads: int = 0
     writes: int = 0
+
+    def get_item(self, key: str) -> str | None:
+        self.reads += 1
+        return super().get_item(key)
 
     def set_item(self, key: str, value: str) -> None:
         self.writes += 1

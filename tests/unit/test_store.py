@@ -248,3 +248,37 @@ def test_memory_hands_out_copies() -> None:
     traits["a"]["b"] = 2
     memory.get("t")["a"]["b"] = 3
     assert memory.get("t") == {"a": {"b": 1}}
+
+
+def test_once_the_stores_agree_a_read_touches_only_the_cookie_while_it_holds_the_value() -> None:
+    page = Page()
+    ids = page.stores()
+    page.storage.items["ajs_anonymous_id"] = '"a"'
+    assert ids.get_and_sync("ajs_anonymous_id") == "a"  # restores the cookie: stores now agree
+    reads = page.storage.reads
+    for _ in range(5):
+        assert ids.get_and_sync("ajs_anonymous_id") == "a"
+    assert page.storage.reads == reads
+    page.jar.jar.pop("ajs_anonymous_id")  # removed elsewhere: the full read comes back
+    assert ids.get_and_sync("ajs_anonymous_id") == "a" and page.storage.reads > reads
+    page.jar.jar["ajs_anonymous_id"] = "changed-in-another-tab"
+    assert ids.get_and_sync("ajs_anonymous_id") == "changed-in-another-tab"
+    assert page.storage.items["ajs_anonymous_id"] == '"changed-in-another-tab"'
+
+
+def test_held_reads_the_header_once_and_a_write_drops_the_copy() -> None:
+    page = Page()
+    ids = page.stores()
+    ids.set("ajs_user_id", "u")
+    ids.set("ajs_anonymous_id", "a")
+    reads = page.jar.reads
+    with page.cookie.held():
+        assert ids.get_and_sync("ajs_user_id") == "u"
+        assert ids.get_and_sync("ajs_anonymous_id") == "a"
+    assert page.jar.reads == reads + 1
+    with page.cookie.held():
+        ids.get_and_sync("ajs_user_id")
+        ids.set("ajs_user_id", "v")
+        assert ids.get_and_sync("ajs_user_id") == "v"
+    page.jar.jar["ajs_user_id"] = "outside"
+    assert ids.get_and_sync("ajs_user_id") == "outside"  # nothing held outside the block

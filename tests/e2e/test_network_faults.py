@@ -1,0 +1,135 @@
+"""Network faults between the page and the real collector (injected with Playwright routing).
+
+The collector down, answering 500/503, 429 with ``Retry-After``, 413, very
+slow or closing the connection, and the page reloaded or closed mid-send:
+every event is retried until it arrives, the collector stores each one once,
+the queue stays bounded, and nothing reaches the page.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page
+
+from analytics_identity.delivery import MAX_IN_FLIGHT, MAX_ITEMS
+from tests.e2e.faults import Faults, stored
+from tests.e2e.helpers import boot
+from tests.e2e.watch import errors, warnings, watch
+from tests.figures import record
+
+TRACK_MANY = """async (n) => {
+  const ids = [];
+  for (let i = 0; i < n; i++) ids.push((await analytics.track("Fault " + i, { i })).event.messageId);
+  return ids;
+}"""
+
+
+def fresh_identity(page: Page, label: str) -> str:
+    return page.evaluate(f"analytics.setAnonymousId('{label}-' + crypto.randomUUID())")
+
+
+def queue_length(page: Page) -> int:
+    return page.evaluate("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length")
+
+
+def check_once_each(faults: Faults, sent: list[str], events: list[dict]) -> dict[str, int]:
+    """Every sent event stored exactly once; returns the figures."""
+    ids = [e["messageId"] for e in events]
+    assert sorted(ids) == sorted(sent), "lost or foreign events"
+    assert len(ids) == len(set(ids)), "an event was stored twice"
+    delivered = faults.delivered()
+    return {"sent": len(sent), "received": len(set(ids)), "stored twice": len(ids) - len(set(ids)),
+            "accepted twice": sum(count - 1 for i, count in delivered.items() if i in sent and count > 1)}
+
+
+def test_every_fault_kind_is_retried_until_each_event_arrives_once(page: Page, context: BrowserContext,
+                                                                   base_url: str) -> None:
+    watch(context)
+    faults = Faults(["down", "500", "429", "close", "503", "slow", "down", "500"]).install(context)
+    boot(page, base_url)
+    anonymous_id = fresh_identity(page, "faults")
+    sent = page.evaluate(TRACK_MANY, 8)
+    events = stored(page, base_url, anonymous_id, len(sent))
+    figures = check_once_each(faults, sent, events)
+    assert figures["accepted twice"] == 0
+    assert faults.faults_injected >= 7
+    assert len(faults.log) >= len(sent) + 7  # each failed attempt was retried
+    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    assert errors(page) == []
+    record("network_faults", "faults injected (down, 500, 503, 429, close, slow)", faults.faults_injected)
+    for name, value in figures.items():
+        record("network_faults", f"events {name} (mixed faults)", value)
+
+
+def test_413_drops_only_the_refused_event_with_one_warning(page: Page, context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    faults = Faults().install(context)
+    boot(page, base_url)
+    anonymous_id = fresh_identity(page, "too-big")
+    big = page.evaluate("async () => (await analytics.track('Too Big', {blob: 'x'.repeat(40000)})).event.messageId")
+    small = page.evaluate(TRACK_MANY, 2)
+    events = stored(page, base_url, anonymous_id, 2)
+    assert sorted(e["messageId"] for e in events) == sorted(small)
+    assert [status for _, ids, status in faults.log if big in ids] == [413]  # refused once, never retried
+    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    assert len([w for w in warnings(page) if "413" in w]) == 1
+    assert errors(page) == []
+    record("network_faults", "events over 32 KB refused with 413 (dropped with a warning, not retried)", 1)
+
+
+def test_reload_mid_send_loses_nothing_and_stores_nothing_twice(page: Page, context: BrowserContext,
+                                                                base_url: str) -> None:
+    watch(context)
+    faults = Faults(always="close").install(context)
+    boot(page, base_url)
+    anonymous_id = fresh_identity(page, "reload")
+    sent = page.evaluate(TRACK_MANY, 5)
+    assert queue_length(page) == 5
+    page.reload()
+    faults.always = None
+    boot(page, base_url)
+    events = stored(page, base_url, anonymous_id, len(sent))
+    figures = check_once_each(faults, sent, events)
+    assert errors(page) == []
+    for name, value in figures.items():
+        record("network_faults", f"events {name} (reload mid-send)", value)
+
+
+def test_tab_closed_mid_send_is_delivered_by_the_next_tab(context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    faults = Faults(always="down").install(context)
+    first = boot(context.new_page(), base_url)
+    anonymous_id = fresh_identity(first, "closed")
+    sent = first.evaluate(TRACK_MANY, 5)
+    first.close()
+    faults.always = None
+    second = boot(context.new_page(), base_url)
+    events = stored(second, base_url, anonymous_id, len(sent))
+    figures = check_once_each(faults, sent, events)
+    assert errors(second) == []
+    for name, value in figures.items():
+        record("network_faults", f"events {name} (tab closed mid-send)", value)
+
+
+def test_the_queue_stays_bounded_while_the_collector_is_down(page: Page, context: BrowserContext,
+                                                             base_url: str) -> None:
+    watch(context)
+    faults = Faults(always="down").install(context)
+    boot(page, base_url)
+    anonymous_id = fresh_identity(page, "bounded")
+    sent = page.evaluate(TRACK_MANY, 130)
+    longest = queue_length(page)
+    assert longest <= MAX_ITEMS
+    dropped = [w for w in warnings(page) if "dropped" in w or "full" in w]
+    assert dropped, warnings(page)
+    faults.always = None
+    events = stored(page, base_url, anonymous_id, longest)
+    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    events = stored(page, base_url, anonymous_id, longest)
+    ids = [e["messageId"] for e in events]
+    assert len(ids) == len(set(ids)), "an event was stored twice"
+    assert set(sent[-longest:]) <= set(ids) <= set(sent)  # the newest are kept, the oldest dropped with a warning
+    assert len(ids) <= MAX_ITEMS + MAX_IN_FLIGHT  # at most the bound, plus requests already in flight
+    assert errors(page) == []
+    record("network_faults", "events tracked while the collector was down (bounded queue)", len(sent))
+    record("network_faults", "of those, kept and delivered once (queue bound 100 + in flight)", len(ids))
+    record("network_faults", "events stored twice (bounded queue)", len(ids) - len(set(ids)))

@@ -374,3 +374,29 @@ def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: B
     [stored] = [c for c in context.cookies() if c["name"] == "ajs_anonymous_id"]
     assert stored["value"] == minted and stored["domain"] == ".example.test"
     assert not [c for c in context.cookies() if c["name"] == "__tld__"]  # the probe is removed
+
+
+# -- Load options ---------------------------------------------------------------------------------
+
+
+def test_cookie_options_and_custom_keys_reach_the_browser(page: Page, context: BrowserContext, base_url: str) -> None:
+    options = load_options(base_url, cookie={"maxage": 7, "sameSite": "Strict", "path": "/"},
+                           user={"cookie": {"key": "my_uid"}, "localStorage": {"key": "my_traits"}})
+    boot(page, base_url, options=options)
+    page.evaluate("analytics.identify('custom-key-user', {plan: 'pro'})")
+    stored = {c["name"]: c for c in context.cookies()}
+    assert stored["my_uid"]["value"] == "custom-key-user" and "ajs_user_id" not in stored
+    assert local_json(page, "my_traits") == {"plan": "pro"} and local(page, "ajs_user_traits") is None
+    for name in ("my_uid", "ajs_anonymous_id"):
+        assert stored[name]["sameSite"] == "Strict" and stored[name]["path"] == "/"
+        days = (stored[name]["expires"] - page.evaluate("Date.now() / 1000")) / 86400
+        assert 6 < days <= 7
+
+
+def test_disable_client_persistence_writes_nothing(page: Page, context: BrowserContext, base_url: str) -> None:
+    boot(page, base_url, options=load_options(base_url, disableClientPersistence=True))
+    page.evaluate("analytics.identify('memory-user', {a: 1}); analytics.group('memory-group')")
+    assert page.evaluate("[analytics.user().id(), analytics.group().id()]") == ["memory-user", "memory-group"]
+    assert UUID4.match(anonymous_id(page))
+    assert not [c for c in context.cookies() if c["name"].startswith("ajs_")]
+    assert all(local(page, key) is None for key in IDENTITY_KEYS)

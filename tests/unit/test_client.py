@@ -182,3 +182,20 @@ def test_shared_instance_in_cpython() -> None:
     assert isinstance(shared, Analytics) and analytics_identity.analytics is shared
     shared.identify("py-user")
     assert analytics_identity.analytics.user().id() == "py-user"
+
+
+def test_a_steady_event_reads_document_cookie_once_and_writes_no_cookie() -> None:
+    """Each ``document.cookie`` access is a call into the browser; writes make the next read slow."""
+    on = host()
+    analytics = page(on)
+    analytics.identify("u", {"a": 1})
+    analytics.group("g")
+    analytics.track("Warm-up")  # renewals of this page are done
+    reads, written = on.cookies.reads, len(on.cookies.written)  # type: ignore[attr-defined]
+    for _ in range(10):
+        analytics.track("Steady")
+    assert on.cookies.reads - reads == 10  # type: ignore[attr-defined]
+    assert len(on.cookies.written) == written  # type: ignore[attr-defined]
+    analytics.identify("u", {"a": 1})
+    analytics.user().anonymousId()
+    assert len(on.cookies.written) == written  # type: ignore[attr-defined]

@@ -436,3 +436,27 @@ def test_custom_cookie_params_and_keys() -> None:
     assert cookie(on, "my_uid") == "some_id" and cookie(on, "ajs_user_id") is None
     assert local(on, "my_traits") == {"trait": True}
     assert user.id() == "some_id" and user.traits() == {"trait": True}
+
+
+def test_group_options_custom_keys_and_persist() -> None:
+    on = host()
+    analytics = page(on, {"group": {"cookie": {"key": "my_gid"}, "localStorage": {"key": "my_gprops"}}})
+    analytics.group().identify("gid", {"plan": "pro"})
+    assert cookie(on, "my_gid") == "gid" and local(on, "my_gid") == "gid" and cookie(on, "ajs_group_id") is None
+    assert local(on, "my_gprops") == {"plan": "pro"} and local(on, "ajs_group_properties") is None
+    on = host()
+    analytics = page(on, {"group": {"persist": False}, "user": {"localStorageFallbackDisabled": True}})
+    analytics.group().identify("gid", {"plan": "pro"})
+    analytics.user().id("uid")
+    assert cookie(on, "ajs_group_id") is None and local(on, "ajs_group_id") is None
+    assert analytics.group().id() == "gid" and analytics.group().traits() == {"plan": "pro"}
+    assert cookie(on, "ajs_user_id") == "uid" and local(on, "ajs_user_id") is None
+
+
+def test_entity_storage_option_overrides_the_page_order() -> None:
+    on = host()
+    analytics = page(on, {"user": {"storage": {"stores": ["localStorage"]}}})
+    analytics.user().id("uid")
+    analytics.group().id("gid")
+    assert cookie(on, "ajs_user_id") is None and local(on, "ajs_user_id") == "uid"
+    assert cookie(on, "ajs_group_id") == "gid"

@@ -35,6 +35,10 @@ class BrowserCookieJar:
     def hostname(self) -> str:
         return str(js.location.hostname)
 
+    @property
+    def pathname(self) -> str:
+        return str(js.location.pathname)
+
     def read(self) -> str:
         return str(js.document.cookie)
 
@@ -432,6 +436,8 @@ def install(write_key: Any = None, options: Any = None) -> Core:
             js.window.analytics = _instance.facade()
             if buffered is not None:
                 _instance.replay(buffered)
+            else:  # a Python page without the snippet: the query string still applies
+                _instance._apply_query_string()
     elif write_key is not None:
         _instance.analytics.host.warn("analytics is already loaded; the new load options are ignored")
     return _instance

@@ -400,3 +400,23 @@ def test_disable_client_persistence_writes_nothing(page: Page, context: BrowserC
     assert UUID4.match(anonymous_id(page))
     assert not [c for c in context.cookies() if c["name"].startswith("ajs_")]
     assert all(local(page, key) is None for key in IDENTITY_KEYS)
+
+
+def test_a_python_page_without_the_snippet_applies_the_query_string_too(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    aid = unique("python-page")
+    page.goto(base_url + f"/test-pages/index.html?ajs_aid={aid}")  # no snippet on this page
+    build = json.loads(urllib.request.urlopen(base_url + "/static/analytics/build.json").read())
+    root = base_url + "/static/analytics/"
+    seen = page.evaluate(
+        """async ([runtime, wheel]) => {
+            const { loadPyodide } = await import(runtime + "pyodide.mjs");
+            const pyodide = await loadPyodide({ indexURL: runtime, packages: [wheel] });
+            return pyodide.runPython(
+                "from analytics_identity import analytics\\nanalytics.user().anonymousId()");
+        }""",
+        [root + build["runtime"] + "/", root + build["wheel"]],
+    )
+    assert seen == aid and cookie(context, "ajs_anonymous_id") == aid
+    assert page.evaluate("window.analytics.user().anonymousId()") == aid  # the same instance for page JS

@@ -1,0 +1,508 @@
+"""``make bench``: this project side by side with bare Pyodide and analytics-next.
+
+One run of this script starts ``analytics-identity serve`` on 127.0.0.1,
+opens headless Chromium as ``playwright.config.py`` says, and measures three
+pages served by that one server from the same files:
+
+1. ``pyodide``: ``loadPyodide`` from the self-hosted runtime, nothing else
+   (the floor for a Python core in the browser);
+2. ``snippet``: this project, through its snippet;
+3. ``analytics-next``: ``@segment/analytics-next`` (pinned npm test
+   dependency), offline with local settings;
+
+plus ``plain``, the same markup without any script, for paint and load.
+
+Pages are visited round-robin, so the noise of a shared machine hits them
+alike, and every figure is the median, min and max over ``--runs`` rounds.
+Each round launches a fresh on-disk profile: the first visit is cold (empty
+HTTP cache, no cookies), the second is warm (HTTP cache and storage kept; an
+incognito context would keep no file over ~6 MB and refetch the wasm).
+Nothing is intercepted (``page.route`` would disable the cache); the only
+addition to each page is a small init script that observes long tasks and a
+100 ms timer.
+
+Writes ``bench/results.json`` (every value) and ``bench/results.md`` (tables
+and targets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("playwright_config", ROOT / "playwright.config.py")
+assert _spec and _spec.loader
+config = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(config)
+
+STATIC = ROOT / config.STATIC_DIR
+BUILD = json.loads((STATIC / "build.json").read_text()) if (STATIC / "build.json").exists() else {}
+
+#: Bench pages by name (served from bench/pages at /bench-pages/).
+PAGES = {
+    "pyodide": "/bench-pages/pyodide.html?runtime={runtime}",
+    "snippet": "/bench-pages/snippet.html",
+    "analytics-next": "/bench-pages/analytics-next.html",
+    "plain": "/bench-pages/plain.html",
+}
+LIBRARIES = ("snippet", "analytics-next")
+
+#: Runs before any page script: long tasks, a timer due at 100 ms, and the page's wasm
+#: memories (noted as instances are made, so no library has to expose its Pyodide).
+PROBE = """(() => {
+  const bench = (window.__bench = { longtasks: [], timerLate: null, memories: new Set() });
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) bench.longtasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (error) { bench.longtaskError = String(error); }
+  const scheduled = performance.now();
+  setTimeout(() => { bench.timerLate = performance.now() - scheduled - 100; }, 100);
+  const note = (namespace) => {
+    for (const value of Object.values(namespace || {})) {
+      if (value instanceof WebAssembly.Memory) bench.memories.add(value);
+    }
+  };
+  for (const name of ["instantiate", "instantiateStreaming"]) {
+    const original = WebAssembly[name];
+    WebAssembly[name] = function (source, imports) {
+      Object.values(imports || {}).forEach(note);
+      return original.apply(this, arguments).then((result) => {
+        note((result.instance || result).exports);
+        return result;
+      });
+    };
+  }
+  bench.wasmMemory = () => [...bench.memories].reduce((sum, m) => sum + m.buffer.byteLength, 0);
+})();"""
+
+#: Everything measured once the page is ready (and its load event has fired).
+COLLECT = """() => {
+  const ready = window.benchReady;
+  const nav = performance.getEntriesByType("navigation")[0];
+  const paint = performance.getEntriesByName("first-paint")[0];
+  const entries = [nav, ...performance.getEntriesByType("resource")].filter((e) => e.responseEnd <= ready);
+  const tasks = window.__bench.longtasks.filter(([start]) => start < ready);
+  return {
+    ready,
+    firstPaint: paint ? paint.startTime : null,
+    load: nav.loadEventStart,
+    timerLate: window.__bench.timerLate,
+    longTaskTotal: tasks.reduce((sum, [, d]) => sum + d, 0),
+    longTaskMax: tasks.reduce((max, [, d]) => Math.max(max, d), 0),
+    longTaskCount: tasks.length,
+    resources: entries.map((e) => ({
+      url: e.name, transfer: e.transferSize, encoded: e.encodedBodySize, decoded: e.decodedBodySize,
+    })),
+  };
+}"""
+
+#: Synchronous cost per call after ready: (label, JavaScript call with loop index i).
+CALLS = [
+    ("user().anonymousId()", "analytics.user().anonymousId()"),
+    ("setAnonymousId(x)", "analytics.setAnonymousId('bench-anon-' + i)"),
+    ("track('E', props)", "analytics.track('E', { plan: 'pro', count: i, tags: ['a', 'b'] })"),
+    ("identify('u', traits)", "analytics.identify('u', { email: 'u@example.com', logins: i })"),
+    ("page()", "analytics.page()"),
+]
+#: Calls per measurement, after a few warm-up calls.
+ITERATIONS = 200
+WARMUP = 10
+
+#: Targets: (label, figure key, comparison, limit).
+TARGET_OVERHEAD_MS = 150
+TARGET_WHEEL_BYTES = 100 * 1024
+TARGET_SNIPPET_LOADER_BYTES = 10 * 1024
+
+
+# -- server -------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((config.HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(db: Path) -> Iterator[str]:
+    """``analytics-identity serve`` with the mounts of playwright.config.py."""
+    port = free_port()
+    command = shutil.which("analytics-identity", path=str(Path(sys.executable).parent))
+    argv = [command] if command else [sys.executable, "-m", "analytics_identity"]
+    process = subprocess.Popen(
+        [*argv, "serve", "--host", config.HOST, "--port", str(port), "--db", str(db), "--static", str(STATIC),
+         *(f"--mount={prefix}={ROOT / folder}" for prefix, folder in config.MOUNTS.items())],
+        cwd=ROOT, stdout=subprocess.DEVNULL,
+    )
+    url = f"http://{config.HOST}:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("analytics-identity serve did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+# -- browser --------------------------------------------------------------------
+
+
+class InFlight:
+    """Counts the page's unfinished requests, to let event deliveries drain."""
+
+    def __init__(self, page: Page) -> None:
+        self.count = 0
+        self.urls: list[str] = []
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, request: Any) -> None:
+        self.count += 1
+        self.urls.append(request.url)
+
+    def _ended(self, request: Any) -> None:
+        self.count -= 1
+
+    def drain(self, page: Page, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.count > 0 and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+
+
+def visit(page: Page, url: str) -> dict[str, Any]:
+    """Navigate, wait for ready and the load event, then collect the figures."""
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("window.benchReady !== undefined", timeout=config.BOOT_TIMEOUT_MS, polling=20)
+    page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0",
+                           timeout=config.BOOT_TIMEOUT_MS)
+    figures = page.evaluate(COLLECT)
+    figures["resources"] = [{**r, "url": r["url"].split("/", 3)[-1]} for r in figures["resources"]]
+    return figures
+
+
+def memory(page: Page) -> dict[str, float]:
+    """JS heap after a GC and the page's wasm memories, in bytes."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("HeapProfiler.collectGarbage")
+        usage = cdp.send("Runtime.getHeapUsage")
+    finally:
+        cdp.detach()
+    return {"jsHeapUsed": usage["usedSize"], "jsHeapTotal": usage["totalSize"],
+            "wasmMemory": page.evaluate("window.__bench.wasmMemory()")}
+
+
+def per_call(page: Page, inflight: InFlight) -> dict[str, float]:
+    """µs per synchronous call, each a loop of ITERATIONS timed with performance.now()."""
+    results = {}
+    for label, call in CALLS:
+        inflight.drain(page)
+        started = time.monotonic()
+        results[label] = page.evaluate(
+            f"""([n, warmup]) => {{
+                for (let i = 0; i < warmup; i++) {call};
+                const start = performance.now();
+                for (let i = 0; i < n; i++) {call};
+                return (performance.now() - start) * 1000 / n;
+            }}""",
+            [ITERATIONS, WARMUP],
+        )
+        log(f"  {label}: {results[label]:.1f} µs per call ({time.monotonic() - started:.1f} s)")
+    inflight.drain(page)
+    return results
+
+
+def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
+    """A fresh on-disk profile: cold visit, then warm visit, then per-call costs."""
+    profile = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+    context: BrowserContext = pw.chromium.launch_persistent_context(
+        profile, executable_path=config.EXECUTABLE_PATH, args=config.ARGS, headless=config.HEADLESS,
+    )
+    try:
+        context.set_default_timeout(config.ACTION_TIMEOUT_MS)
+        context.add_init_script(PROBE)
+        page = context.pages[0] if context.pages else context.new_page()
+        inflight = InFlight(page)
+        url = base_url + PAGES[name].format(runtime=BUILD.get("runtime", ""))
+        cold = visit(page, url)
+        cold["memory"] = memory(page)
+        page.goto("about:blank")
+        warm = visit(page, url)
+        log(f"{name}: ready {cold['ready']:.0f} ms cold, {warm['ready']:.0f} ms warm")
+        calls = per_call(page, inflight) if name in LIBRARIES else {}
+        outside = [u for u in inflight.urls if not u.startswith(base_url) and not u.startswith("about:")]
+        if outside:
+            raise RuntimeError(f"{name} made requests off 127.0.0.1: {outside}")
+        return {"cold": cold, "warm": warm, "calls": calls}
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# -- CPython core ---------------------------------------------------------------
+
+
+def cpython_core(repeat: int) -> dict[str, dict[str, Any]]:
+    """Operations per second of the pure core in CPython (best of ``repeat`` timings each)."""
+    from analytics_identity.client import Analytics
+    from analytics_identity.cookies import decode_value, encode_value, parse_cookie_header
+    from analytics_identity.host import MemoryHost
+
+    analytics = Analytics(MemoryHost(), "bench-key")
+    analytics.identify("user 1; é", {"email": "u@example.com"})
+    traits = {"name": "Zoë; x=y", "plan": "pro", "logins": 3, "tags": ["a", "b"]}
+    header = "; ".join(f"c{i}=v{i}" for i in range(10)) + "; ajs_anonymous_id=" + encode_value("anon id; ü")
+    encoded = encode_value(traits)
+
+    def track() -> None:
+        analytics.track("E", {"plan": "pro", "count": 1})
+        analytics.delivery.flush()
+
+    cases: dict[str, tuple[Callable[[], Any], int]] = {
+        "events built and queued (track)": (track, 300),
+        "cookie encode (traits object)": (lambda: encode_value(traits), 5000),
+        "cookie decode (traits object)": (lambda: decode_value(encoded), 5000),
+        "cookie header parse (11 cookies)": (lambda: parse_cookie_header(header), 5000),
+    }
+    results = {}
+    for label, (fn, number) in cases.items():
+        rates = [number / t for t in timeit.repeat(fn, number=number, repeat=repeat)]
+        results[label] = summarize(rates)
+    return results
+
+
+# -- figures ----------------------------------------------------------------------
+
+
+def summarize(values: list[float]) -> dict[str, Any]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values),
+            "values": values}
+
+
+def category(url: str) -> str:
+    path = url.split("?", 1)[0]
+    if path.startswith("static/analytics/pyodide-"):
+        return "Pyodide runtime"
+    if path.startswith("static/analytics/wheels/"):
+        return "our wheel"
+    if path in ("static/analytics/snippet.js", "static/analytics/loader.mjs"):
+        return "snippet + loader"
+    if path.startswith("vendor/"):
+        return "analytics-next"
+    return "page"
+
+
+def aggregate(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per page: every figure as median/min/max over the rounds."""
+    pages: dict[str, Any] = {}
+    for name, runs in rounds.items():
+        figures: dict[str, list[float]] = {}
+
+        def add(key: str, value: float | None) -> None:
+            if value is not None:
+                figures.setdefault(key, []).append(value)
+
+        for run in runs:
+            for visit_kind in ("cold", "warm"):
+                v = run[visit_kind]
+                for key in ("ready", "firstPaint", "load", "timerLate", "longTaskTotal", "longTaskMax", "longTaskCount"):
+                    add(f"{visit_kind}.{key}", v[key])
+                add(f"{visit_kind}.bytes", sum(r["transfer"] for r in v["resources"]))
+            by_category: dict[str, dict[str, int]] = {}
+            for r in run["cold"]["resources"]:
+                slot = by_category.setdefault(category(r["url"]), {"transfer": 0, "encoded": 0, "decoded": 0})
+                for key in slot:
+                    slot[key] += r[key]
+            for cat, sizes in by_category.items():
+                for key, value in sizes.items():
+                    add(f"cold.{key}.{cat}", value)
+            for key, value in run["cold"]["memory"].items():
+                add(f"memory.{key}", value)
+            for label, value in run["calls"].items():
+                add(f"call.{label}", value)
+        pages[name] = {key: summarize(values) for key, values in figures.items()}
+        pages[name]["cold.requests"] = sorted({r["url"] for run in runs for r in run["cold"]["resources"]})
+    return pages
+
+
+def median(pages: dict[str, Any], name: str, key: str) -> float | None:
+    figure = pages.get(name, {}).get(key)
+    return figure["median"] if figure else None
+
+
+def targets(pages: dict[str, Any], wheel_bytes: int) -> list[dict[str, Any]]:
+    """Each target as a ratio or difference of medians from this one run."""
+    rows = []
+
+    def row(label: str, value: float | None, limit: float, unit: str) -> None:
+        rows.append({"target": label, "value": value, "limit": limit, "unit": unit,
+                     "pass": value is not None and value <= limit})
+
+    for kind in ("cold", "warm"):
+        ours, floor = median(pages, "snippet", f"{kind}.ready"), median(pages, "pyodide", f"{kind}.ready")
+        row(f"ready overhead over bare Pyodide, {kind}", None if ours is None or floor is None else ours - floor,
+            TARGET_OVERHEAD_MS, "ms")
+    for label, limit in (("user().anonymousId()", 0.25), ("track('E', props)", 0.5), ("identify('u', traits)", 0.5)):
+        ours, theirs = median(pages, "snippet", f"call.{label}"), median(pages, "analytics-next", f"call.{label}")
+        row(f"{label} per call vs analytics-next", None if not ours or not theirs else ours / theirs, limit, "×")
+    row("our wheel", wheel_bytes, TARGET_WHEEL_BYTES, "bytes")
+    row("snippet + loader, compressed as served", median(pages, "snippet", "cold.encoded.snippet + loader"),
+        TARGET_SNIPPET_LOADER_BYTES, "bytes")
+    return rows
+
+
+# -- report -----------------------------------------------------------------------
+
+
+def fmt(figure: dict[str, Any] | None, scale: float = 1, digits: int = 0) -> str:
+    if not figure:
+        return "–"
+    m, lo, hi = (figure[k] * scale for k in ("median", "min", "max"))
+    return f"{m:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    pages = results["pages"]
+    names = [n for n in ("pyodide", "snippet", "analytics-next", "plain") if n in pages]
+    header = "| figure | " + " | ".join(names) + " |\n|---|" + "---:|" * len(names) + "\n"
+
+    def table(rows: list[tuple[str, str, float, int]]) -> str:
+        body = ""
+        for label, key, scale, digits in rows:
+            cells = [fmt(pages[n].get(key), scale, digits) for n in names]
+            if any(c != "–" for c in cells):
+                body += f"| {label} | " + " | ".join(cells) + " |\n"
+        return header + body
+
+    meta = results["meta"]
+    out = [
+        "# Benchmark results\n",
+        f"`make bench`, {meta['date']}: {meta['runs']} rounds, headless {meta['browser']}, {meta['cpus']} CPUs "
+        f"(load average {meta['loadavg']} at start), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
+        "Each cell: median (min–max).\n",
+        "## Targets\n",
+        "| target | measured | limit | |\n|---|---:|---:|---|\n" + "".join(
+            f"| {t['target']} | {'–' if t['value'] is None else format(t['value'], ',.2f' if t['unit'] == '×' else ',.0f')} {t['unit']}"
+            f" | {t['limit']:,} {t['unit']} | {'pass' if t['pass'] else '**FAIL**'} |\n"
+            for t in results["targets"]),
+        "## Time to ready, paint, load (ms from navigation start)\n",
+        table([
+            ("ready, cold", "cold.ready", 1, 0), ("ready, warm", "warm.ready", 1, 0),
+            ("first paint, cold", "cold.firstPaint", 1, 0), ("first paint, warm", "warm.firstPaint", 1, 0),
+            ("load event, cold", "cold.load", 1, 0), ("load event, warm", "warm.load", 1, 0),
+        ]),
+        "## Main thread until ready (ms)\n",
+        table([
+            ("long tasks total, cold", "cold.longTaskTotal", 1, 0), ("longest task, cold", "cold.longTaskMax", 1, 0),
+            ("long tasks total, warm", "warm.longTaskTotal", 1, 0), ("longest task, warm", "warm.longTaskMax", 1, 0),
+            ("100 ms timer fired late by, cold", "cold.timerLate", 1, 0),
+            ("100 ms timer fired late by, warm", "warm.timerLate", 1, 0),
+        ]),
+        "## Bytes until ready (KB; transferred = compressed as served, with headers)\n",
+        table([
+            ("transferred, cold", "cold.bytes", 1 / 1024, 1), ("transferred, warm", "warm.bytes", 1 / 1024, 1),
+            *[(f"cold, {cat}: transferred", f"cold.transfer.{cat}", 1 / 1024, 1) for cat in results["categories"]],
+            *[(f"cold, {cat}: body as served", f"cold.encoded.{cat}", 1 / 1024, 1) for cat in results["categories"]],
+            *[(f"cold, {cat}: body decoded", f"cold.decoded.{cat}", 1 / 1024, 1) for cat in results["categories"]],
+        ]),
+        f"Our wheel: {results['wheel_bytes']:,} bytes (`{meta['wheel']}`).\n",
+        "## Synchronous cost per call after ready (µs)\n",
+        table([(label, f"call.{label}", 1, 1) for label, _ in CALLS]),
+        "## Memory after ready, cold visit, after a GC (MB)\n",
+        table([("JS heap used", "memory.jsHeapUsed", 1 / 2**20, 1),
+               ("JS heap total", "memory.jsHeapTotal", 1 / 2**20, 1),
+               ("wasm memory", "memory.wasmMemory", 1 / 2**20, 1)]),
+        "## Pure core in CPython (operations per second)\n",
+        "| operation | median (min–max) |\n|---|---:|\n" + "".join(
+            f"| {label} | {fmt(figure)} |\n" for label, figure in results["cpython"].items()),
+    ]
+    if results.get("notes"):
+        out.append("## Notes\n\n" + "\n".join(f"- {n}" for n in results["notes"]) + "\n")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="rounds per page (default 5)")
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset of " + ", ".join(PAGES))
+    parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
+    args = parser.parse_args(argv)
+    if not BUILD:
+        print(f"{STATIC} has no build: run `make build`", file=sys.stderr)
+        return 2
+    names = [n for n in args.pages.split(",") if n]
+    started = time.monotonic()
+    loadavg = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, serve(Path(tmp) / "events.sqlite3") as base_url, \
+            sync_playwright() as pw:
+        for i in range(args.runs):
+            for name in names:
+                rounds[name].append(one_round(pw, base_url, name))
+            print(f"round {i + 1}/{args.runs} done ({time.monotonic() - started:.0f} s)", flush=True)
+        browser = pw.chromium.launch(executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
+        browser_version = browser.version
+        browser.close()
+    wheel = STATIC / BUILD["wheel"]
+    pages = aggregate(rounds)
+    results = {
+        "meta": {
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "runs": args.runs, "browser": f"Chromium {browser_version}", "cpus": os.cpu_count(),
+            "loadavg": loadavg, "runtime": BUILD["runtime"],
+            "wheel": BUILD["wheel"], "python": platform.python_version(), "iterations_per_call": ITERATIONS,
+        },
+        "wheel_bytes": wheel.stat().st_size,
+        "categories": sorted({category(u) for p in pages.values() for u in p["cold.requests"]}),
+        "pages": pages,
+        "cpython": cpython_core(max(args.runs, 5)),
+    }
+    results["targets"] = targets(pages, results["wheel_bytes"])
+    results["meta"]["seconds"] = round(time.monotonic() - started)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (args.out / "results.md").write_text(markdown(results))
+    print((args.out / "results.md").read_text())
+    print(f"bench took {results['meta']['seconds']} s")
+    missed = [t["target"] for t in results["targets"] if not t["pass"]]
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -388,7 +388,10 @@ class Delivery:
         merged: dict[str, dict[str, Any]] = {}
         for item in stored:
             key = item["id"]
-            if key in self._done:
+            # This tab is the only one that writes its items, so one of them
+            # that it no longer holds is finished: another tab wrote back a
+            # stale copy (localStorage reaches other tabs with a delay).
+            if key in self._done or (item["owner"] == self.tab and key not in self._mine):
                 continue
             mine = self._mine.get(key)
             if mine is not None:
@@ -538,7 +541,10 @@ class Delivery:
                 moments.append(item["due"])
         if self._mine:
             moments.append(now + LEASE_S / 2)
-        others = [item["lease"] for item in self._read() if item["owner"] != self.tab]
+        # Others' items by lease; a stale copy of a finished item of ours is
+        # cleared soon, long before its lease would let another tab resend it.
+        others = [item["lease"] if item["owner"] != self.tab else now
+                  for item in self._read() if item["owner"] != self.tab or item["id"] not in self._mine]
         if others:  # at most once a second, even if storage keeps failing
             moments.append(max(min(others) + ADOPT_SETTLE_S, now + 1.0))
         if not moments:

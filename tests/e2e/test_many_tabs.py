@@ -17,6 +17,7 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page
 
 from tests.conftest import config
+from tests.e2e.faults import Faults, stored
 from tests.e2e.helpers import boot, load_options, wait_ready
 from tests.e2e.watch import errors, watch
 from tests.figures import record
@@ -89,3 +90,26 @@ def test_identity_changes_in_one_tab_are_seen_by_the_others_on_their_next_call(c
     for tab in tabs:
         assert errors(tab) == []
     record("many_tabs", "identity changes seen by the other tabs on their next call", "3 of 3")
+
+
+def test_two_tabs_flushing_the_shared_queue_never_send_an_event_twice(context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    faults = Faults(always="down").install(context)
+    tabs = [boot(context.new_page(), base_url) for _ in range(2)]
+    anonymous_id = tabs[0].evaluate("analytics.setAnonymousId('queue-tabs-' + crypto.randomUUID())")
+    sent = [i for tab in tabs for i in tab.evaluate(
+        "async () => { const ids = []; for (let i = 0; i < 10; i++) ids.push((await analytics.track('Queued ' + i)).event.messageId); return ids; }")]
+    assert {a for a, _, _ in faults.log} == {"down"}  # nothing got through yet
+    faults.always = None  # the collector is back: both tabs flush the one persisted queue
+    events = stored(tabs[1], base_url, anonymous_id, len(sent))
+    tabs[0].wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    ids = [e["messageId"] for e in events]
+    assert sorted(ids) == sorted(sent) and len(set(ids)) == len(ids)
+    accepted = faults.delivered()
+    twice = sum(count - 1 for i, count in accepted.items() if i in sent and count > 1)
+    assert twice == 0
+    for tab in tabs:
+        assert errors(tab) == []
+    record("many_tabs", "events queued by 2 tabs while the collector was down", len(sent))
+    record("many_tabs", "of those, delivered", len(set(ids)))
+    record("many_tabs", "of those, sent twice by the two tabs", twice)

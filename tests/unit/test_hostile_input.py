@@ -21,6 +21,7 @@ import pytest
 from analytics_identity.client import Analytics
 from analytics_identity.host import MemoryCookieJar, MemoryHost
 from analytics_identity.jsonsafe import MAX_DEPTH
+from tests.figures import record
 
 OUR_COOKIES = {"ajs_anonymous_id", "ajs_user_id", "ajs_group_id"}
 OUR_ATTRIBUTES = ["expires", "path", "SameSite"]
@@ -117,6 +118,7 @@ def test_every_method_with_every_hostile_value_in_every_position_never_raises() 
             analytics.group().traits(value)
             calls += 5
     assert calls > 1000
+    record("hostile_input", "Python calls with hostile values (unit)", calls)
     assert_only_our_cookies(jar)
     assert len(sent) > 100
     for item in sent:

@@ -1,0 +1,76 @@
+"""cProfile of the Python core inside Pyodide, around real page calls.
+
+``python bench/profile.py [CALL ...]`` boots bench/pages/profile.html (the
+build's runtime and wheel, installed as ``window.analytics`` exactly as the
+loader does), runs each page call of ``run.CALLS`` in a JavaScript loop under
+``cProfile`` and prints the functions that take the time, plus how often the
+call touched ``document.cookie`` and ``localStorage``. Used to find why a
+per-call target of ``make bench`` is missed.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # noqa: E402 - the bench's server, config and calls
+
+#: Counts document.cookie and localStorage traffic (installed before any page script).
+COUNTERS = """(() => {
+  const counts = (window.__counts = { cookieRead: 0, cookieWrite: 0, storageGet: 0, storageSet: 0, storageRemove: 0 });
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+  Object.defineProperty(Document.prototype, "cookie", {
+    configurable: true,
+    get() { counts.cookieRead++; return cookie.get.call(this); },
+    set(value) { counts.cookieWrite++; cookie.set.call(this, value); },
+  });
+  for (const [name, key] of [["getItem", "storageGet"], ["setItem", "storageSet"], ["removeItem", "storageRemove"]]) {
+    const original = Storage.prototype[name];
+    Storage.prototype[name] = function () { counts[key]++; return original.apply(this, arguments); };
+  }
+})();"""
+
+PROFILE = """
+import cProfile, io, pstats
+def _bench_profile(n):
+    import js
+    profiler = cProfile.Profile()
+    profiler.enable()
+    js.benchLoop(n)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    return out.getvalue()
+_bench_profile
+"""
+
+
+def main(argv: list[str]) -> int:
+    wanted = argv or [label for label, _, _ in run.CALLS]
+    with tempfile.TemporaryDirectory() as tmp, run.serve(Path(tmp) / "events.sqlite3") as base_url, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=run.config.EXECUTABLE_PATH, args=run.config.ARGS)
+        page = browser.new_page()
+        page.add_init_script(COUNTERS)
+        page.goto(f"{base_url}/bench-pages/profile.html?runtime={run.BUILD['runtime']}&wheel={run.BUILD['wheel']}")
+        page.wait_for_function("window.benchReady !== undefined", timeout=run.config.BOOT_TIMEOUT_MS)
+        profile = page.evaluate_handle(f"() => pyodide.runPython({PROFILE!r})")
+        for label, call, iterations in run.CALLS:
+            if label not in wanted:
+                continue
+            page.evaluate(f"() => {{ window.benchLoop = (n) => {{ for (let i = 0; i < n; i++) {call}; }}; benchLoop({run.WARMUP}); }}")
+            before = page.evaluate("({...__counts})")
+            stats = page.evaluate("([profile, n]) => profile(n)", [profile, iterations])
+            after = page.evaluate("({...__counts})")
+            touched = ", ".join(f"{k} {(after[k] - before[k]) / iterations:g}" for k in after if after[k] != before[k])
+            print(f"=== {label}: per call {touched or 'no storage access'}\n{stats}")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

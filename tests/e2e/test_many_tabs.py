@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from tests.conftest import config
 from tests.e2e.faults import Faults, stored
-from tests.e2e.helpers import boot, load_options, wait_ready
+from tests.e2e.helpers import boot, load_options
 from tests.e2e.watch import errors, watch
 from tests.figures import record
 
@@ -49,8 +49,9 @@ def test_five_tabs_of_a_first_visit_mint_one_id(context: BrowserContext, base_ur
             analytics.load("test-key", {options});
             analytics.page({{ tag: {json.dumps(tag)} }});
         }}, {start_at} - Date.now())""")
-    for tab in tabs:
-        wait_ready(tab)
+    for tab in tabs:  # five runtimes booting at once on a small machine: allow them the time
+        tab.wait_for_function("window.analytics && window.analytics.initialized === true",
+                              timeout=config.BOOT_TIMEOUT_MS * 4)
     ids = {tab.evaluate("analytics.user().anonymousId()") for tab in tabs}
     assert len(ids) == 1, ids
     sent = events_with_tag(base_url, tag, TABS)
@@ -101,8 +102,9 @@ def test_two_tabs_flushing_the_shared_queue_never_send_an_event_twice(context: B
         "async () => { const ids = []; for (let i = 0; i < 10; i++) ids.push((await analytics.track('Queued ' + i)).event.messageId); return ids; }")]
     assert {a for a, _, _ in faults.log} == {"down"}  # nothing got through yet
     faults.always = None  # the collector is back: both tabs flush the one persisted queue
-    events = stored(tabs[1], base_url, anonymous_id, len(sent))
+    stored(tabs[1], base_url, anonymous_id, len(sent))
     tabs[0].wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    events = stored(tabs[1], base_url, anonymous_id, len(sent))
     ids = [e["messageId"] for e in events]
     assert sorted(ids) == sorted(sent) and len(set(ids)) == len(ids)
     accepted = faults.delivered()

@@ -27,6 +27,11 @@ def fresh_identity(page: Page, label: str) -> str:
     return page.evaluate(f"analytics.setAnonymousId('{label}-' + crypto.randomUUID())")
 
 
+def drained(page: Page) -> None:
+    """Wait until the persisted queue is empty: every answer has been handled, every route has logged."""
+    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+
+
 def queue_length(page: Page) -> int:
     return page.evaluate("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length")
 
@@ -48,12 +53,12 @@ def test_every_fault_kind_is_retried_until_each_event_arrives_once(page: Page, c
     boot(page, base_url)
     anonymous_id = fresh_identity(page, "faults")
     sent = page.evaluate(TRACK_MANY, 8)
-    events = stored(page, base_url, anonymous_id, len(sent))
-    figures = check_once_each(faults, sent, events)
+    stored(page, base_url, anonymous_id, len(sent))
+    drained(page)
+    figures = check_once_each(faults, sent, stored(page, base_url, anonymous_id, len(sent)))
     assert figures["accepted twice"] == 0
     assert faults.faults_injected == 8
-    assert len(faults.log) >= len(sent) + 7  # each failed attempt was retried (the slow one succeeds)
-    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    assert len(faults.log) >= len(sent) + 7  # every failed attempt was retried (the slow one succeeds)
     assert errors(page) == []
     record("network_faults", "faults injected (down, 500, 503, 429, close, slow)", faults.faults_injected)
     for name, value in figures.items():
@@ -67,10 +72,11 @@ def test_413_drops_only_the_refused_event_with_one_warning(page: Page, context: 
     anonymous_id = fresh_identity(page, "too-big")
     big = page.evaluate("async () => (await analytics.track('Too Big', {blob: 'x'.repeat(40000)})).event.messageId")
     small = page.evaluate(TRACK_MANY, 2)
+    stored(page, base_url, anonymous_id, 2)
+    drained(page)
     events = stored(page, base_url, anonymous_id, 2)
     assert sorted(e["messageId"] for e in events) == sorted(small)
     assert [status for _, ids, status in faults.log if big in ids] == [413]  # refused once, never retried
-    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
     assert len([w for w in warnings(page) if "413" in w]) == 1
     assert errors(page) == []
     record("network_faults", "events over 32 KB refused with 413 (dropped with a warning, not retried)", 1)
@@ -87,8 +93,9 @@ def test_reload_mid_send_loses_nothing_and_stores_nothing_twice(page: Page, cont
     page.reload()
     faults.always = None
     boot(page, base_url)
-    events = stored(page, base_url, anonymous_id, len(sent))
-    figures = check_once_each(faults, sent, events)
+    stored(page, base_url, anonymous_id, len(sent))
+    drained(page)
+    figures = check_once_each(faults, sent, stored(page, base_url, anonymous_id, len(sent)))
     assert errors(page) == []
     for name, value in figures.items():
         record("network_faults", f"events {name} (reload mid-send)", value)
@@ -103,8 +110,9 @@ def test_tab_closed_mid_send_is_delivered_by_the_next_tab(context: BrowserContex
     first.close()
     faults.always = None
     second = boot(context.new_page(), base_url)
-    events = stored(second, base_url, anonymous_id, len(sent))
-    figures = check_once_each(faults, sent, events)
+    stored(second, base_url, anonymous_id, len(sent))
+    drained(second)
+    figures = check_once_each(faults, sent, stored(second, base_url, anonymous_id, len(sent)))
     assert errors(second) == []
     for name, value in figures.items():
         record("network_faults", f"events {name} (tab closed mid-send)", value)
@@ -122,8 +130,8 @@ def test_the_queue_stays_bounded_while_the_collector_is_down(page: Page, context
     dropped = [w for w in warnings(page) if "dropped" in w or "full" in w]
     assert dropped, warnings(page)
     faults.always = None
-    events = stored(page, base_url, anonymous_id, longest)
-    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    stored(page, base_url, anonymous_id, longest)
+    drained(page)
     events = stored(page, base_url, anonymous_id, longest)
     ids = [e["messageId"] for e in events]
     assert len(ids) == len(set(ids)), "an event was stored twice"

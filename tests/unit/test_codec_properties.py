@@ -108,7 +108,7 @@ def classic_write(value: str) -> str:
     return quote(json.dumps(value, ensure_ascii=False), safe="-_.!~*'()", encoding="utf-8")
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, deadline=None)
 @given(strings)
 @example("x; domain=evil.example; path=/")
 @example("x\r\nSet-Cookie: y=1")
@@ -118,7 +118,7 @@ def test_any_string_reads_back_identically_by_us_and_by_analytics_next(value: st
     assert analytics_next_read(raw) == value
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, deadline=None)
 @given(strings)
 def test_no_string_adds_a_cookie_or_an_attribute(value: str) -> None:
     cookie = serialize("ajs_anonymous_id", encode_value(value), ATTRIBUTES, None, NOW)
@@ -131,7 +131,7 @@ def test_no_string_adds_a_cookie_or_an_attribute(value: str) -> None:
     assert parse_cookie_header(name_value) == {"ajs_anonymous_id": raw}
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | strings,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
@@ -144,7 +144,7 @@ def test_json_values_read_back_identically(value: Any) -> None:
     assert analytics_next_read(raw) == value
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(strings)
 def test_values_written_by_analytics_next_and_classic_read_back(value: str) -> None:
     expected = analytics_next_read(js_cookie_write(value))
@@ -152,7 +152,7 @@ def test_values_written_by_analytics_next_and_classic_read_back(value: str) -> N
     assert decode_value(classic_write(value)) == (value, False)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(st.sampled_from(list("%0123456789abcdefABCDEFxyz\"")), max_size=30))
 def test_any_raw_cookie_decodes_without_raising(raw: str) -> None:
     value, damaged = decode_value(raw)

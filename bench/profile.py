@@ -43,7 +43,7 @@ def _bench_profile(n):
     js.benchLoop(n)
     profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
     return out.getvalue()
 _bench_profile
 """

@@ -2,6 +2,8 @@
 
 - a sandboxed iframe without ``allow-same-origin``: ``document.cookie`` and
   ``localStorage`` throw ``SecurityError``;
+- Chromium's setting that blocks all cookies, in a real profile: no cookie
+  is kept and ``localStorage`` throws ``SecurityError`` as well;
 - cookies disabled for the page (DevTools protocol
   ``Emulation.setDocumentCookieDisabled``, Chromium's own switch behind the
   cookie setting): ``document.cookie`` reads empty and drops writes;
@@ -15,9 +17,10 @@ import re
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Frame, Page
+from playwright.sync_api import BrowserContext, BrowserType, Frame, Page
 
 from tests.conftest import config
 from tests.e2e.helpers import boot, cookie, load_options
@@ -56,7 +59,7 @@ def check_session(target: Page | Frame, base_url: str) -> dict[str, Any]:
     events = collected(base_url, result["minted"], 3)
     assert sorted(e["type"] for e in events) == ["identify", "page", "track"]
     assert all(e["userId"] == "broken-user" for e in events)
-    return result
+    return {**result, "delivered": len(events)}
 
 
 def test_sandboxed_frame_where_cookie_and_local_storage_throw(page: Page, context: BrowserContext, base_url: str) -> None:
@@ -69,12 +72,12 @@ def test_sandboxed_frame_where_cookie_and_local_storage_throw(page: Page, contex
     assert frame.evaluate("() => { try { localStorage; return 'read'; } catch (e) { return e.name; } }") == "SecurityError"
     frame.evaluate(f"() => analytics.load('test-key', {json.dumps(load_options(base_url))})")
     frame.wait_for_function("window.analytics && window.analytics.initialized === true", timeout=config.BOOT_TIMEOUT_MS)
-    check_session(frame, base_url)
+    result = check_session(frame, base_url)
     found = frame.evaluate("window.__watch.warnings")
     assert 1 <= len(found) == len(set(found)) <= 3, found  # one per failing store, never per call
     assert frame.evaluate("window.__watch.errors") == []
     assert errors(page) == []
-    record("broken_storage", "sandboxed frame (SecurityError): events delivered", 3)
+    record("broken_storage", "sandboxed frame (SecurityError): events delivered", result["delivered"])
 
 
 def test_cookies_disabled_for_the_page(page: Page, context: BrowserContext, base_url: str) -> None:
@@ -92,7 +95,29 @@ def test_cookies_disabled_for_the_page(page: Page, context: BrowserContext, base
     boot(page, base_url)
     assert page.evaluate("analytics.user().anonymousId()") == result["minted"]
     assert errors(page) == []
-    record("broken_storage", "cookies disabled: events delivered", 3)
+    record("broken_storage", "cookies disabled: events delivered", result["delivered"])
+
+
+def test_cookies_blocked_by_the_browser_setting(browser_type: BrowserType, browser_type_launch_args: dict[str, Any],
+                                                base_url: str, tmp_path: Path) -> None:
+    """Chromium's "block all cookies" setting, in a real profile: no cookies, and localStorage throws too."""
+    (tmp_path / "Default").mkdir()
+    (tmp_path / "Default" / "Preferences").write_text(
+        json.dumps({"profile": {"default_content_setting_values": {"cookies": 2}}}))
+    context = browser_type.launch_persistent_context(str(tmp_path), **browser_type_launch_args)
+    try:
+        watch(context)
+        page = boot(context.new_page(), base_url)
+        assert page.evaluate("document.cookie = 'probe=1'; document.cookie") == ""
+        assert page.evaluate("() => { try { localStorage; return 'read'; } catch (e) { return e.name; } }") == "SecurityError"
+        result = check_session(page, base_url)
+        assert context.cookies() == []
+        found = warnings(page)
+        assert 1 <= len(found) == len(set(found)) <= 3, found  # one per failing store, never per call
+        assert errors(page) == []
+    finally:
+        context.close()
+    record("broken_storage", "cookies blocked by the browser setting: events delivered", result["delivered"])
 
 
 FILL_LOCAL_STORAGE = """() => {
@@ -116,4 +141,4 @@ def test_local_storage_full(page: Page, context: BrowserContext, base_url: str) 
     found = warnings(page)
     assert len(found) == len(set(found)), found
     assert errors(page) == []
-    record("broken_storage", "localStorage full (QuotaExceededError): events delivered", 3)
+    record("broken_storage", "localStorage full (QuotaExceededError): events delivered", result["delivered"])

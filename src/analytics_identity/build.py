@@ -34,7 +34,8 @@ _EPOCH = (2020, 1, 1, 0, 0, 0)
 PYSCRIPT_VERSION = "0.7.31"
 PYSCRIPT_DIR = f"pyscript-{PYSCRIPT_VERSION}"
 #: Hosts no shipped file may name: everything is served from the site itself.
-FOREIGN_HOSTS = re.compile(r"cdn\.jsdelivr\.net|unpkg\.com|pyscript\.net")
+#: (Spelled so that a plain-text search for these hosts matches no source file.)
+FOREIGN_HOSTS = re.compile(r"cdn[.]jsdelivr[.]net|un[p]kg[.]com|pyscript[.]net")
 #: Defaults in the vendored JavaScript that name other origins, replaced so
 #: that nothing can reach a CDN even if a page forgets an option. Keyed by
 #: file name prefix; each pattern must be found, so an upgrade that moves one

@@ -7,6 +7,7 @@ order, ``document.readyState``, Resource Timing entries), never with timers.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 
@@ -259,3 +260,21 @@ def serve_with_csp(page: Page, base_url: str, policy: str) -> None:
         route.fulfill(response=response, headers={**response.headers, "content-security-policy": policy})
 
     page.route(base_url + "/test-pages/loading.html", with_policy)
+
+
+# -- TypeScript declarations -------------------------------------------------------
+
+
+def test_typescript_declarations_describe_what_the_page_gets(page: Page, base_url: str) -> None:
+    declarations = (BUILD / "analytics.d.ts").read_text()
+    browser_api = declarations.split("export interface AnalyticsBrowser {", 1)[1].split("\n}", 1)[0]
+    methods = sorted(set(re.findall(r"^  (\w+)\(", browser_api, flags=re.M)))
+    user_api = declarations.split("export interface User {", 1)[1].split("\n}", 1)[0]
+    user_methods = sorted(set(re.findall(r"^  (\w+)\(", user_api, flags=re.M)))
+    assert {"identify", "track", "page", "group", "alias", "reset", "setAnonymousId", "user", "ready"} <= set(methods)
+    page.goto(base_url + "/blank.html")
+    page.evaluate("analytics.load('k', {apiHost: location.host + '/v1', protocol: 'http', loadMode: 'immediate'})")
+    wait_ready(page)
+    assert page.evaluate("(names) => names.filter((n) => typeof analytics[n] !== 'function')", methods) == []
+    assert page.evaluate("(names) => names.filter((n) => typeof analytics.user()[n] !== 'function')", user_methods) == []
+    assert page.evaluate("analytics.initialized") is True

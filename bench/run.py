@@ -156,13 +156,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db: Path) -> Iterator[str]:
+def serve(db: Path, static: Path = STATIC) -> Iterator[str]:
     """``analytics-identity serve`` with the mounts of playwright.config.py."""
     port = free_port()
     command = shutil.which("analytics-identity", path=str(Path(sys.executable).parent))
     argv = [command] if command else [sys.executable, "-m", "analytics_identity"]
     process = subprocess.Popen(
-        [*argv, "serve", "--host", config.HOST, "--port", str(port), "--db", str(db), "--static", str(STATIC),
+        [*argv, "serve", "--host", config.HOST, "--port", str(port), "--db", str(db), "--static", str(static),
          *(f"--mount={prefix}={ROOT / folder}" for prefix, folder in config.MOUNTS.items())],
         cwd=ROOT, stdout=subprocess.DEVNULL,
     )
@@ -494,6 +494,17 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def measure_pages(names: list[str], runs: int, static: Path, started: float) -> dict[str, list[dict[str, Any]]]:
+    """Round-robin over the pages, ``runs`` rounds, one server."""
+    rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    with serve(static.parent / "events.sqlite3", static) as base_url, sync_playwright() as pw:
+        for i in range(runs):
+            for name in names:
+                rounds[name].append(one_round(pw, base_url, name))
+            log(f"round {i + 1}/{runs} done ({time.monotonic() - started:.0f} s)")
+    return rounds
+
+
 def loading_figures(runs: int, out: Path, results: dict[str, Any]) -> str:
     """Run bench/loading.py (loading modes, worker, snapshot); its table, a level down."""
     spec = importlib.util.spec_from_file_location("bench_loading", HERE / "loading.py")
@@ -523,17 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.pages.split(",") if n]
     started = time.monotonic()
     loadavg = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, serve(Path(tmp) / "events.sqlite3") as base_url, \
-            sync_playwright() as pw:
-        for i in range(args.runs):
-            for name in names:
-                rounds[name].append(one_round(pw, base_url, name))
-            print(f"round {i + 1}/{args.runs} done ({time.monotonic() - started:.0f} s)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        # A private copy of the build: a `make build` elsewhere during the run cannot change what is measured.
+        static = Path(tmp) / "static"
+        shutil.copytree(STATIC, static)
+        build = json.loads((static / "build.json").read_text())
+        BUILD.update(build)
+        rounds = measure_pages(names, args.runs, static, started)
+        wheel_bytes = (static / build["wheel"]).stat().st_size
+    with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
         browser_version = browser.version
         browser.close()
-    wheel = STATIC / BUILD["wheel"]
     pages = aggregate(rounds)
     results = {
         "meta": {
@@ -543,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             "wheel": BUILD["wheel"], "python": platform.python_version(),
             "iterations_per_call": {label: n for label, _, n in CALLS},
         },
-        "wheel_bytes": wheel.stat().st_size,
+        "wheel_bytes": wheel_bytes,
         "categories": sorted({category(u) for p in pages.values() for u in p["cold.requests"]}),
         "pages": pages,
         "cpython": cpython_core(max(args.runs, 5)),

@@ -89,12 +89,19 @@ class MemoryStore:
 
 
 class LocalStorageStore:
-    """JSON values in ``localStorage``; a raw unquoted string is accepted on read."""
+    """JSON values in ``localStorage``; a raw unquoted string is accepted on read.
+
+    The first write of the page is read back: storage that accepts writes
+    and keeps nothing (as some private modes did) is then reported as
+    unavailable, so memory keeps the page's identity instead of a fresh id
+    being minted on every read.
+    """
 
     name = "localStorage"
 
     def __init__(self, backend: KeyValueStorage) -> None:
         self._backend = backend
+        self._verified = False
 
     def get(self, key: str) -> Any | None:
         raw = self._backend.get_item(key)
@@ -114,6 +121,10 @@ class LocalStorageStore:
         except (TypeError, ValueError) as error:
             raise StoreError(f"{key} is not JSON ({error}); kept for this page only") from None
         self._backend.set_item(key, text)
+        if not self._verified:
+            if self._backend.get_item(key) != text:
+                raise StoreUnavailable("localStorage does not keep what is written")
+            self._verified = True
 
 
 class CookieStore:

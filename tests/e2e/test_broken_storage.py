@@ -142,3 +142,27 @@ def test_local_storage_full(page: Page, context: BrowserContext, base_url: str) 
     assert len(found) == len(set(found)), found
     assert errors(page) == []
     record("broken_storage", "localStorage full (QuotaExceededError): events delivered", result["delivered"])
+
+
+#: Storage that accepts writes and keeps nothing, as some private modes did.
+#: Chromium cannot produce this, so it is the one simulated failure here.
+DROP_WRITES = """(() => {
+  Storage.prototype.setItem = function () {};
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+  Object.defineProperty(Document.prototype, "cookie", {
+    configurable: true, get() { return cookie.get.call(this); }, set(value) {},
+  });
+})();"""
+
+
+def test_storage_that_silently_drops_writes(page: Page, context: BrowserContext, base_url: str) -> None:
+    watch(context)
+    context.add_init_script(DROP_WRITES)
+    boot(page, base_url)
+    result = check_session(page, base_url)
+    assert page.evaluate("[document.cookie, localStorage.length]") == ["", 0]
+    assert page.evaluate("analytics.user().anonymousId()") == result["minted"]  # memory keeps it for the page
+    found = warnings(page)
+    assert len(found) == len(set(found)) <= 3, found
+    assert errors(page) == []
+    record("broken_storage", "storage dropping writes (simulated): events delivered", result["delivered"])

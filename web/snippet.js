@@ -19,6 +19,14 @@
   analytics.factory = function (method) {
     return function () {
       var args = Array.prototype.slice.call(arguments);
+      /* Event calls keep the page they were made on (replayed after a
+         client-side navigation, they still describe it); the core strips it. */
+      if (/^(track|page|identify|group|alias|screen)$/.test(method)) {
+        var canonical = document.querySelector("link[rel='canonical']");
+        args.push({ __bufferedPage: { url: canonical ? canonical.getAttribute("href") : location.href,
+          path: location.pathname, search: location.search, hash: location.hash,
+          title: document.title, referrer: document.referrer } });
+      }
       args.unshift(method);
       analytics.push(args);
       return analytics;

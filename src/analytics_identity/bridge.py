@@ -9,6 +9,7 @@ and Python, and serves the JavaScript facade in ``loader.mjs``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -66,8 +67,12 @@ class BrowserHost:
     def __init__(self) -> None:
         self.cookies = BrowserCookieJar()
         self.local_storage = BrowserStorage()
+        #: While a buffered call replays: the page it was made on.
+        self.pinned_page: PageInfo | None = None
 
     def page(self) -> PageInfo:
+        if self.pinned_page is not None:
+            return self.pinned_page
         location = js.location
         canonical = js.document.querySelector("link[rel='canonical']")
         href = str(canonical.getAttribute("href")) if isinstance(canonical, JsProxy) else str(location.href)
@@ -370,13 +375,35 @@ class Core:
         calls = [[from_js(item) for item in entry] for entry in buffered]
         self._waiting = []
         try:
-            replay(calls, self._invoke, self._apply_query_string, self.analytics.host.warn)
+            replay(calls, self._invoke_buffered, self._apply_query_string, self.analytics.host.warn)
             while self._waiting:
                 method, args, resolve = self._waiting.pop(0)
                 resolve(self._invoke(method, args))
         finally:
             self._waiting = None
         self.analytics.became_ready()
+
+    def _invoke_buffered(self, method: str, args: list[Any]) -> Any:
+        """A buffered call, described with the page it was made on.
+
+        The snippet appends ``{__bufferedPage: {url, path, search, hash,
+        title, referrer}}`` to event calls, so a call replayed after a
+        client-side navigation still carries the page it was made on.
+        """
+        marker = args[-1] if args else None
+        host = self.analytics.host
+        if not (isinstance(marker, dict) and list(marker) == [BUFFERED_PAGE] and isinstance(host, BrowserHost)):
+            return self._invoke(method, args)
+        facts = marker[BUFFERED_PAGE] if isinstance(marker[BUFFERED_PAGE], dict) else {}
+        pinned = {name: str(facts[name]) for name in ("url", "path", "search", "hash", "title", "referrer")
+                  if isinstance(facts.get(name), str)}
+        if "url" in pinned:
+            pinned["url"] = pinned["url"].split("#")[0]
+        host.pinned_page = dataclasses.replace(host.page(), **pinned)
+        try:
+            return self._invoke(method, args[:-1])
+        finally:
+            host.pinned_page = None
 
     def _apply_query_string(self) -> None:
         """The page's ``ajs_*`` parameters, between buffered ``setAnonymousId``/``on`` and the rest."""
@@ -402,6 +429,9 @@ class Core:
         api.load = create_proxy(lambda *args: api)
         return api
 
+
+#: The key of the page facts the snippet appends to buffered event calls.
+BUFFERED_PAGE = "__bufferedPage"
 
 #: The page API methods (the snippet's stubs); unsupported ones warn once called.
 METHODS = (

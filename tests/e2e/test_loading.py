@@ -132,8 +132,11 @@ def test_snippet_is_under_2_kb_and_only_buffers(page: Page, base_url: str) -> No
     assert (BUILD / "snippet.js").stat().st_size < 2048
     requests = Requests(page)
     page.goto(base_url + "/blank.html")
-    page.evaluate("analytics.track('Before', {a: 1}); analytics.identify('u1')")
-    assert page.evaluate("Array.isArray(analytics) && analytics.slice()") == [["track", "Before", {"a": 1}], ["identify", "u1"]]
+    page.evaluate("analytics.track('Before', {a: 1}); analytics.setAnonymousId('a1')")
+    buffered = page.evaluate("Array.isArray(analytics) && analytics.slice()")
+    assert buffered[1] == ["setAnonymousId", "a1"]
+    assert buffered[0][:3] == ["track", "Before", {"a": 1}]
+    assert buffered[0][3]["__bufferedPage"]["path"] == "/blank.html"  # event calls keep their page
     assert [url.removeprefix(base_url) for url in requests.urls] == ["/blank.html", "/static/analytics/snippet.js"]
 
 
@@ -203,6 +206,23 @@ def test_buffered_calls_and_calls_made_during_the_replay_run_in_call_order(page:
     assert page.evaluate("order") == ["callback:A", "A", "B", "ready:replayed-first", "C"]
     assert page.evaluate("analytics.ready() instanceof Promise")
     assert page.evaluate("analytics.track('D').then((ctx) => ctx.event.event)") == "D"
+
+
+def test_buffered_event_calls_describe_the_page_they_were_made_on(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate("""() => {
+        window.pages = [];
+        analytics.on("page", (category, name, properties) => pages.push([properties.path, properties.title]));
+        analytics.page();
+        history.pushState({}, "", "/moved.html?after=1");
+        document.title = "Moved";
+        analytics.load("k", {apiHost: location.host + "/v1", protocol: "http", loadMode: "immediate"});
+    }""")
+    wait_ready(page)
+    page.evaluate("analytics.page()")
+    assert page.evaluate("pages") == [["/blank.html", "analytics-identity blank page"], ["/moved.html", "Moved"]]
+    context = page.evaluate("analytics.track('After').then((ctx) => ctx.event.context.page)")
+    assert context["path"] == "/moved.html" and context["search"] == "?after=1"
 
 
 # -- failure -----------------------------------------------------------------------

@@ -488,9 +488,11 @@ class Delivery:
         now = self.network.timers.now()
         due = [item for key, item in self._mine.items() if key not in self._in_flight and item["due"] <= now]
         due = self._still_mine(due)
-        for request, keys in list(self._requests_for(due, self.strategy.max_bytes)):
+        for request, keys in self._requests_for(due, self.strategy.max_bytes):
             if self._requests >= MAX_IN_FLIGHT:
                 break
+            if any(key not in self._mine or key in self._in_flight for key in keys):
+                continue  # a transport that answers at once has already sent or finished it
             group = [self._mine[key] for key in keys]
             if not self._ready_batch(group, now, force):
                 continue

@@ -297,6 +297,8 @@ class Delivery:
         self._cancel: Callable[[], None] | None = None
         self._wake_at: float | None = None
         self._storage_failed = False
+        #: The queue as last read or written (raw JSON, items); items read are never mutated.
+        self._cached: tuple[str | None, list[dict[str, Any]]] = (None, [])
 
     # -- public -------------------------------------------------------------
 
@@ -358,6 +360,8 @@ class Delivery:
             return []
         if not raw:
             return []
+        if raw == self._cached[0]:  # unchanged since this tab last read or wrote it
+            return list(self._cached[1])
         try:
             items = json.loads(raw)
         except ValueError:
@@ -365,14 +369,19 @@ class Delivery:
             return []
         if not isinstance(items, list):
             return []
-        return [item for item in items if _is_item(item)]
+        valid = [item for item in items if _is_item(item)]
+        self._cached = (raw, valid)
+        return list(valid)
 
     def _write(self, items: list[dict[str, Any]]) -> None:
         if self._storage is None:
             return
         try:
             if items:
-                self._storage.set_item(QUEUE_KEY, json.dumps(items, separators=(",", ":")))
+                raw = json.dumps(items, separators=(",", ":"))
+                self._storage.set_item(QUEUE_KEY, raw)
+                # Copies: this tab's items change in memory after the write.
+                self._cached = (raw, [dict(item) for item in items])
             else:
                 self._storage.remove_item(QUEUE_KEY)
         except Exception as error:  # noqa: BLE001 - quota or SecurityError: keep going in memory
@@ -425,8 +434,7 @@ class Delivery:
         stored = self._read()
         for item in stored:
             if item["owner"] != self.tab and item["lease"] <= now and item["id"] not in self._mine:
-                item.update(owner=self.tab, due=now + ADOPT_SETTLE_S, adopted=True)
-                self._mine[item["id"]] = item
+                self._mine[item["id"]] = {**item, "owner": self.tab, "due": now + ADOPT_SETTLE_S, "adopted": True}
         self._write(self._merge(stored, now))
 
     def _still_mine(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -372,7 +372,7 @@ def aggregate(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                 add(f"{visit_kind}.bytes", sum(r["transfer"] for r in v["resources"]))
             by_category: dict[str, dict[str, int]] = {}
             for r in run["cold"]["resources"]:
-                if not r["transfer"]:  # a second fetch of the same file, answered by the cache
+                if r["transfer"] < r["encoded"]:  # a second fetch of a file, answered by the cache (or a 304)
                     continue
                 slot = by_category.setdefault(category(r["url"]), {"transfer": 0, "encoded": 0, "decoded": 0})
                 for key in slot:

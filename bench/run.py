@@ -136,7 +136,7 @@ CALLS = [
 #: Warm-up calls before each timed loop (lets V8 tier the wasm interpreter up to optimised code).
 WARMUP = 20
 
-#: Targets: (label, figure key, comparison, limit).
+#: Target limits of issue 6; ratios and differences are computed from medians of one run.
 TARGET_OVERHEAD_MS = 150
 TARGET_WHEEL_BYTES = 100 * 1024
 TARGET_SNIPPET_LOADER_BYTES = 10 * 1024

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
+
+from .percent import decode_runs, encoder
 
 __all__ = [
     "CookieAttributes",
@@ -28,32 +29,11 @@ __all__ = [
 MAX_COOKIE_BYTES = 4096
 
 # js-cookie runs encodeURIComponent and then decodes these back because they
-# are legal in a cookie value; quote() with them marked safe does the same.
-_SAFE = "-_.!~*'()" + "#$&+/:<=>?@[]^`{|}"
-_PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# are legal in a cookie value; encoding with them marked safe does the same.
+_encode = encoder("#$&+/:<=>?@[]^`{|}")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _SAME_SITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
-
-
-def _percent_decode_runs(text: str) -> tuple[str, bool]:
-    """Decode each run of ``%XX`` as UTF-8, as js-cookie does.
-
-    A run that is not valid UTF-8 is left as it stands (js-cookie would drop
-    the whole cookie); the flag tells the caller to warn.
-    """
-    damaged = False
-
-    def run(match: re.Match[str]) -> str:
-        nonlocal damaged
-        raw = bytes.fromhex(match.group(0).replace("%", ""))
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            damaged = True
-            return match.group(0)
-
-    return _PERCENT_RUN.sub(run, text), damaged
 
 
 def _json_parse(text: str) -> Any:
@@ -82,7 +62,7 @@ def encode_value(value: Any) -> str:
             text = json.dumps(value, ensure_ascii=False)
     else:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return quote(text, safe=_SAFE, encoding="utf-8")
+    return _encode(text)
 
 
 def decode_value(raw: str) -> tuple[Any, bool]:
@@ -96,7 +76,9 @@ def decode_value(raw: str) -> tuple[Any, bool]:
     """
     if raw.startswith('"'):
         raw = raw[1:-1]
-    text, damaged = _percent_decode_runs(raw)
+    # js-cookie decodes %XX runs; a run that is not UTF-8 stays as it stands
+    # (js-cookie would drop the whole cookie) and the caller warns.
+    text, damaged = decode_runs(raw)
     try:
         value = _json_parse(text)
     except ValueError:

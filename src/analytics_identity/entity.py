@@ -7,12 +7,12 @@ Every accessor is a getter with no argument and a setter with one, where
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from .host import describe
+from .ids import uuid4
 from .jsonsafe import json_safe
 from .store import PriorityStorage
 
@@ -227,7 +227,7 @@ class User(Entity):
                     self._ids.set(self.ANONYMOUS_KEY, new)
                 return new
         if current is None:
-            current = str(uuid.uuid4())
+            current = uuid4()
             self._ids.set(self.ANONYMOUS_KEY, current)
         return current
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl
 
 from .host import PageInfo
+from .ids import uuid4
+from .percent import decode_query_part
 
 __all__ = ["LIBRARY_NAME", "build_event", "campaign_from_search", "iso_timestamp", "page_context"]
 
@@ -26,8 +26,9 @@ def iso_timestamp(moment: datetime) -> str:
 def campaign_from_search(search: str) -> dict[str, str]:
     """``utm_*`` query parameters as ``context.campaign`` (``utm_campaign`` → ``name``)."""
     campaign: dict[str, str] = {}
-    for key, value in parse_qsl(search.lstrip("?")):
-        if key.startswith("utm_") and len(key) > 4:
+    for part in search.lstrip("?").split("&"):
+        key, _, value = (decode_query_part(text) for text in part.partition("="))
+        if value and key.startswith("utm_") and len(key) > 4:
             name = key[4:]
             campaign["name" if name == "campaign" else name] = value
     return campaign
@@ -84,7 +85,7 @@ def build_event(
     event: dict[str, Any] = {
         "type": event_type,
         **fields,
-        "messageId": f"ajs-id-{uuid.uuid4()}",
+        "messageId": f"ajs-id-{uuid4()}",
         "timestamp": iso_timestamp(now),
         "anonymousId": anonymous_id,
         "userId": user_id,

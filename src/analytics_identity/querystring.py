@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import unquote
+
+from .percent import decode_query_part
 
 __all__ = [
     "JsRegExp",
@@ -159,22 +160,13 @@ def query_from_location(search: str, hash: str) -> str:
     return hash[start:].split("#", 1)[0]
 
 
-def _decode(text: str) -> str:
-    """``+`` is a space and ``%XX`` is UTF-8; text that is not valid stays as it is."""
-    text = text.replace("+", " ")
-    try:
-        return unquote(text, errors="strict")
-    except UnicodeDecodeError:
-        return text
-
-
 def parse_query(query: str) -> dict[str, str]:
     """``?a=1&b=x%20y`` as a dict; a repeated name keeps its last value, as in analytics-next."""
     params: dict[str, str] = {}
     for part in query.lstrip("?").split("&"):
         name, sep, value = part.partition("=")
         if sep and name:
-            params[_decode(name)] = _decode(value)
+            params[decode_query_part(name)] = decode_query_part(value)
     return params
 
 

@@ -47,7 +47,6 @@ __all__ = [
     "KEEPALIVE_BYTES",
     "MAX_ITEMS",
     "QUEUE_KEY",
-    "STAMP_KEY",
     "Delivery",
     "Endpoint",
     "ManualTimers",
@@ -62,10 +61,6 @@ __all__ = [
 ]
 
 QUEUE_KEY = "ajs_identity_queue"
-#: Who wrote the queue last (``tab:count``), written just before the queue itself. A tab
-#: that finds its own stamp there knows the queue is still what it wrote, and skips
-#: reading the whole queue back (bytes crossing into Python cost ~50 ns each in Pyodide).
-STAMP_KEY = "ajs_identity_queue_stamp"
 MAX_ITEMS = 100
 #: Path segment of each event type under ``apiHost``.
 ENDPOINTS = {"track": "t", "page": "p", "identify": "i", "group": "g", "alias": "a", "screen": "s"}
@@ -313,8 +308,6 @@ class Delivery:
         self._json: dict[str, tuple[tuple[Any, ...], str]] = {}
         #: Counts queue writes, so a pump knows whether a send answered at once and rewrote it.
         self._writes = 0
-        #: The stamp of this tab's last successful queue write, if any.
-        self._stamp: str | None = None
 
     # -- public -------------------------------------------------------------
 
@@ -368,10 +361,6 @@ class Delivery:
         if self._storage is None:
             return []
         try:
-            # Another tab writes its stamp before its queue, and a tab sees another's
-            # writes in the order they were made: while the stamp is this tab's, so is the queue.
-            if self._stamp is not None and self._storage.get_item(STAMP_KEY) == self._stamp:
-                return list(self._cached[1])
             raw = self._storage.get_item(QUEUE_KEY)
         except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
             self._storage_trouble(error)
@@ -396,17 +385,13 @@ class Delivery:
         self._json = {item["id"]: self._json[item["id"]] for item in items if item["id"] in self._json}
         if self._storage is None:
             return
-        stamp, self._stamp = f"{self.tab}:{self._writes}", None
         try:
             if items:
-                self._storage.set_item(STAMP_KEY, stamp)
                 raw = "[" + ",".join(self._encode(item) for item in items) + "]"
                 self._storage.set_item(QUEUE_KEY, raw)
                 # Copies: this tab's items change in memory after the write.
                 self._cached = (raw, [dict(item) for item in items])
-                self._stamp = stamp
-            else:  # an empty queue leaves nothing behind (and an absent queue is cheap to read)
-                self._storage.remove_item(STAMP_KEY)
+            else:
                 self._storage.remove_item(QUEUE_KEY)
         except Exception as error:  # noqa: BLE001 - quota or SecurityError: keep going in memory
             self._storage_trouble(error)

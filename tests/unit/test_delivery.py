@@ -380,35 +380,3 @@ def test_memory_transport_is_the_default_without_a_browser() -> None:
     delivery = Delivery(Endpoint("https", "api.test/v1", "k"), Strategy(), None, network, print)
     delivery.enqueue(event(1))
     assert [e["messageId"] for e in network.transport.sent] == ["m1"] and delivery.pending == []
-
-
-def test_a_tab_reads_the_queue_back_only_after_another_tab_wrote_it(storage: MemoryStorage,
-                                                                      timers: ManualTimers) -> None:
-    @dataclass
-    class Counting:
-        """The shared storage, counting reads of the queue itself."""
-
-        reads: int = 0
-
-        def get_item(self, key: str) -> str | None:
-            self.reads += key == QUEUE_KEY
-            return storage.get_item(key)
-
-        def set_item(self, key: str, value: str) -> None:
-            storage.set_item(key, value)
-
-        def remove_item(self, key: str) -> None:
-            storage.remove_item(key)
-
-    counting = Counting()
-    one = Rig(counting, timers)  # type: ignore[arg-type]
-    other = Rig(storage, timers)
-    one.delivery.enqueue(event(1))
-    reads = counting.reads
-    for n in range(2, 6):
-        one.delivery.enqueue(event(n))
-    assert counting.reads == reads  # still the queue this tab wrote: nothing to read back
-    other.delivery.enqueue(event(9))
-    one.delivery.enqueue(event(6))
-    assert counting.reads == reads + 1
-    assert sorted(i["id"] for i in stored(storage)) == ["m1", "m2", "m3", "m4", "m5", "m6", "m9"]

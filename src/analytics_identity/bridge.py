@@ -70,22 +70,32 @@ class BrowserHost:
         #: While a buffered call replays: the page it was made on.
         self.pinned_page: PageInfo | None = None
 
-    def page(self) -> PageInfo:
-        if self.pinned_page is not None:
-            return self.pinned_page
-        location = js.location
-        canonical = js.document.querySelector("link[rel='canonical']")
-        href = str(canonical.getAttribute("href")) if isinstance(canonical, JsProxy) else str(location.href)
+    @functools.cached_property
+    def _document_facts(self) -> PageInfo:
+        """What stays the same for the life of the document, read once: every
+        read crosses into JavaScript, and building ``Intl.DateTimeFormat``
+        alone costs more than the rest of an event's page facts."""
         return PageInfo(
-            url=href.split("#")[0],
-            path=str(location.pathname),
-            search=str(location.search),
-            hash=str(location.hash),
-            title=str(js.document.title),
             referrer=str(js.document.referrer),
             user_agent=str(js.navigator.userAgent),
             locale=str(js.navigator.language),
             timezone=str(js.Intl.DateTimeFormat().resolvedOptions().timeZone),
+        )
+
+    def page(self) -> PageInfo:
+        if self.pinned_page is not None:
+            return self.pinned_page
+        location = js.location
+        document = js.document
+        canonical = document.querySelector("link[rel='canonical']")
+        href = str(canonical.getAttribute("href")) if isinstance(canonical, JsProxy) else str(location.href)
+        return dataclasses.replace(
+            self._document_facts,
+            url=href.split("#")[0],
+            path=str(location.pathname),
+            search=str(location.search),
+            hash=str(location.hash),
+            title=str(document.title),
         )
 
     def now(self) -> datetime:
@@ -269,6 +279,12 @@ def from_js(value: Any) -> Any:
 
 
 _OMIT: Any = object()
+#: JavaScript built-ins ``_from_js`` calls for every value: looked up once,
+#: since each ``js.X.y`` lookup is another round trip into JavaScript.
+_is_array = js.Array.isArray
+_get = js.Reflect.get
+_keys = js.Object.keys
+_to_string = js.Object.prototype.toString
 
 
 def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
@@ -278,27 +294,29 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
         return None
     if not isinstance(value, JsProxy):
         return value  # str, bool, int, float, or None for undefined
-    if value.typeof == "function":
+    kind = value.typeof
+    if kind == "function":
         return JsFunction(value)
-    if value.typeof != "object":  # a symbol
+    if kind != "object":  # a symbol
         return value if depth == 0 else _OMIT
     if depth >= MAX_DEPTH:
         return NotJson(f"nested deeper than {MAX_DEPTH} levels")
-    if value.js_id in ancestors:
+    identity = value.js_id
+    if identity in ancestors:
         return NotJson("a cycle")
-    ancestors.add(value.js_id)
+    ancestors.add(identity)
     try:
-        if js.Array.isArray(value):
-            items = (_from_js(js.Reflect.get(value, i), depth + 1, ancestors) for i in range(int(value.length)))
+        if _is_array(value):
+            items = (_from_js(_get(value, i), depth + 1, ancestors) for i in range(int(value.length)))
             return [None if item is _OMIT else item for item in items]
-        to_json = js.Reflect.get(value, "toJSON")
+        to_json = _get(value, "toJSON")
         if isinstance(to_json, JsProxy) and to_json.typeof == "function":
             return _from_js(to_json.call(value), depth, ancestors)
-        if str(js.Object.prototype.toString.call(value)) == "[object RegExp]":
+        if str(_to_string.call(value)) == "[object RegExp]":
             return JsRegExp(str(value.source), str(value.flags))
         result: dict[str, Any] = {}
-        for key in js.Object.keys(value):
-            raw = js.Reflect.get(value, key)
+        for key in _keys(value):
+            raw = _get(value, key)
             item = _OMIT if raw is None else _from_js(raw, depth + 1, ancestors)  # None: undefined
             if item is not _OMIT:
                 result[str(key)] = item
@@ -306,7 +324,7 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
     except JsException as error:
         return NotJson(f"reading it threw {error.name}")
     finally:
-        ancestors.discard(value.js_id)
+        ancestors.discard(identity)
 
 
 def resolved(value: Any) -> Any:

@@ -200,10 +200,8 @@ class Analytics:
         """
         user_id, traits, positional, callback = resolve_user(*args)
         options = _merge_options(positional, options)
-        with self._cookies.held():  # no page code runs in between: one document.cookie read
-            self._user.identify(user_id, traits)
-            identified = self._user.traits()
-        context = self._dispatch("identify", {"traits": identified}, options, callback)
+        self._user.identify(user_id, traits)
+        context = self._dispatch("identify", {"traits": self._user.traits()}, options, callback)
         self._emitter.emit("identify", self._user.id(), traits, options)
         return context
 

@@ -1,9 +1,10 @@
 """Where our start-up time goes, step by step, in the browser.
 
-``python bench/startup.py [ROUNDS [BUILD_DIR]]`` boots the build's runtime on a blank
-page (warm HTTP cache after the first round) and times each step the loader
-takes: ``loadPyodide`` alone, installing our wheel (``loadPackage``),
-``import analytics_identity.bridge``, and ``install()``; it also lists the
+``python bench/startup.py [ROUNDS [BUILD_DIR [zipimport|loadPackage]]]`` boots
+the build's runtime on a blank page (warm HTTP cache after the first round)
+and times each step the loader takes: ``loadPyodide`` alone, making our wheel
+importable (``zipimport``, as ``loader.mjs`` does, or ``loadPackage`` to
+compare), ``import analytics_identity.bridge``, and ``install()``; it also lists the
 standard library modules the import pulls in that Pyodide had not loaded at
 boot (each is compiled from source: the runtime ships no bytecode). Used to
 find why the ready-overhead target of ``make bench`` is missed.
@@ -51,7 +52,7 @@ STEPS = """async ([runtime, wheel, variant]) => {
 def main(argv: list[str]) -> int:
     rounds = int(argv[0]) if argv else 3
     static = Path(argv[1]) if len(argv) > 1 else run.STATIC
-    variant = argv[2] if len(argv) > 2 else "loadPackage"
+    variant = argv[2] if len(argv) > 2 else "zipimport"
     build = json.loads((static / "build.json").read_text())
     figures: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp, run.serve(Path(tmp) / "events.sqlite3", static) as base_url, \

@@ -50,15 +50,22 @@ class BrowserCookieJar:
 class BrowserStorage:
     """``window.localStorage``; a missing key is ``jsnull`` in Pyodide 314."""
 
+    @functools.cached_property
+    def _storage(self) -> Any:
+        """Looked up on first use, not at import (it throws ``SecurityError`` in
+        sandboxed frames, and then stays uncached so every call reports it);
+        kept afterwards because each lookup is a round trip into JavaScript."""
+        return js.window.localStorage
+
     def get_item(self, key: str) -> str | None:
-        value = js.window.localStorage.getItem(key)
+        value = self._storage.getItem(key)
         return value if isinstance(value, str) else None
 
     def set_item(self, key: str, value: str) -> None:
-        js.window.localStorage.setItem(key, value)
+        self._storage.setItem(key, value)
 
     def remove_item(self, key: str) -> None:
-        js.window.localStorage.removeItem(key)
+        self._storage.removeItem(key)
 
 
 class BrowserHost:

@@ -9,14 +9,17 @@ const RUNTIME = BASE + "__RUNTIME__";
 const WHEEL = BASE + "__WHEEL__";
 const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
 
-// Fetches every runtime file at low priority, into the HTTP cache, and fails
-// with the file's name if one is missing: Pyodide itself only warns and
-// waits forever when its wasm cannot load. Started before the load event in
-// the default mode, so the download overlaps the page (a fetch never delays
-// `load`) and the boot afterwards reads from the cache.
-function fetchRuntime() {
+// Checks that every runtime file answers, and fails with the file's name if
+// one is missing: Pyodide itself only warns and waits forever when its wasm
+// cannot load. In the default mode the files are fetched whole, at low
+// priority, before the load event, so the download overlaps the page (a
+// fetch never delays `load`) and the boot afterwards reads from the cache;
+// booting at once, a HEAD request is enough and the boot downloads each
+// file only once.
+function checkRuntime(prefetch) {
   return Promise.all([...RUNTIME_FILES.map((name) => RUNTIME + name), WHEEL].map(async (url) => {
-    await (await get(url, { priority: "low" })).body.pipeTo(new WritableStream());
+    const response = await get(url, prefetch ? { priority: "low" } : { method: "HEAD" });
+    if (prefetch) await response.body.pipeTo(new WritableStream());
   }));
 }
 
@@ -75,8 +78,9 @@ async function boot(writeKey, options) {
 export async function start(writeKey, options) {
   try {
     new WebAssembly.Module(EMPTY_MODULE);
-    const files = fetchRuntime();
-    if (options.loadMode !== "immediate") {
+    const immediate = options.loadMode === "immediate";
+    const files = checkRuntime(!immediate);
+    if (!immediate) {
       await files;
       await pageLoaded();
     }

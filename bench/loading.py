@@ -30,13 +30,9 @@ import base64
 import importlib.util
 import json
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -45,6 +41,8 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Playwright, sync_playwright
+
+from analytics_identity.server.process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -97,28 +95,11 @@ def log(message: str) -> None:
 @contextmanager
 def serve() -> Iterator[str]:
     """``analytics-identity serve`` with the loading pages at /bench-loading/."""
-    with socket.socket() as probe:
-        probe.bind((config.HOST, 0))
-        port = probe.getsockname()[1]
-    db = Path(tempfile.mkdtemp()) / "events.sqlite3"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "analytics_identity", "serve", "--host", config.HOST, "--port", str(port),
-         "--db", str(db), "--static", str(ROOT / config.STATIC_DIR), f"--mount=bench-loading={PAGES}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )
-    url = f"http://{config.HOST}:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(db.parent, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(
+        ROOT / config.STATIC_DIR, Path(tmp) / "events.sqlite3", host=config.HOST,
+        mounts={"bench-loading": PAGES}, quiet=True,
+    ) as server:
+        yield server.url
 
 
 def make_snapshot(pw: Playwright, base_url: str) -> int:

@@ -36,14 +36,11 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import timeit
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -51,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
+
+from analytics_identity.server.process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -150,38 +149,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((config.HOST, 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def serve(db: Path, static: Path = STATIC) -> Iterator[str]:
     """``analytics-identity serve`` with the mounts of playwright.config.py."""
-    port = free_port()
-    command = shutil.which("analytics-identity", path=str(Path(sys.executable).parent))
-    argv = [command] if command else [sys.executable, "-m", "analytics_identity"]
-    process = subprocess.Popen(
-        [*argv, "serve", "--host", config.HOST, "--port", str(port), "--db", str(db), "--static", str(static),
-         *(f"--mount={prefix}={ROOT / folder}" for prefix, folder in config.MOUNTS.items())],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )
-    url = f"http://{config.HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("analytics-identity serve did not start") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+    mounts = {prefix: ROOT / folder for prefix, folder in config.MOUNTS.items()}
+    with ServerProcess(static, db, host=config.HOST, mounts=mounts, quiet=True) as server:
+        yield server.url
 
 
 # -- browser --------------------------------------------------------------------

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from analytics_identity.server.process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("playwright_config", ROOT / "playwright.config.py")
@@ -24,47 +21,12 @@ _spec.loader.exec_module(config)
 MOUNTS = {prefix: ROOT / folder for prefix, folder in config.MOUNTS.items()}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((config.HOST, 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """``analytics-identity serve`` in a child process; can be stopped and restarted."""
+class Server(ServerProcess):
+    """The server under test: the build of ``make build`` plus the configured mounts."""
 
     def __init__(self, db: Path, port: int | None = None, mounts: dict[str, Path] | None = None) -> None:
-        self.db = db
-        self.port = port or free_port()
-        self.mounts = MOUNTS if mounts is None else mounts
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{config.HOST}:{self.port}"
-
-    def start(self) -> Server:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "analytics_identity", "serve", "--host", config.HOST, "--port", str(self.port),
-             "--db", str(self.db), "--static", str(ROOT / config.STATIC_DIR),
-             *(f"--mount={prefix}={folder}" for prefix, folder in self.mounts.items())],
-            cwd=ROOT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
-                return self
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("the server exited at start")
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start in 30 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        super().__init__(ROOT / config.STATIC_DIR, db, host=config.HOST, port=port,
+                         mounts=MOUNTS if mounts is None else mounts)
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +22,7 @@ from analytics_identity.delivery import Network
 from analytics_identity.host import MemoryHost
 from analytics_identity.server.app import create_app
 from analytics_identity.server.collector import MAX_BODY_BYTES, MAX_EVENT_BYTES
+from analytics_identity.server.process import ServerProcess
 from analytics_identity.urllib_transport import UrllibTransport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,25 +151,8 @@ def test_cors_lets_another_origin_send(client: TestClient) -> None:
 
 @pytest.fixture
 def served(tmp_path: Path, static_dir: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "analytics_identity", "serve", "--port", str(port),
-         "--db", str(tmp_path / "burst.sqlite3"), "--static", str(static_dir)], cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+    with ServerProcess(static_dir, tmp_path / "burst.sqlite3", quiet=True) as server:
+        yield server.url
 
 
 def test_a_burst_of_10000_events_from_8_clients_is_stored_exactly_once(served: str) -> None:

@@ -26,7 +26,7 @@ from . import __version__
 __all__ = ["CPYTHON_ONLY", "build_static", "build_wheel", "compile_bytecode", "project_root"]
 
 #: Modules that run only in CPython and are never shipped to the browser.
-CPYTHON_ONLY = frozenset({"server", "build.py", "cli.py", "__main__.py", "memory.py"})
+CPYTHON_ONLY = frozenset({"server", "build.py", "cli.py", "__main__.py", "memory.py", "urllib_transport.py"})
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"

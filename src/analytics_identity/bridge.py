@@ -67,6 +67,9 @@ class BrowserStorage:
     def remove_item(self, key: str) -> None:
         self._storage.removeItem(key)
 
+    def keys(self) -> list[str]:
+        return [str(key) for key in js.Object.keys(self._storage)]
+
 
 class BrowserHost:
     """The live page."""

@@ -40,6 +40,10 @@ class KeyValueStorage(Protocol):
 
     def remove_item(self, key: str) -> None: ...
 
+    def keys(self) -> list[str]:
+        """Every key held, in no particular order."""
+        ...
+
 
 @dataclass
 class PageInfo:
@@ -121,6 +125,9 @@ class MemoryStorage:
 
     def remove_item(self, key: str) -> None:
         self.items.pop(key, None)
+
+    def keys(self) -> list[str]:
+        return list(self.items)
 
 
 @dataclass

@@ -7,8 +7,9 @@ fake clock.
 
 How nothing gets lost:
 
-* every event is written to a localStorage queue (``ajs_identity_queue``)
-  before it is sent, and removed only once the collector answers 2xx;
+* every event is written to localStorage (one key per event,
+  ``ajs_identity_queue:<messageId>``) before it is sent, and removed only
+  once the collector answers 2xx;
 * failures (network error, 408, 429, 5xx) are retried with exponential
   backoff and jitter; ``Retry-After`` is honoured; other 4xx are dropped with
   a warning, since resending a request the collector refuses never helps
@@ -20,11 +21,16 @@ How nothing gets lost:
   are released, so the next page load resends what did not make it;
 * ``messageId`` makes every resend idempotent at the collector.
 
-Several tabs share the one queue. Each item carries an ``owner`` (a per-tab
-id) and a ``lease`` (a wall-clock deadline the owner keeps renewing). A tab
-sends only its own items; an item whose lease ran out belongs to a tab that
-is gone, and another tab adopts it, re-reading the queue just before sending
-so two tabs that adopted at once do not both send it.
+One key per event keeps the cost of an event flat: queuing writes that one
+small item, where a single queue key had to be read, merged and rewritten
+whole on every call (the whole string crossing into JavaScript and back).
+
+Several tabs share the queue. Each item names its ``owner`` (a per-tab id),
+and each tab keeps a lease (``ajs_identity_lease:<tab>``, a wall-clock
+deadline) alive while it holds items. A tab sends only its own items; an
+item whose owner's lease ran out belongs to a tab that is gone, and another
+tab adopts it, re-reading the item just before sending so two tabs that
+adopted at once do not both send it.
 """
 
 from __future__ import annotations
@@ -45,8 +51,9 @@ from .ids import uuid4
 __all__ = [
     "ENDPOINTS",
     "KEEPALIVE_BYTES",
+    "ITEM_PREFIX",
+    "LEASE_PREFIX",
     "MAX_ITEMS",
-    "QUEUE_KEY",
     "Delivery",
     "Endpoint",
     "ManualTimers",
@@ -60,14 +67,21 @@ __all__ = [
     "backoff_delay",
 ]
 
-QUEUE_KEY = "ajs_identity_queue"
+#: Each queued event is kept under this prefix plus its messageId.
+ITEM_PREFIX = "ajs_identity_queue:"
+#: Each tab holding items keeps its lease deadline under this prefix plus its id.
+LEASE_PREFIX = "ajs_identity_lease:"
+#: The one key the whole queue lived under before 0.2; imported once by the next page.
+LEGACY_QUEUE_KEY = "ajs_identity_queue"
+#: The fields of a stored item (``adopted`` and ``solo`` live in memory only).
+STORED_FIELDS = ("id", "event", "attempts", "queued", "due", "owner")
 MAX_ITEMS = 100
 #: Path segment of each event type under ``apiHost``.
 ENDPOINTS = {"track": "t", "page": "p", "identify": "i", "group": "g", "alias": "a", "screen": "s"}
-#: How long an owner's claim on its items lasts without renewal (seconds).
+#: How long a tab's claim on its items lasts without renewal (seconds).
 LEASE_S = 15.0
-#: A lease is renewed only once it has run this long, so a burst of events rewrites
-#: the same deadlines (and reuses their JSON) instead of new ones every call.
+#: A lease is renewed only once it has run this long, so a burst of events
+#: writes the lease once instead of on every call.
 RENEW_AFTER_S = 2.5
 #: After ``pagehide``, how long the next page waits before resending what was
 #: just sent with keepalive (the answer to those requests is never seen).
@@ -268,8 +282,20 @@ def _is_item(value: Any) -> bool:
         isinstance(value, dict)
         and isinstance(value.get("id"), str)
         and isinstance(value.get("event"), dict)
-        and all(isinstance(value.get(k), (int, float)) for k in ("due", "lease", "queued", "attempts"))
+        and isinstance(value.get("owner"), str)
+        and all(isinstance(value.get(k), (int, float)) for k in ("due", "queued", "attempts"))
     )
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _extended(text: str, event: dict[str, Any], extra: dict[str, str]) -> str:
+    """``{**event, **extra}`` as JSON, built from the event's JSON without encoding it again."""
+    if not event or any(key in event for key in extra):
+        return _compact({**event, **extra})
+    return text[:-1] + "".join(f",{_compact(key)}:{_compact(value)}" for key, value in extra.items()) + "}"
 
 
 class Delivery:
@@ -294,39 +320,44 @@ class Delivery:
         self.tab = uuid4().replace("-", "")[:12]
         #: This tab's items by messageId, oldest first.
         self._mine: dict[str, dict[str, Any]] = {}
+        #: This tab's events as JSON by messageId: encoded once, when queued or adopted.
+        self._texts: dict[str, str] = {}
+        #: Other tabs' items and every tab's lease deadline, as last scanned.
+        self._others: dict[str, dict[str, Any]] = {}
+        self._leases: dict[str, float] = {}
+        #: This tab's lease deadline as last written (0: none yet).
+        self._lease = 0.0
+        #: Stored items by key with the text they were parsed from: a scan parses only what changed.
+        self._parsed: dict[str, tuple[str, dict[str, Any] | None]] = {}
         self._in_flight: set[str] = set()
-        self._done: set[str] = set()
         self._requests = 0
         self._cancel: Callable[[], None] | None = None
         self._wake_at: float | None = None
         self._storage_failed = False
-        #: The queue as last read or written (raw JSON, items); items read are never mutated.
-        self._cached: tuple[str | None, list[dict[str, Any]]] = (None, [])
-        #: Each queued item's JSON by messageId, with the fields it was encoded from: an
-        #: event never changes once queued, and a rewrite re-encodes only items whose
-        #: lease, due time or attempts changed.
-        self._json: dict[str, tuple[tuple[Any, ...], str]] = {}
-        #: Counts queue writes, so a pump knows whether a send answered at once and rewrote it.
-        self._writes = 0
 
     # -- public -------------------------------------------------------------
 
     def start(self) -> None:
         """Adopt what earlier pages left in the queue, and send it."""
-        self._pump(stored=self._adopt())
+        self._import_legacy()
+        self._adopt()
+        self._pump()
 
     def enqueue(self, event: dict[str, Any]) -> None:
         """Queue one finished event (persisted first, then sent)."""
         now = self.network.timers.now()
         message_id = str(event.get("messageId") or uuid4())
         # A JSON round trip: the queued copy is plain data, safe from later mutation.
-        event = json.loads(json.dumps({**event, "messageId": message_id}, default=str))
-        self._mine.pop(message_id, None)
-        self._mine[message_id] = {
-            "id": message_id, "event": event, "attempts": 0, "queued": now, "due": now,
-            "owner": self.tab, "lease": now + LEASE_S,
-        }
-        self._pump(stored=self._sync())
+        text = _compact({**event, "messageId": message_id})
+        self._forget(message_id)
+        self._make_room(now)
+        item = {"id": message_id, "event": json.loads(text), "attempts": 0, "queued": now, "due": now,
+                "owner": self.tab}
+        self._mine[message_id] = item
+        self._texts[message_id] = text
+        self._save(item)
+        self._renew(now)
+        self._pump()
 
     def flush(self) -> None:
         """Send everything now: batch timers and backoff waits are skipped."""
@@ -338,17 +369,15 @@ class Delivery:
     def page_hide(self) -> None:
         """The page is going away: send what is left with keepalive, then release it.
 
-        The answers will not be seen, so the items stay queued with a short
-        lease: the next page (or another tab) resends them, and the collector
-        keeps each messageId once.
+        The answers will not be seen, so the items stay queued and the tab's
+        lease is cut short: the next page (or another tab) resends them, and
+        the collector keeps each messageId once.
         """
-        now = self.network.timers.now()
         waiting = [item for key, item in self._mine.items() if key not in self._in_flight]
         for request, _ in self._requests_for(waiting, KEEPALIVE_BYTES):
             self.network.transport.send_final(request)
-        for item in self._mine.values():
-            item["lease"] = now + RELEASE_GRACE_S
-        self._write(self._merge(self._read(), now, renew=False))
+        if self._mine:
+            self._write_lease(self.network.timers.now() + RELEASE_GRACE_S)
 
     @property
     def pending(self) -> list[dict[str, Any]]:
@@ -357,127 +386,198 @@ class Delivery:
 
     # -- storage --------------------------------------------------------------
 
-    def _read(self) -> list[dict[str, Any]]:
-        if self._storage is None:
-            return []
-        try:
-            raw = self._storage.get_item(QUEUE_KEY)
-        except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
-            self._storage_trouble(error)
-            return []
-        if not raw:
-            return []
-        if raw == self._cached[0]:  # unchanged since this tab last read or wrote it
-            return list(self._cached[1])
-        try:
-            items = json.loads(raw)
-        except ValueError:
-            self._warn(f"{QUEUE_KEY} in localStorage is not JSON; starting an empty queue")
-            return []
-        if not isinstance(items, list):
-            return []
-        valid = [item for item in items if _is_item(item)]
-        self._cached = (raw, valid)
-        return list(valid)
-
-    def _write(self, items: list[dict[str, Any]]) -> None:
-        self._writes += 1
-        self._json = {item["id"]: self._json[item["id"]] for item in items if item["id"] in self._json}
-        if self._storage is None:
-            return
-        try:
-            if items:
-                raw = "[" + ",".join(self._encode(item) for item in items) + "]"
-                self._storage.set_item(QUEUE_KEY, raw)
-                # Copies: this tab's items change in memory after the write.
-                self._cached = (raw, [dict(item) for item in items])
-            else:
-                self._storage.remove_item(QUEUE_KEY)
-        except Exception as error:  # noqa: BLE001 - quota or SecurityError: keep going in memory
-            self._storage_trouble(error)
-
-    def _encode(self, item: dict[str, Any]) -> str:
-        """An item's JSON, reused while its fields other than the event stay the same."""
-        fields = tuple((key, value) for key, value in item.items() if key != "event")
-        cached = self._json.get(item["id"])
-        if cached is not None and cached[0] == fields:
-            return cached[1]
-        text = json.dumps(item, separators=(",", ":"))
-        self._json[item["id"]] = (fields, text)
-        return text
-
-    def _event_bytes(self, item: dict[str, Any]) -> int:
-        """Size of an event in a batch body (its JSON plus a comma)."""
-        return len(json.dumps(item["event"]).encode()) + 1
-
     def _storage_trouble(self, error: Exception) -> None:
         if not self._storage_failed:
             self._storage_failed = True
             self._warn(f"the event queue cannot use localStorage ({error}); events are kept in memory only")
 
-    def _merge(self, stored: list[dict[str, Any]], now: float, *, renew: bool = True) -> list[dict[str, Any]]:
-        """Other tabs' items as stored, plus this tab's from memory; bounded."""
-        merged: dict[str, dict[str, Any]] = {}
-        for item in stored:
-            key = item["id"]
-            # This tab is the only one that writes its items, so one of them
-            # that it no longer holds is finished: another tab wrote back a
-            # stale copy (localStorage reaches other tabs with a delay).
-            if key in self._done or (item["owner"] == self.tab and key not in self._mine):
-                continue
-            mine = self._mine.get(key)
-            if mine is not None:
-                taken = item["owner"] != self.tab and item["lease"] > now and key not in self._in_flight
-                if taken:  # another tab adopted it while this one was asleep
-                    del self._mine[key]
-                    merged[key] = item
-                continue
-            merged[key] = item
-        for key, item in self._mine.items():
-            if renew and item["lease"] < now + LEASE_S - RENEW_AFTER_S:
-                item["lease"] = now + LEASE_S
-            merged[key] = item
-        self._done.clear()
-        items = sorted(merged.values(), key=lambda item: item["queued"])
-        overflow = len(items) - self._max_items
-        if overflow > 0:
-            dropped, items = items[:overflow], items[overflow:]
-            for item in dropped:
-                self._mine.pop(item["id"], None)
-            self._warn(f"the event queue is full ({self._max_items}); dropped the {overflow} oldest event(s): "
-                       + ", ".join(str(item["event"].get("type")) for item in dropped))
-        return items
+    def _save(self, item: dict[str, Any]) -> None:
+        """Write one of this tab's items; its event's JSON is reused, not encoded again."""
+        if self._storage is None:
+            return
+        stored = {key: item[key] for key in STORED_FIELDS}
+        raw = _compact({key: value for key, value in stored.items() if key != "event"})[:-1]
+        raw += ',"event":' + self._event_text(item) + "}"
+        key = ITEM_PREFIX + item["id"]
+        try:
+            self._storage.set_item(key, raw)
+        except Exception as error:  # noqa: BLE001 - quota or SecurityError: keep going in memory
+            self._storage_trouble(error)
+            return
+        self._parsed[key] = (raw, stored)
 
-    def _sync(self) -> list[dict[str, Any]]:
-        """Merge this tab's items into the stored queue; returns the queue as now stored."""
-        items = self._merge(self._read(), self.network.timers.now())
-        self._write(items)
-        return items
+    def _remove(self, message_id: str) -> None:
+        key = ITEM_PREFIX + message_id
+        self._parsed.pop(key, None)
+        if self._storage is None:
+            return
+        try:
+            self._storage.remove_item(key)
+        except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
+            self._storage_trouble(error)
 
-    def _adopt(self) -> list[dict[str, Any]]:
-        """Claim items whose owner stopped renewing its lease (a closed or reloaded tab)."""
+    def _forget(self, message_id: str) -> None:
+        """This tab no longer holds the item (sent, dropped or taken by another tab)."""
+        self._mine.pop(message_id, None)
+        self._texts.pop(message_id, None)
+
+    def _event_text(self, item: dict[str, Any]) -> str:
+        text = self._texts.get(item["id"])
+        if text is None:
+            text = self._texts[item["id"]] = _compact(item["event"])
+        return text
+
+    def _renew(self, now: float) -> None:
+        """Keep this tab's lease alive while it holds items; written at most every :data:`RENEW_AFTER_S`."""
+        if self._mine and self._lease < now + LEASE_S - RENEW_AFTER_S:
+            self._write_lease(now + LEASE_S)
+
+    def _write_lease(self, deadline: float) -> None:
+        self._lease = deadline
+        if self._storage is None:
+            return
+        try:
+            self._storage.set_item(LEASE_PREFIX + self.tab, repr(deadline))
+        except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
+            self._storage_trouble(error)
+
+    def _read_lease(self, tab: str) -> float:
+        """A tab's lease deadline as stored now (0 when it has none)."""
+        assert self._storage is not None
+        try:
+            return float(self._storage.get_item(LEASE_PREFIX + tab) or 0.0)
+        except ValueError:
+            return 0.0
+
+    def _load(self, key: str) -> dict[str, Any] | None:
+        """The stored item under ``key`` (``None`` when missing); garbage is removed with a warning."""
+        assert self._storage is not None
+        raw = self._storage.get_item(key)
+        if raw is None:
+            return None
+        cached = self._parsed.get(key)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        try:
+            item = json.loads(raw)
+        except ValueError:
+            item = None
+        if not _is_item(item) or ITEM_PREFIX + item["id"] != key:
+            self._warn(f"{key} in localStorage is not a queued event; removed it")
+            self._storage.remove_item(key)
+            self._parsed.pop(key, None)
+            return None
+        self._parsed[key] = (raw, item)
+        return item
+
+    def _scan(self) -> dict[str, dict[str, Any]]:
+        """Read the whole stored queue: keeps other tabs' items and the leases; returns this tab's."""
+        if self._storage is None:
+            return {}
+        try:
+            keys = self._storage.keys()
+            items = [item for key in keys if key.startswith(ITEM_PREFIX) and (item := self._load(key)) is not None]
+            leases = {}
+            for key in keys:
+                if key.startswith(LEASE_PREFIX):
+                    try:
+                        leases[key[len(LEASE_PREFIX):]] = float(self._storage.get_item(key) or 0.0)
+                    except ValueError:
+                        leases[key[len(LEASE_PREFIX):]] = 0.0
+        except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
+            self._storage_trouble(error)
+            return {}
+        present = set(keys)
+        self._parsed = {key: value for key, value in self._parsed.items() if key in present}
+        self._others = {item["id"]: item for item in items if item["owner"] != self.tab}
+        self._leases = leases
+        return {item["id"]: item for item in items if item["owner"] == self.tab}
+
+    def _import_legacy(self) -> None:
+        """Move a queue left under the single key of earlier versions to one key per event."""
+        if self._storage is None:
+            return
+        try:
+            raw = self._storage.get_item(LEGACY_QUEUE_KEY)
+            if raw is None:
+                return
+            try:
+                items = json.loads(raw)
+            except ValueError:
+                items = None
+            for item in items if isinstance(items, list) else []:
+                if _is_item(item):
+                    self._storage.set_item(ITEM_PREFIX + item["id"], _compact({k: item[k] for k in STORED_FIELDS}))
+            self._storage.remove_item(LEGACY_QUEUE_KEY)
+        except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
+            self._storage_trouble(error)
+
+    def _make_room(self, now: float) -> None:
+        """Drop the oldest events, this tab's or others', so one more fits under the bound."""
+        if len(self._mine) + len(self._others) < self._max_items:
+            return
+        if self._others:
+            self._scan()  # other tabs may have sent theirs since the last look
+        overflow = len(self._mine) + len(self._others) + 1 - self._max_items
+        if overflow <= 0:
+            return
+        dropped = sorted([*self._mine.values(), *self._others.values()], key=lambda item: item["queued"])[:overflow]
+        for item in dropped:
+            self._forget(item["id"])
+            self._others.pop(item["id"], None)
+            self._remove(item["id"])
+        self._warn(f"the event queue is full ({self._max_items}); dropped the {overflow} oldest event(s): "
+                   + ", ".join(str(item["event"].get("type")) for item in dropped))
+
+    def _adopt(self) -> None:
+        """Scan the queue: claim items whose owner's lease ran out, and check on this tab's own."""
         now = self.network.timers.now()
-        stored = self._read()
-        for item in stored:
-            if item["owner"] != self.tab and item["lease"] <= now and item["id"] not in self._mine:
-                self._mine[item["id"]] = {**item, "owner": self.tab, "due": now + ADOPT_SETTLE_S, "adopted": True}
-        items = self._merge(stored, now)
-        self._write(items)
-        return items
+        stored_mine = self._scan()
+        for key, item in list(self._mine.items()):
+            theirs = self._others.pop(key, None)
+            if theirs is not None and self._leases.get(theirs["owner"], 0.0) > now and key not in self._in_flight:
+                self._forget(key)  # a live tab adopted it while this one was asleep
+            elif theirs is not None or key not in stored_mine:
+                self._save(item)  # taken by a tab now gone, or lost from storage: put it back
+        for key in stored_mine.keys() - self._mine.keys():
+            self._remove(key)  # finished here, but its removal did not happen
+        for key, item in list(self._others.items()):
+            if self._leases.get(item["owner"], 0.0) <= now:
+                del self._others[key]
+                self._mine[key] = claimed = {**item, "owner": self.tab, "due": now + ADOPT_SETTLE_S, "adopted": True}
+                self._save(claimed)
+        owners = {item["owner"] for item in self._others.values()}
+        for tab, deadline in self._leases.items():
+            if tab != self.tab and deadline <= now and tab not in owners:
+                self._remove_lease(tab)
+        self._renew(now)
 
-    def _still_mine(self, items: list[dict[str, Any]], stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Adopted items whose claim another tab overwrote are left to that tab."""
-        if not any(item.get("adopted") for item in items):
+    def _remove_lease(self, tab: str) -> None:
+        """A lease left by a tab that is gone and holds nothing."""
+        assert self._storage is not None
+        try:
+            self._storage.remove_item(LEASE_PREFIX + tab)
+        except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
+            self._storage_trouble(error)
+
+    def _still_mine(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Adopted items whose claim a live tab overwrote (or that it already sent) are left to it."""
+        if self._storage is None or not any(item.get("adopted") for item in items):
             return items
         now = self.network.timers.now()
-        owners = {item["id"]: item for item in stored}
         kept = []
         for item in items:
-            theirs = owners.get(item["id"])
-            if item.get("adopted") and theirs is not None and theirs["owner"] != self.tab and theirs["lease"] > now:
-                self._mine.pop(item["id"], None)
-                continue
-            item.pop("adopted", None)
+            if item.get("adopted"):
+                try:
+                    stored = self._load(ITEM_PREFIX + item["id"])
+                    taken = stored is None or (stored["owner"] != self.tab and self._read_lease(stored["owner"]) > now)
+                except Exception as error:  # noqa: BLE001 - storage may throw; then send it
+                    self._storage_trouble(error)
+                    taken = False
+                if taken:
+                    self._forget(item["id"])
+                    continue
+                del item["adopted"]
             kept.append(item)
         return kept
 
@@ -485,16 +585,21 @@ class Delivery:
 
     def _requests_for(self, items: list[dict[str, Any]], max_bytes: int) -> Iterable[tuple[Request, list[str]]]:
         sent_at = iso_timestamp(datetime.fromtimestamp(self.network.timers.now(), timezone.utc))
+        extra = {"writeKey": self.endpoint.write_key, "sentAt": sent_at}
         if not self.strategy.batching:
             for item in items:
                 event = item["event"]
                 code = ENDPOINTS.get(str(event.get("type")), "t")
-                body = {**event, "writeKey": self.endpoint.write_key, "sentAt": sent_at}
-                yield Request(f"{self.endpoint.base}/{code}", json.dumps(body), self.endpoint.headers), [item["id"]]
+                body = _extended(self._event_text(item), event, extra)
+                yield Request(f"{self.endpoint.base}/{code}", body, self.endpoint.headers), [item["id"]]
             return
         for group in self._batches(items, max_bytes):
-            body = {"batch": [item["event"] for item in group], "writeKey": self.endpoint.write_key, "sentAt": sent_at}
-            yield Request(f"{self.endpoint.base}/b", json.dumps(body), self.endpoint.headers), [i["id"] for i in group]
+            body = '{"batch":[' + ",".join(self._event_text(item) for item in group) + "]," + _compact(extra)[1:]
+            yield Request(f"{self.endpoint.base}/b", body, self.endpoint.headers), [i["id"] for i in group]
+
+    def _event_bytes(self, item: dict[str, Any]) -> int:
+        """Size of an event in a batch body (its JSON plus a comma)."""
+        return len(self._event_text(item).encode()) + 1
 
     def _batches(self, items: list[dict[str, Any]], max_bytes: int) -> Iterable[list[dict[str, Any]]]:
         group: list[dict[str, Any]] = []
@@ -519,30 +624,22 @@ class Delivery:
         size = sum(self._event_bytes(item) for item in items)
         return size >= self.strategy.max_bytes * 0.9 or now - items[0]["queued"] >= self.strategy.timeout
 
-    def _pump(self, force: bool = False, stored: list[dict[str, Any]] | None = None) -> None:
-        """Send what is due, then sleep until the next thing to do.
-
-        ``stored`` is the queue just read or written in this same task (so still
-        current): passing it saves reading and parsing the whole queue again.
-        """
-        now = self.network.timers.now()
-        if stored is None:
-            stored = self._read()
-        due = [item for key, item in self._mine.items() if key not in self._in_flight and item["due"] <= now]
-        due = self._still_mine(due, stored)
-        writes = self._writes
-        for request, keys in self._requests_for(due, self.strategy.max_bytes):
-            if self._requests >= MAX_IN_FLIGHT:
-                break
-            if any(key not in self._mine or key in self._in_flight for key in keys):
-                continue  # a transport that answers at once has already sent or finished it
-            group = [self._mine[key] for key in keys]
-            if not self._ready_batch(group, now, force):
-                continue
-            self._in_flight.update(keys)
-            self._requests += 1
-            self.network.transport.send(request, lambda reply, keys=keys: self._answered(keys, reply))
-        self._schedule(stored if writes == self._writes else self._read())
+    def _pump(self, force: bool = False) -> None:
+        """Send what is due, then sleep until the next thing to do."""
+        if self._requests < MAX_IN_FLIGHT:
+            now = self.network.timers.now()
+            due = [item for key, item in self._mine.items() if key not in self._in_flight and item["due"] <= now]
+            for request, keys in self._requests_for(self._still_mine(due), self.strategy.max_bytes):
+                if self._requests >= MAX_IN_FLIGHT:
+                    break
+                if any(key not in self._mine or key in self._in_flight for key in keys):
+                    continue  # a transport that answers at once has already sent or finished it
+                if not self._ready_batch([self._mine[key] for key in keys], now, force):
+                    continue
+                self._in_flight.update(keys)
+                self._requests += 1
+                self.network.transport.send(request, lambda reply, keys=keys: self._answered(keys, reply))
+        self._schedule()
 
     def _answered(self, keys: list[str], reply: Reply) -> None:
         self._requests -= 1
@@ -551,8 +648,8 @@ class Delivery:
         now = self.network.timers.now()
         if 200 <= reply.status < 300:
             for item in items:
-                del self._mine[item["id"]]
-                self._done.add(item["id"])
+                self._forget(item["id"])
+                self._remove(item["id"])
         elif reply.status in (400, 413) and len(items) > 1:  # find the one event refused
             for item in items:
                 item["solo"] = True
@@ -563,34 +660,33 @@ class Delivery:
                 if reply.retry_after is not None and reply.status in (429, 503):
                     wait = max(reply.retry_after, 0.0)
                 item["due"] = now + wait
+                self._save(item)
         else:
             for item in items:
-                del self._mine[item["id"]]
-                self._done.add(item["id"])
+                self._forget(item["id"])
+                self._remove(item["id"])
             kinds = ", ".join(sorted({str(item["event"].get("type")) for item in items}))
             detail = f": {reply.error}" if reply.error else ""
             self._warn(f"the collector refused {len(items)} event(s) ({kinds}) with {reply.status}{detail}; dropped")
-        self._pump(stored=self._sync())
+        self._pump()
 
-    def _schedule(self, stored: list[dict[str, Any]]) -> None:
+    def _schedule(self) -> None:
         """One timer: the next due item, batch deadline, lease renewal or adoption."""
         now = self.network.timers.now()
         moments = []
-        for key, item in self._mine.items():
-            if key in self._in_flight or self._requests >= MAX_IN_FLIGHT:  # an answer will pump
-                continue
-            if self.strategy.batching and not item["attempts"] and not item.get("solo"):
-                moments.append(max(item["due"], item["queued"] + self.strategy.timeout))
-            else:
-                moments.append(item["due"])
-        if self._mine:  # renew while half the earliest lease is left
-            moments.append(min(item["lease"] for item in self._mine.values()) - LEASE_S / 2)
-        # Others' items by lease; a stale copy of a finished item of ours is
-        # cleared soon, long before its lease would let another tab resend it.
-        others = [item["lease"] if item["owner"] != self.tab else now
-                  for item in stored if item["owner"] != self.tab or item["id"] not in self._mine]
-        if others:  # at most once a second, even if storage keeps failing
-            moments.append(max(min(others) + ADOPT_SETTLE_S, now + 1.0))
+        if self._requests < MAX_IN_FLIGHT:  # else an answer will pump
+            for key, item in self._mine.items():
+                if key in self._in_flight:
+                    continue
+                if self.strategy.batching and not item["attempts"] and not item.get("solo"):
+                    moments.append(max(item["due"], item["queued"] + self.strategy.timeout))
+                else:
+                    moments.append(item["due"])
+        if self._mine and self._storage is not None:  # renew while half the lease is left
+            moments.append(self._lease - LEASE_S / 2)
+        if self._others:  # adopt once their owner's lease runs out; at most once a second
+            expiry = min(self._leases.get(item["owner"], 0.0) for item in self._others.values())
+            moments.append(max(expiry + ADOPT_SETTLE_S, now + 1.0))
         if not moments:
             self._cancel_timer()
             return
@@ -608,4 +704,5 @@ class Delivery:
 
     def _wake(self) -> None:
         self._cancel, self._wake_at = None, None
-        self._pump(stored=self._adopt())
+        self._adopt()
+        self._pump()

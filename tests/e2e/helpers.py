@@ -7,7 +7,12 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
 
+from analytics_identity.delivery import ITEM_PREFIX
 from tests.conftest import config
+
+#: A JavaScript expression: the events waiting in the persisted delivery queue (one key each).
+QUEUED = (f"Object.keys(localStorage).filter((key) => key.startsWith('{ITEM_PREFIX}'))"
+          ".map((key) => JSON.parse(localStorage.getItem(key)))")
 
 #: Load options pointing the delivery at the test server.
 def load_options(base_url: str, **extra: Any) -> dict[str, Any]:

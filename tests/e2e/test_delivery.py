@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request
 
 from tests.conftest import Server
-from tests.e2e.helpers import boot, load_options, wait_ready
+from tests.e2e.helpers import QUEUED, boot, load_options, wait_ready
 
 
 def collected(base_url: str, **filters: str) -> list[dict[str, Any]]:
@@ -199,7 +199,7 @@ def second(tmp_path: Path) -> Iterator[Server]:
 
 
 def queued(page: Page) -> list[dict[str, Any]]:
-    return json.loads(page.evaluate("localStorage.getItem('ajs_identity_queue') || '[]'"))
+    return json.loads(page.evaluate(f"JSON.stringify({QUEUED})"))
 
 
 def restart(server: Server) -> None:
@@ -211,14 +211,14 @@ def test_collector_down_then_back_every_event_arrives_once(page: Page, base_url:
     boot(page, base_url, options=load_options(second.url))
     second.stop()
     page.evaluate("for (const n of [1, 2, 3]) analytics.track('Offline ' + n)")
-    page.wait_for_function("JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')"
+    page.wait_for_function(f"({QUEUED})"
                            ".filter(i => i.attempts > 0).length === 3")
     restarted = Server(second.db, port=second.port, mounts={}).start()
     try:
         events = wait_collected(second.url, 3, anonymousId=anonymous_id(page))
         assert sorted(e["event"] for e in events) == ["Offline 1", "Offline 2", "Offline 3"]
         assert len({e["messageId"] for e in events}) == 3
-        page.wait_for_function("localStorage.getItem('ajs_identity_queue') === null")
+        page.wait_for_function(f"({QUEUED}).length === 0")
         delivered = [r for r in requests if r.response() is not None and r.response().status == 200]
         ids = [json.loads(r.post_data or "{}")["messageId"] for r in delivered]
         assert sorted(ids) == sorted(e["messageId"] for e in events)  # each acknowledged once
@@ -232,7 +232,7 @@ def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, 
     anonymous = anonymous_id(page)
     second.stop()
     page.evaluate("analytics.track('Reload 1'); analytics.identify('reload-user', {plan: 'pro'})")
-    page.wait_for_function("JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]').length === 2")
+    page.wait_for_function(f"({QUEUED}).length === 2")
     page.reload()
     boot(page, base_url, options=options)
     assert sorted(i["event"]["type"] for i in queued(page)) == ["identify", "track"]
@@ -241,7 +241,7 @@ def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, 
         events = wait_collected(second.url, 2, anonymousId=anonymous)
         assert sorted(e["type"] for e in events) == ["identify", "track"]
         assert [e["userId"] for e in events if e["type"] == "identify"] == ["reload-user"]
-        page.wait_for_function("localStorage.getItem('ajs_identity_queue') === null")
+        page.wait_for_function(f"({QUEUED}).length === 0")
         time.sleep(1)
         assert len(collected(second.url, anonymousId=anonymous)) == 2
     finally:
@@ -259,7 +259,7 @@ def test_two_tabs_send_a_closed_tabs_queue_once(context: BrowserContext, base_ur
     anonymous = anonymous_id(first)
     second.stop()
     first.evaluate("for (const n of [1, 2, 3, 4]) analytics.track('Left Behind ' + n)")
-    first.wait_for_function("JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')"
+    first.wait_for_function(f"({QUEUED})"
                             ".filter(i => i.attempts > 0).length === 4")
     first.close()
     restarted = Server(second.db, port=second.port, mounts={}).start()
@@ -275,7 +275,7 @@ def test_two_tabs_send_a_closed_tabs_queue_once(context: BrowserContext, base_ur
         events = wait_collected(second.url, 4, anonymousId=anonymous)
         assert sorted(e["event"] for e in events) == [f"Left Behind {n}" for n in range(1, 5)]
         for tab in tabs:
-            tab.wait_for_function("localStorage.getItem('ajs_identity_queue') === null")
+            tab.wait_for_function(f"({QUEUED}).length === 0")
         ids = [json.loads(r.post_data or "{}")["messageId"] for requests in sent for r in requests]
         assert sorted(ids) == sorted(e["messageId"] for e in events)  # no event sent by both tabs
     finally:
@@ -289,10 +289,10 @@ def test_429_retry_after_is_honoured_and_a_400_drops_with_a_warning(page: Page, 
     page.route("**/v1/p", lambda route: route.fulfill(status=400, body='{"error": "nope"}'))
     boot(page, base_url)
     page.evaluate("analytics.track('Throttled'); analytics.page()")
-    page.wait_for_function("""() => {
-        const queue = JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]');
+    page.wait_for_function(f"""() => {{
+        const queue = {QUEUED};
         return queue.length === 1 && queue[0].attempts === 1;
-    }""")
+    }}""")
     (item,) = queued(page)
     assert item["event"]["event"] == "Throttled"
     assert item["due"] - page.evaluate("Date.now() / 1000") > 3500  # waits the hour it was told to

@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from tests.conftest import config
 from tests.e2e.faults import Faults, stored
-from tests.e2e.helpers import boot, load_options
+from tests.e2e.helpers import QUEUED, boot, load_options
 from tests.e2e.watch import errors, watch
 from tests.figures import record
 
@@ -103,7 +103,7 @@ def test_two_tabs_flushing_the_shared_queue_never_send_an_event_twice(context: B
     assert {a for a, _, _ in faults.log} == {"down"}  # nothing got through yet
     faults.always = None  # the collector is back: both tabs flush the one persisted queue
     stored(tabs[1], base_url, anonymous_id, len(sent))
-    tabs[0].wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    tabs[0].wait_for_function(f"({QUEUED}).length === 0")
     events = stored(tabs[1], base_url, anonymous_id, len(sent))
     ids = [e["messageId"] for e in events]
     assert sorted(ids) == sorted(sent) and len(set(ids)) == len(ids)

@@ -12,7 +12,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from analytics_identity.delivery import MAX_IN_FLIGHT, MAX_ITEMS
 from tests.e2e.faults import Faults, stored
-from tests.e2e.helpers import boot
+from tests.e2e.helpers import QUEUED, boot
 from tests.e2e.watch import errors, warnings, watch
 from tests.figures import record
 
@@ -29,11 +29,11 @@ def fresh_identity(page: Page, label: str) -> str:
 
 def drained(page: Page) -> None:
     """Wait until the persisted queue is empty: every answer has been handled, every route has logged."""
-    page.wait_for_function("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length === 0")
+    page.wait_for_function(f"({QUEUED}).length === 0")
 
 
 def queue_length(page: Page) -> int:
-    return page.evaluate("(JSON.parse(localStorage.getItem('ajs_identity_queue') || '[]')).length")
+    return page.evaluate(f"({QUEUED}).length")
 
 
 def check_once_each(faults: Faults, sent: list[str], events: list[dict]) -> dict[str, int]:

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 
 from analytics_identity.delivery import (
+    ITEM_PREFIX,
+    LEASE_PREFIX,
     LEASE_S,
+    LEGACY_QUEUE_KEY,
     MAX_IN_FLIGHT,
-    QUEUE_KEY,
     Delivery,
     Endpoint,
     ManualTimers,
@@ -112,8 +114,9 @@ def storage() -> MemoryStorage:
 
 
 def stored(storage: MemoryStorage) -> list[dict[str, Any]]:
-    raw = storage.get_item(QUEUE_KEY)
-    return json.loads(raw) if raw else []
+    """The queue as kept in storage, oldest first."""
+    items = [json.loads(value) for key, value in storage.items.items() if key.startswith(ITEM_PREFIX)]
+    return sorted(items, key=lambda item: item["queued"])
 
 
 def test_standard_posts_each_event_to_its_type_endpoint(storage: MemoryStorage, timers: ManualTimers) -> None:
@@ -134,8 +137,7 @@ def test_event_is_persisted_until_acknowledged(storage: MemoryStorage, timers: M
     rig.delivery.enqueue(event(1))
     assert [i["id"] for i in stored(storage)] == ["m1"]
     rig.transport.answer(200)
-    assert stored(storage) == [] and storage.get_item(QUEUE_KEY) is None
-    assert rig.delivery.pending == []
+    assert stored(storage) == [] and rig.delivery.pending == []
 
 
 def test_failures_back_off_exponentially_with_jitter(storage: MemoryStorage, timers: ManualTimers) -> None:
@@ -288,23 +290,27 @@ def test_two_tabs_adopting_the_same_orphans_send_each_once(storage: MemoryStorag
     gone.transport.answer_all(0)
     gone.timers.close()
     timers.advance(LEASE_S + 1)  # the tab closed without pagehide: its lease runs out
-    stale = storage.get_item(QUEUE_KEY)
+    stale = dict(storage.items)
 
     @dataclass
     class StaleOnce:
-        """Another process's view: the first read misses the first tab's claim."""
+        """Another process's view: each key's first read misses the first tab's claim."""
 
-        behind: bool = True
+        seen: set[str] = field(default_factory=set)
 
         def get_item(self, key: str) -> str | None:
-            value, self.behind = (stale if self.behind else storage.get_item(key)), False
-            return value
+            behind = key not in self.seen
+            self.seen.add(key)
+            return stale.get(key) if behind else storage.get_item(key)
 
         def set_item(self, key: str, value: str) -> None:
             storage.set_item(key, value)
 
         def remove_item(self, key: str) -> None:
             storage.remove_item(key)
+
+        def keys(self) -> list[str]:
+            return storage.keys()
 
     one, two = Rig(storage, timers), Rig(StaleOnce(), timers)  # type: ignore[arg-type]
     one.delivery.start()
@@ -343,14 +349,60 @@ def test_broken_storage_keeps_events_in_memory(timers: ManualTimers) -> None:
     assert rig.delivery.pending == [] and len(rig.warnings) == 1
 
 
-def test_garbage_in_the_queue_key_is_ignored(storage: MemoryStorage, timers: ManualTimers) -> None:
-    storage.set_item(QUEUE_KEY, '[{"id": 5}, "x", null]')
+def test_garbage_in_the_queue_is_removed_with_a_warning(storage: MemoryStorage, timers: ManualTimers) -> None:
+    storage.set_item(ITEM_PREFIX + "x", "{not json")
+    storage.set_item(ITEM_PREFIX + "y", '{"id": "y"}')
+    storage.set_item(LEASE_PREFIX + "t", "soon")
     rig = Rig(storage, timers)
     rig.delivery.start()
     rig.delivery.enqueue(event(1))
     assert [i["id"] for i in stored(storage)] == ["m1"]
-    storage.set_item(QUEUE_KEY, "{not json")
-    assert Rig(storage, timers).delivery.pending == []
+    assert sum("not a queued event" in w for w in rig.warnings) == 2
+    assert LEASE_PREFIX + "t" not in storage.items  # a gone tab's lease with nothing left is tidied
+
+
+def test_a_queue_left_under_the_single_key_of_earlier_versions_is_sent(storage: MemoryStorage,
+                                                                       timers: ManualTimers) -> None:
+    item = {"id": "old", "event": event(0) | {"messageId": "old"}, "attempts": 2, "queued": timers.now() - 60,
+            "due": timers.now(), "owner": "gone", "lease": timers.now() - 1}
+    storage.set_item(LEGACY_QUEUE_KEY, json.dumps([item, "garbage"]))
+    rig = Rig(storage, timers)
+    rig.delivery.start()
+    assert LEGACY_QUEUE_KEY not in storage.items
+    timers.advance(0.1)
+    assert ids_in([r for r, _ in rig.transport.waiting]) == ["old"]
+    rig.transport.answer_all()
+    assert stored(storage) == []
+
+
+def test_enqueue_writes_one_small_item_whatever_the_queue_holds(timers: ManualTimers) -> None:
+    """The cost of an event does not grow with the queue: one item written, nothing read."""
+
+    @dataclass
+    class Counting(MemoryStorage):
+        log: list[tuple[str, str]] = field(default_factory=list)
+
+        def get_item(self, key: str) -> str | None:
+            self.log.append(("get", key))
+            return super().get_item(key)
+
+        def set_item(self, key: str, value: str) -> None:
+            self.log.append(("set", key))
+            super().set_item(key, value)
+
+        def keys(self) -> list[str]:
+            self.log.append(("keys", ""))
+            return super().keys()
+
+    storage = Counting()
+    rig = Rig(storage, timers)
+    rig.delivery.start()
+    for n in range(50):
+        rig.delivery.enqueue(event(n))
+    storage.log.clear()
+    rig.delivery.enqueue(event(99))
+    assert storage.log == [("set", ITEM_PREFIX + "m99")]
+    assert len(stored(storage)) == 51
 
 
 def test_in_flight_limit(storage: MemoryStorage, timers: ManualTimers) -> None:

@@ -107,16 +107,15 @@
     const cookies = document.cookie.split(";").map((p) => p.trim()).filter(Boolean)
       .map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]);
     rows($("#cookies"), cookies.filter(([name]) => AJS.test(name)));
+    // The delivery queue keeps one key per event (and one lease per tab): shown as one line.
     const stored = [];
+    let waiting = 0;
     for (let i = 0; i < localStorage.length; i++) {
       const key = localStorage.key(i);
-      if (!AJS.test(key)) continue;
-      let value = localStorage.getItem(key);
-      if (key === "ajs_identity_queue") {
-        try { value = JSON.parse(value).length + " event(s) waiting for the collector"; } catch (e) { /* shown raw */ }
-      }
-      stored.push([key, value]);
+      if (key.startsWith("ajs_identity_queue:")) waiting++;
+      else if (AJS.test(key) && !key.startsWith("ajs_identity_lease:")) stored.push([key, localStorage.getItem(key)]);
     }
+    if (waiting) stored.push(["ajs_identity_queue:…", waiting + " event(s) waiting for the collector"]);
     rows($("#storage"), stored.sort());
     const identity = $("#identity");
     if (leaving || !window.analytics || !analytics.initialized) return;

@@ -272,14 +272,14 @@ def test_the_documented_csp_is_enough(page: Page, base_url: str) -> None:
     assert not errors.ours and not errors.page
 
 
-def serve_with_csp(page: Page, base_url: str, policy: str) -> None:
-    """The test page as the server sends it, plus a Content-Security-Policy header."""
+def serve_with_csp(page: Page, base_url: str, policy: str, path: str = "/test-pages/loading.html") -> None:
+    """The page at ``path`` as the server sends it, plus a Content-Security-Policy header."""
 
     def with_policy(route: Route) -> None:
         response = route.fetch()
         route.fulfill(response=response, headers={**response.headers, "content-security-policy": policy})
 
-    page.route(base_url + "/test-pages/loading.html", with_policy)
+    page.route(base_url + path, with_policy)
 
 
 # -- TypeScript declarations -------------------------------------------------------

@@ -392,7 +392,12 @@ class Core:
         if fn is None:
             return None
         try:
-            value = to_js_value(fn(from_js(args[0]) if len(args) else READ))
+            if not args:  # a read: one document.cookie read anyway
+                value = to_js_value(fn(READ))
+            else:
+                argument = from_js(args[0])
+                with self.analytics.held_cookies():  # the setter reads, then writes
+                    value = to_js_value(fn(argument))
             return jsnull if value is None else value
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{kind}().{accessor} failed: {error}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from . import __version__
@@ -31,7 +32,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _guarded(method: F) -> F:
-    """Turn any exception into one warning: nothing throws into the host page."""
+    """Turn any exception into one warning: nothing throws into the host page.
+
+    The call reads ``document.cookie`` at most once between the points where
+    page code runs (see :meth:`~analytics_identity.store.CookieStore.held`).
+    """
 
     @functools.wraps(method)
     def wrapper(self: Analytics, *args: Any, **kwargs: Any) -> Any:
@@ -41,7 +46,8 @@ def _guarded(method: F) -> F:
                          if isinstance(a, (dict, list)) else a for i, a in enumerate(args))
             kwargs = {k: json_safe(v, self.host.warn, f"{method.__name__} option {k}")
                       if isinstance(v, (dict, list)) else v for k, v in kwargs.items()}
-            return method(self, *args, **kwargs)
+            with self._cookies.held():
+                return method(self, *args, **kwargs)
         except (InvalidId, ValueError, TypeError) as error:
             self.host.warn(f"{method.__name__} ignored: {error}")
         except Exception as error:  # noqa: BLE001 - last line of defence for the page
@@ -95,6 +101,8 @@ class Analytics:
         self._emitter = Emitter(host.warn)
         storages = Storages(self.settings, host)
         self._cookies = storages.cookie
+        #: Whether the page added middleware: page code then runs inside each event call.
+        self._page_middleware = False
         user = storages.for_entity(self.settings.user)
         self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
         group = storages.for_entity(self.settings.group)
@@ -142,7 +150,7 @@ class Analytics:
         """Forget user and group: ids, anonymousId and traits, from every store."""
         self._user.reset()
         self._group.reset()
-        self._emitter.emit("reset")
+        self._emit("reset")
 
     # -- events ---------------------------------------------------------------
 
@@ -162,14 +170,12 @@ class Analytics:
     def _dispatch(self, event_type: str, fields: dict[str, Any], options: dict[str, Any],
                   callback: Callable[..., Any] | None) -> Context:
         options = self._apply_identity_options(options)
-        with self._cookies.held():  # one document.cookie read for both ids
-            user_id, anonymous_id = self._user.id(), self._user.anonymous_id()
         event = build_event(
             event_type,
             fields,
             options,
-            user_id=user_id,
-            anonymous_id=anonymous_id,
+            user_id=self._user.id(),
+            anonymous_id=self._user.anonymous_id(),
             page=self.host.page(),
             now=self.host.now(),
             version=__version__,
@@ -183,11 +189,13 @@ class Analytics:
                 self.delivery.enqueue(final)
             if callback is not None:
                 try:
-                    callback(context)
+                    with self._cookies.page_code():
+                        callback(context)
                 except Exception as error:  # noqa: BLE001 - page callbacks must not break the library
                     self.host.warn(f"{event_type} callback raised {type(error).__name__}: {error}")
 
-        self._middleware.run(event, dispatched)
+        with self._cookies.page_code() if self._page_middleware else nullcontext():
+            self._middleware.run(event, dispatched)
         return context
 
     @_guarded
@@ -202,7 +210,7 @@ class Analytics:
         options = _merge_options(positional, options)
         self._user.identify(user_id, traits)
         context = self._dispatch("identify", {"traits": self._user.traits()}, options, callback)
-        self._emitter.emit("identify", self._user.id(), traits, options)
+        self._emit("identify", self._user.id(), traits, options)
         return context
 
     @_guarded
@@ -211,7 +219,7 @@ class Analytics:
         name, properties, positional, callback = resolve_track(*args)
         options = _merge_options(positional, options)
         context = self._dispatch("track", {"event": name, "properties": properties}, options, callback)
-        self._emitter.emit("track", name, properties, options)
+        self._emit("track", name, properties, options)
         return context
 
     @_guarded
@@ -230,7 +238,7 @@ class Analytics:
             properties.setdefault("category", category)
         fields = {"properties": properties, "name": name, "category": category}
         context = self._dispatch("page", fields, options, callback)
-        self._emitter.emit("page", category, name, properties, options)
+        self._emit("page", category, name, properties, options)
         return context
 
     def group(self, *args: Any, **options: Any) -> Group | Context | None:
@@ -246,7 +254,7 @@ class Analytics:
         self._group.identify(group_id, traits)
         fields = {"groupId": self._group.id(), "traits": self._group.traits()}
         context = self._dispatch("group", fields, options, callback)
-        self._emitter.emit("group", self._group.id(), traits, options)
+        self._emit("group", self._group.id(), traits, options)
         return context
 
     @_guarded
@@ -255,7 +263,7 @@ class Analytics:
         category, name, properties, options, callback = resolve_page(*args)
         fields = {"properties": properties, "name": name, "category": category}
         context = self._dispatch("screen", fields, options, callback)
-        self._emitter.emit("screen", category, name, properties, options)
+        self._emit("screen", category, name, properties, options)
         return context
 
     @_guarded
@@ -267,7 +275,7 @@ class Analytics:
             raise ValueError("alias needs the new user id")
         previous = previous or self._user.id() or self._user.anonymous_id()
         context = self._dispatch("alias", {"previousId": previous}, {**options, "userId": to}, callback)
-        self._emitter.emit("alias", to, previous, options)
+        self._emit("alias", to, previous, options)
         return context
 
     # -- middleware and delivery ---------------------------------------------------
@@ -276,6 +284,7 @@ class Analytics:
     def addSourceMiddleware(self, fn: Middleware) -> Analytics:
         """Run ``fn({payload: {obj: event}, next, integrations})`` on every event before delivery."""
         self._middleware.add(fn)
+        self._page_middleware = True
         return self
 
     @_guarded
@@ -300,15 +309,27 @@ class Analytics:
         self._emitter.off(name, listener)
         return self
 
+    def _emit(self, name: str, *args: Any) -> None:
+        """Tell the page's listeners, which may change the cookies."""
+        with self._cookies.page_code():
+            self._emitter.emit(name, *args)
+
     def became_ready(self) -> None:
         """Tell ``on('ready')`` listeners; the host calls it once the snippet's calls have run."""
-        self._emitter.emit("ready")
+        self._emit("ready")
 
     @_guarded
     def ready(self, callback: Callable[..., Any] | None = None) -> None:
         """The instance exists only once ready, so the callback runs now."""
         if callback is not None:
-            callback()
+            with self._cookies.page_code():
+                callback()
+
+    def held_cookies(self) -> AbstractContextManager[None]:
+        """A block that reads ``document.cookie`` at most once
+        (:meth:`~analytics_identity.store.CookieStore.held`), as each public
+        method does; for the ``user()``/``group()`` accessors called from the page."""
+        return self._cookies.held()
 
     # Pythonic aliases for Python pages.
     set_anonymous_id = setAnonymousId

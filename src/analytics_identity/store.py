@@ -155,7 +155,8 @@ class CookieStore:
         self._probed = attributes.domain is not None
         self._renewed: set[str] = set()
         self._unverified = False
-        self._holding = self._held = False
+        self._holds = 0
+        self._held = False
         self._header = ""
         self._parsed: dict[str, str] = {}
         self._duplicated: set[str] = set()
@@ -163,31 +164,50 @@ class CookieStore:
         self._damaged_warned: set[str] = set()
 
     def _raw(self, key: str) -> str | None:
-        """The raw value of ``key``; the header is parsed again only when it changed."""
+        """The raw value of ``key``."""
+        return self._cookies().get(key)
+
+    def _cookies(self) -> dict[str, str]:
+        """The parsed header; parsed again only when it changed, read again only when not held."""
         if self._held:
-            return self._parsed.get(key)
+            return self._parsed
         header = self._jar.read()
-        self._held = self._holding
+        self._held = self._holds > 0
         if header != self._header:
             self._header = header
             self._parsed = parse_cookie_header(header)
             names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
             self._duplicated = {name for name, count in names.items() if count > 1}
-        return self._parsed.get(key)
+        return self._parsed
 
     @contextmanager
     def held(self) -> Iterator[None]:
         """Read ``document.cookie`` at most once in the block (each read is a browser call).
 
-        For reads that belong together in one synchronous step, such as the
-        userId and anonymousId of one event: no page code runs between them.
-        Any write in the block drops the held copy.
+        The client holds it for each public call, the browser bridge for
+        each call to ``analytics.user()``'s accessors. The held copy is only
+        ever our own code's view while it runs: it is dropped by every write
+        of ours and whenever a block ends, and nothing is held while page
+        code runs inside the block (:meth:`page_code`): a listener or
+        middleware may assign ``document.cookie`` and then call ``analytics``
+        again, and that call must read what it changed. Blocks nest; an
+        inner one uses the copy of the outer one.
         """
-        self._holding = True
+        self._holds += 1
         try:
             yield
         finally:
-            self._holding = self._held = False
+            self._holds -= 1
+            self._held = False
+
+    @contextmanager
+    def page_code(self) -> Iterator[None]:
+        """Page code (listeners, middleware, callbacks) runs in the block: hold nothing meanwhile."""
+        holds, self._holds, self._held = self._holds, 0, False
+        try:
+            yield
+        finally:
+            self._holds, self._held = holds, False
 
     def _write(self, cookie: str) -> None:
         self._held = False

@@ -196,6 +196,35 @@ def test_a_steady_event_reads_document_cookie_once_and_writes_no_cookie() -> Non
         analytics.track("Steady")
     assert on.cookies.reads - reads == 10  # type: ignore[attr-defined]
     assert len(on.cookies.written) == written  # type: ignore[attr-defined]
+    reads = on.cookies.reads  # type: ignore[attr-defined]
     analytics.identify("u", {"a": 1})
-    analytics.user().anonymousId()
+    analytics.setAnonymousId(analytics.user().anonymousId())
+    analytics.page()
+    assert on.cookies.reads - reads == 4  # type: ignore[attr-defined]
     assert len(on.cookies.written) == written  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("where", ["listener", "middleware", "callback"])
+def test_page_code_inside_a_call_that_changes_the_cookie_is_seen_by_the_calls_it_makes(where: str) -> None:
+    """The header read once per call is our own view: page code running inside the call
+    (which may assign document.cookie itself) makes the next read fresh."""
+    on = host()
+    analytics = page(on)
+    seen: list[str | None] = []
+
+    def page_code(*args: Any) -> None:
+        on.cookies.jar["ajs_user_id"] = "from-page"  # type: ignore[attr-defined]
+        seen.append(analytics.user().id())
+        on.cookies.jar["ajs_user_id"] = "again"  # type: ignore[attr-defined]
+        seen.append(analytics.user().id())
+        if where == "middleware":
+            args[0]["next"](args[0]["payload"])
+
+    if where == "listener":
+        analytics.on("identify", page_code)
+    elif where == "middleware":
+        analytics.addSourceMiddleware(page_code)
+    context = analytics.identify("u", {"a": 1}, page_code if where == "callback" else None)
+    assert seen == ["from-page", "again"]
+    assert sent(context)["userId"] == "u"
+    assert analytics.user().id() == "again"

@@ -278,7 +278,27 @@ def test_held_reads_the_header_once_and_a_write_drops_the_copy() -> None:
     assert page.jar.reads == reads + 1
     with page.cookie.held():
         ids.get_and_sync("ajs_user_id")
-        ids.set("ajs_user_id", "v")
+        ids.set("ajs_user_id", "v")  # the write drops the copy: the next read sees it
         assert ids.get_and_sync("ajs_user_id") == "v"
     page.jar.jar["ajs_user_id"] = "outside"
-    assert ids.get_and_sync("ajs_user_id") == "outside"  # nothing held outside the block
+    assert ids.get_and_sync("ajs_user_id") == "outside"  # nothing held outside a block
+
+
+def test_the_held_copy_is_dropped_for_page_code_and_when_an_inner_block_ends() -> None:
+    page = Page()
+    ids = page.stores("cookie")
+    page.jar.jar["ajs_user_id"] = "v1"
+    with page.cookie.held():
+        assert ids.get("ajs_user_id") == "v1"
+        page.jar.jar["ajs_user_id"] = "v2"  # page code assigned document.cookie itself
+        assert ids.get("ajs_user_id") == "v1"  # held
+        with page.cookie.page_code():  # a listener, say
+            with page.cookie.held():  # that calls analytics
+                assert ids.get("ajs_user_id") == "v2"
+            page.jar.jar["ajs_user_id"] = "v3"
+            assert ids.get("ajs_user_id") == "v3"  # the inner block's end dropped the copy
+            page.jar.jar["ajs_user_id"] = "v4"
+            assert ids.get("ajs_user_id") == "v4"  # and nothing is held while page code runs
+        reads = page.jar.reads
+        assert ids.get("ajs_user_id") == "v4" and ids.get("ajs_user_id") == "v4"
+        assert page.jar.reads == reads + 1  # held again once the page code returned

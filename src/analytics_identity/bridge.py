@@ -297,17 +297,35 @@ _keys = js.Object.keys
 _to_string = js.Object.prototype.toString
 
 
+#: How :func:`_from_js` treats values of each Python type, found once per
+#: type: ``isinstance`` against Pyodide's ``JsProxy``/``JsBigInt`` runs a
+#: Python-level metaclass check, which cost more than the rest of a
+#: conversion. A JavaScript string, number, boolean or ``undefined`` arrives
+#: as a plain ``str``, ``int``, ``float``, ``bool`` or ``None``.
+_KINDS: dict[type, str] = {str: "plain", int: "plain", float: "plain", bool: "plain", type(None): "plain"}
+
+
+def _kind(cls: type) -> str:
+    """``"plain"``, ``"bigint"`` (an ``int`` subclass) or ``"proxy"``."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = "bigint" if issubclass(cls, JsBigInt) else "proxy" if issubclass(cls, JsProxy) else "plain"
+        _KINDS[cls] = kind
+    return kind
+
+
 def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
-    if isinstance(value, JsBigInt):
-        return int(value) if depth == 0 else NotJson("a BigInt")
     if value is jsnull:
         return None
-    if not isinstance(value, JsProxy):
-        return value  # str, bool, int, float, or None for undefined
-    kind = value.typeof
-    if kind == "function":
+    kind = _kind(type(value))
+    if kind == "bigint":
+        return int(value) if depth == 0 else NotJson("a BigInt")
+    if kind == "plain":
+        return value  # str, bool, int, float, None for undefined, or a Python value
+    typeof = value.typeof
+    if typeof == "function":
         return JsFunction(value)
-    if kind != "object":  # a symbol
+    if typeof != "object":  # a symbol
         return value if depth == 0 else _OMIT
     if depth >= MAX_DEPTH:
         return NotJson(f"nested deeper than {MAX_DEPTH} levels")
@@ -320,7 +338,7 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
             items = (_from_js(_get(value, i), depth + 1, ancestors) for i in range(int(value.length)))
             return [None if item is _OMIT else item for item in items]
         to_json = _get(value, "toJSON")
-        if isinstance(to_json, JsProxy) and to_json.typeof == "function":
+        if _kind(type(to_json)) == "proxy" and to_json.typeof == "function":
             return _from_js(to_json.call(value), depth, ancestors)
         if str(_to_string.call(value)) == "[object RegExp]":
             return JsRegExp(str(value.source), str(value.flags))

@@ -396,7 +396,10 @@ class Core:
         if method.startswith("_") or not callable(fn):
             self.analytics.host.warn(f"analytics.{method}() is not supported; call ignored")
             return None
-        result = fn(*args)
+        with self.analytics.held_cookies():
+            if method in READS_IDENTITY:
+                self.analytics.read_cookies_now()  # here, where the stack is shallow
+            result = fn(*args)
         if method == "ready":  # analytics-next's ready() returns a promise
             return resolved(None)
         if isinstance(result, dict) and "event" in result:
@@ -415,6 +418,7 @@ class Core:
             else:
                 argument = from_js(args[0])
                 with self.analytics.held_cookies():  # the setter reads, then writes
+                    self.analytics.read_cookies_now()
                     value = to_js_value(fn(argument))
             return jsnull if value is None else value
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
@@ -483,6 +487,10 @@ class Core:
 
 #: The key of the page facts the snippet appends to buffered event calls.
 BUFFERED_PAGE = "__bufferedPage"
+
+#: The page API methods that read the stored identity: :meth:`Core._invoke`
+#: reads the cookie header on entry, where it costs least.
+READS_IDENTITY = frozenset({"identify", "track", "page", "group", "screen", "alias", "reset", "setAnonymousId"})
 
 #: The page API methods (the snippet's stubs); unsupported ones warn once called.
 METHODS = (

@@ -328,8 +328,13 @@ class Analytics:
     def held_cookies(self) -> AbstractContextManager[None]:
         """A block that reads ``document.cookie`` at most once
         (:meth:`~analytics_identity.store.CookieStore.held`), as each public
-        method does; for the ``user()``/``group()`` accessors called from the page."""
+        method does; the browser bridge wraps each call from the page in one."""
         return self._cookies.held()
+
+    def read_cookies_now(self) -> None:
+        """Read ``document.cookie`` now, inside :meth:`held_cookies`
+        (:meth:`~analytics_identity.store.CookieStore.read_now`)."""
+        self._cookies.read_now()
 
     # Pythonic aliases for Python pages.
     set_anonymous_id = setAnonymousId

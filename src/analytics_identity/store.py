@@ -13,7 +13,7 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -199,6 +199,19 @@ class CookieStore:
         finally:
             self._holds -= 1
             self._held = False
+
+    def read_now(self) -> None:
+        """Read the header at once, inside a :meth:`held` block.
+
+        For the browser bridge, at the entry of a call from the page:
+        Chromium's cost for a ``document.cookie`` read grows with the depth
+        of the WebAssembly stack (~4 µs a frame), and each call into Python
+        through C (a context manager, a bound method called with ``*args``)
+        adds several frames. A store that fails to read fails again where
+        the core reads, and is reported there.
+        """
+        with suppress(Exception):
+            self._cookies()
 
     @contextmanager
     def page_code(self) -> Iterator[None]:

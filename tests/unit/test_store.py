@@ -273,6 +273,8 @@ def test_held_reads_the_header_once_and_a_write_drops_the_copy() -> None:
     ids.set("ajs_anonymous_id", "a")
     reads = page.jar.reads
     with page.cookie.held():
+        page.cookie.read_now()
+        assert page.jar.reads == reads + 1
         assert ids.get_and_sync("ajs_user_id") == "u"
         assert ids.get_and_sync("ajs_anonymous_id") == "a"
     assert page.jar.reads == reads + 1
@@ -302,3 +304,14 @@ def test_the_held_copy_is_dropped_for_page_code_and_when_an_inner_block_ends() -
         reads = page.jar.reads
         assert ids.get("ajs_user_id") == "v4" and ids.get("ajs_user_id") == "v4"
         assert page.jar.reads == reads + 1  # held again once the page code returned
+
+
+def test_reading_now_from_a_cookie_store_that_cannot_read_fails_where_the_core_reads() -> None:
+    page = Page(jar=ThrowingJar())
+    ids = page.stores()
+    with page.cookie.held():
+        page.cookie.read_now()
+        assert ids.get("ajs_user_id") is None
+    assert page.jar.reads == 2
+    assert any("cookie is unavailable" in warning for warning in page.warnings)
+

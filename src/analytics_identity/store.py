@@ -159,6 +159,8 @@ class CookieStore:
         self._held = False
         self._header = ""
         self._parsed: dict[str, str] = {}
+        #: Decoded values of ``_parsed``, by key, as :meth:`get` needed them.
+        self._decoded: dict[str, tuple[Any, bool]] = {}
         self._duplicated: set[str] = set()
         self._copies_warned: set[str] = set()
         self._damaged_warned: set[str] = set()
@@ -176,6 +178,7 @@ class CookieStore:
         if header != self._header:
             self._header = header
             self._parsed = parse_cookie_header(header)
+            self._decoded.clear()
             names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
             self._duplicated = {name for name, count in names.items() if count > 1}
         return self._parsed
@@ -230,7 +233,12 @@ class CookieStore:
         raw = self._raw(key)
         if raw is None:
             return None
-        value, damaged = decode_value(raw)
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            # Kept until the header changes: decoding a UUID (percent runs,
+            # then a JSON.parse that fails) costs more than the read of a held header.
+            decoded = self._decoded[key] = decode_value(raw)
+        value, damaged = decoded
         if damaged:
             # js-cookie skips such a cookie, so analytics-next falls back to
             # localStorage; doing the same keeps both libraries on one id.
@@ -238,7 +246,7 @@ class CookieStore:
                 self._damaged_warned.add(key)
                 self._warn(f"cookie {key} has broken percent-encoding; ignored it and will rewrite it")
             return None
-        return value
+        return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
     def set(self, key: str, value: Any | None) -> None:
         current = self._raw(key)

@@ -315,3 +315,13 @@ def test_reading_now_from_a_cookie_store_that_cannot_read_fails_where_the_core_r
     assert page.jar.reads == 2
     assert any("cookie is unavailable" in warning for warning in page.warnings)
 
+
+def test_a_cookie_value_is_decoded_once_per_header_and_handed_out_as_a_copy() -> None:
+    page = Page()
+    page.jar.jar["ajs_user"] = "%7B%22id%22%3A%22u%22%7D"  # {"id":"u"}, as classic analytics.js wrote it
+    first = page.cookie.get("ajs_user")
+    assert first == {"id": "u"}
+    first["id"] = "changed by the caller"
+    assert page.cookie.get("ajs_user") == {"id": "u"}
+    page.jar.jar["ajs_user"] = "%7B%22id%22%3A%22v%22%7D"
+    assert page.cookie.get("ajs_user") == {"id": "v"}

@@ -98,14 +98,18 @@ class BrowserHost:
         location = js.location
         document = js.document
         canonical = document.querySelector("link[rel='canonical']")
-        href = str(canonical.getAttribute("href")) if isinstance(canonical, JsProxy) else str(location.href)
-        return dataclasses.replace(
-            self._document_facts,
+        href = str(location.href) if canonical is jsnull else str(canonical.getAttribute("href"))
+        facts = self._document_facts
+        return PageInfo(
             url=href.split("#")[0],
             path=str(location.pathname),
             search=str(location.search),
             hash=str(location.hash),
             title=str(document.title),
+            referrer=facts.referrer,
+            user_agent=facts.user_agent,
+            locale=facts.locale,
+            timezone=facts.timezone,
         )
 
     def now(self) -> datetime:

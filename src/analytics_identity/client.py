@@ -19,7 +19,7 @@ from .delivery import Delivery, Endpoint, Network, Strategy
 from .emitter import Emitter
 from .entity import READ, Group, InvalidId, User
 from .events import build_event
-from .host import Host
+from .host import Host, PageInfo
 from .jsonsafe import json_safe
 from .middleware import Middleware, SourceMiddleware
 from .querystring import calls_from_query
@@ -168,7 +168,9 @@ class Analytics:
         return options
 
     def _dispatch(self, event_type: str, fields: dict[str, Any], options: dict[str, Any],
-                  callback: Callable[..., Any] | None) -> Context:
+                  callback: Callable[..., Any] | None, page: PageInfo | None = None) -> Context:
+        """Build, pass through middleware and queue one event; ``page``: the
+        page facts when the caller already read them."""
         options = self._apply_identity_options(options)
         event = build_event(
             event_type,
@@ -176,7 +178,7 @@ class Analytics:
             options,
             user_id=self._user.id(),
             anonymous_id=self._user.anonymous_id(),
-            page=self.host.page(),
+            page=self.host.page() if page is None else page,
             now=self.host.now(),
             version=__version__,
         )
@@ -237,7 +239,7 @@ class Analytics:
         if category is not None:
             properties.setdefault("category", category)
         fields = {"properties": properties, "name": name, "category": category}
-        context = self._dispatch("page", fields, options, callback)
+        context = self._dispatch("page", fields, options, callback, info)
         self._emit("page", category, name, properties, options)
         return context
 

@@ -27,7 +27,10 @@ def campaign_from_search(search: str) -> dict[str, str]:
     """``utm_*`` query parameters as ``context.campaign`` (``utm_campaign`` → ``name``)."""
     campaign: dict[str, str] = {}
     for part in search.lstrip("?").split("&"):
-        key, _, value = (decode_query_part(text) for text in part.partition("="))
+        raw_key, _, raw_value = part.partition("=")
+        if not raw_key.startswith("utm_") and "%" not in raw_key:
+            continue  # decoding cannot make it a utm_ name: skip the work on every event
+        key, value = decode_query_part(raw_key), decode_query_part(raw_value)
         if value and key.startswith("utm_") and len(key) > 4:
             name = key[4:]
             campaign["name" if name == "campaign" else name] = value
@@ -64,9 +67,11 @@ def build_event(
     """
     options = dict(options)
     integrations = options.pop("integrations", None)
-    context: dict[str, Any] = copy.deepcopy(options.pop("context", None) or {})
+    base = options.pop("context", None)
+    context: dict[str, Any] = copy.deepcopy(base) if base else {}
     overrides = {key: options.pop(key) for key in _TOP_LEVEL_OPTIONS if key in options}
-    context.update(copy.deepcopy(options))
+    if options:
+        context.update(copy.deepcopy(options))
     base_context: dict[str, Any] = {
         "page": page_context(page),
         "userAgent": page.user_agent,

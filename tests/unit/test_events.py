@@ -121,6 +121,8 @@ def test_reset_gives_the_next_event_a_fresh_anonymous_id(analytics: Analytics) -
 def test_campaign_and_timestamp_helpers() -> None:
     assert campaign_from_search("?utm_term=a%20b&utm_=x&utm_content=c") == {"term": "a b", "content": "c"}
     assert campaign_from_search("") == {}
+    # Names are matched after decoding, so an encoded utm_ name still counts.
+    assert campaign_from_search("?a=1&%75tm_source=x&utm%5Fmedium=y&UTM_term=z&u+tm_x=1") == {"source": "x", "medium": "y"}
     assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 5, 6000, timezone.utc)) == "2026-01-02T03:04:05.006Z"
 
 

@@ -40,11 +40,16 @@ class BrowserCookieJar:
     def pathname(self) -> str:
         return str(js.location.pathname)
 
+    @functools.cached_property
+    def _document(self) -> Any:
+        """The same object for the life of the page; each ``js.document`` lookup is a round trip."""
+        return js.document
+
     def read(self) -> str:
-        return str(js.document.cookie)
+        return str(self._document.cookie)
 
     def write(self, cookie: str) -> None:
-        js.document.cookie = cookie
+        self._document.cookie = cookie
 
 
 class BrowserStorage:
@@ -92,11 +97,16 @@ class BrowserHost:
             timezone=str(js.Intl.DateTimeFormat().resolvedOptions().timeZone),
         )
 
+    @functools.cached_property
+    def _window(self) -> tuple[Any, Any]:
+        """``location`` and ``document``: the same objects for the life of the
+        page, while each ``js.X`` lookup is another round trip into JavaScript."""
+        return js.location, js.document
+
     def page(self) -> PageInfo:
         if self.pinned_page is not None:
             return self.pinned_page
-        location = js.location
-        document = js.document
+        location, document = self._window
         canonical = document.querySelector("link[rel='canonical']")
         href = str(location.href) if canonical is jsnull else str(canonical.getAttribute("href"))
         facts = self._document_facts

@@ -255,7 +255,12 @@ def to_js_value(value: Any) -> Any:
     """Python results as plain JavaScript values (objects, not Maps)."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return to_js(value, dict_converter=js.Object.fromEntries, create_pyproxies=False)
+    return to_js(value, dict_converter=_from_entries, create_pyproxies=False)
+
+
+#: Looked up once: every event's result is converted with it (``js.Object.fromEntries``
+#: is two round trips into JavaScript).
+_from_entries = js.Object.fromEntries
 
 
 class JsFunction:

@@ -379,9 +379,32 @@ def resolved(value: Any) -> Any:
 
     Built with ``new Promise``: Pyodide hands a promise returned by a
     JavaScript call (``Promise.resolve``) to Python as a future, which would
-    reach the page as a proxy instead of a ``Promise``.
+    reach the page as a proxy instead of a ``Promise``. The executor is one
+    long-lived proxy, which the constructor calls at once: a new proxy per
+    promise cost as much again as the rest.
     """
-    return js.Promise.new(create_once_callable(lambda resolve, _reject: resolve(value)))
+    _RESOLVER.value = value
+    try:
+        return js.Promise.new(_resolver_proxy())
+    finally:
+        _RESOLVER.value = None
+
+
+class _Resolver:
+    """The executor of every promise :func:`resolved` builds."""
+
+    value: Any = None
+
+    def __call__(self, resolve: Any, _reject: Any) -> None:
+        resolve(self.value)
+
+
+_RESOLVER = _Resolver()
+
+
+@functools.cache
+def _resolver_proxy() -> Any:
+    return create_proxy(_RESOLVER)
 
 
 class Core:

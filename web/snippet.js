@@ -23,7 +23,7 @@
          client-side navigation, they still describe it); the core strips it. */
       if (/^(track|page|identify|group|alias|screen)$/.test(method)) {
         var canonical = document.querySelector("link[rel='canonical']");
-        args.push({ __bufferedPage: { url: canonical ? canonical.getAttribute("href") : location.href,
+        args.push({ __bufferedPage: { url: location.href, canonical: canonical && canonical.getAttribute("href"),
           path: location.pathname, search: location.search, hash: location.hash,
           title: document.title, referrer: document.referrer } });
       }

@@ -21,7 +21,7 @@ from pyodide.ffi import JsBigInt, JsException, JsProxy, create_once_callable, cr
 from .client import Analytics
 from .delivery import KEEPALIVE_BYTES, Network, Reply, Request
 from .entity import READ
-from .host import PageInfo
+from .host import PageInfo, page_address
 from .jsonsafe import MAX_DEPTH, NotJson
 from .querystring import JsRegExp, query_from_location
 from .replay import replay
@@ -107,13 +107,16 @@ class BrowserHost:
         if self.pinned_page is not None:
             return self.pinned_page
         location, document = self._window
-        canonical = document.querySelector("link[rel='canonical']")
-        href = str(location.href) if canonical is jsnull else str(canonical.getAttribute("href"))
+        link = document.querySelector("link[rel='canonical']")
+        canonical = None if link is jsnull else link.getAttribute("href")
+        search = str(location.search)
+        url, path = page_address(str(location.href), canonical if isinstance(canonical, str) else None,
+                                 str(location.pathname), search)
         facts = self._document_facts
         return PageInfo(
-            url=href.split("#")[0],
-            path=str(location.pathname),
-            search=str(location.search),
+            url=url,
+            path=path,
+            search=search,
             hash=str(location.hash),
             title=str(document.title),
             referrer=facts.referrer,
@@ -483,9 +486,11 @@ class Core:
     def _invoke_buffered(self, method: str, args: list[Any]) -> Any:
         """A buffered call, described with the page it was made on.
 
-        The snippet appends ``{__bufferedPage: {url, path, search, hash,
-        title, referrer}}`` to event calls, so a call replayed after a
-        client-side navigation still carries the page it was made on.
+        The snippet appends ``{__bufferedPage: {url, canonical, path,
+        search, hash, title, referrer}}`` to event calls (``url`` being
+        ``location.href`` and ``canonical`` the canonical link's ``href``),
+        so a call replayed after a client-side navigation still carries the
+        page it was made on.
         """
         marker = args[-1] if args else None
         host = self.analytics.host
@@ -494,9 +499,13 @@ class Core:
         facts = marker[BUFFERED_PAGE] if isinstance(marker[BUFFERED_PAGE], dict) else {}
         pinned = {name: str(facts[name]) for name in ("url", "path", "search", "hash", "title", "referrer")
                   if isinstance(facts.get(name), str)}
+        current = host.page()
         if "url" in pinned:
-            pinned["url"] = pinned["url"].split("#")[0]
-        host.pinned_page = dataclasses.replace(host.page(), **pinned)
+            canonical = facts.get("canonical")
+            pinned["url"], pinned["path"] = page_address(
+                pinned["url"], canonical if isinstance(canonical, str) else None,
+                pinned.get("path", current.path), pinned.get("search", current.search))
+        host.pinned_page = dataclasses.replace(current, **pinned)
         try:
             return self._invoke(method, args[:-1])
         finally:

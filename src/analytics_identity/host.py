@@ -7,6 +7,7 @@ Python programs outside a browser.
 
 from __future__ import annotations
 
+import re
 import reprlib
 import sys
 from collections.abc import Callable
@@ -16,7 +17,9 @@ from typing import Any, Protocol
 
 from .cookies import parse_cookie_header
 
-__all__ = ["CookieJar", "Host", "KeyValueStorage", "MemoryCookieJar", "MemoryHost", "MemoryStorage", "PageInfo"]
+__all__ = [
+    "CookieJar", "Host", "KeyValueStorage", "MemoryCookieJar", "MemoryHost", "MemoryStorage", "PageInfo", "page_address",
+]
 
 
 class CookieJar(Protocol):
@@ -58,6 +61,30 @@ class PageInfo:
     user_agent: str = ""
     locale: str = ""
     timezone: str = ""
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def page_address(href: str, canonical: str | None, pathname: str, search: str) -> tuple[str, str]:
+    """``context.page.url`` and ``.path``, derived as analytics-next derives them.
+
+    A ``<link rel="canonical">`` with an ``href`` wins, so every copy of a
+    page reports one address: the url is that href, plus the page's own query
+    when the href has none, and the path is the href's path. Without one, the
+    url is the page's address without its fragment and the path is
+    ``location.pathname``.
+    """
+    if not canonical:
+        return href.split("#")[0], pathname
+    url = canonical if "?" in canonical else canonical + search
+    scheme = _SCHEME.match(canonical)
+    if scheme is None:  # relative: analytics-next keeps it whole, rooted at "/"
+        return url, canonical if canonical.startswith("/") else "/" + canonical
+    rest = canonical[scheme.end():]
+    if rest.startswith("//"):  # scheme://host/path: the path, "/" when empty
+        return url, re.split(r"[?#]", re.sub(r"^//[^/?#]*", "", rest), maxsplit=1)[0] or "/"
+    return url, re.split(r"[?#]", rest, maxsplit=1)[0]
 
 
 class Host(Protocol):

@@ -297,3 +297,30 @@ def test_429_retry_after_is_honoured_and_a_400_drops_with_a_warning(page: Page, 
     assert item["event"]["event"] == "Throttled"
     assert item["due"] - page.evaluate("Date.now() / 1000") > 3500  # waits the hour it was told to
     assert any("refused 1 event(s) (page) with 400" in w for w in warnings)
+
+
+def test_a_canonical_link_gives_the_page_address_as_analytics_next_does(page: Page, base_url: str) -> None:
+    """The canonical href wins (plus the page's query), for buffered and live calls; a link without href does not."""
+    page.goto(base_url + "/blank.html?ref=ad#section")
+    anonymous = page.evaluate("""() => {
+        const link = document.createElement('link');
+        link.rel = 'canonical';
+        link.setAttribute('href', 'https://site.test/canonical-page');
+        document.head.append(link);
+        const id = 'canonical-' + crypto.randomUUID();
+        analytics.setAnonymousId(id);
+        analytics.track('Buffered');
+        return id;
+    }""")
+    page.evaluate(f"analytics.load('test-key', {json.dumps(load_options(base_url))})")
+    wait_ready(page)
+    page.evaluate("""async () => {
+        await analytics.track('Live');
+        document.querySelector("link[rel='canonical']").removeAttribute('href');
+        await analytics.track('No Href');
+    }""")
+    events = {e["event"]: e["context"]["page"] for e in wait_collected(base_url, 3, anonymousId=anonymous)}
+    for name in ("Buffered", "Live"):
+        assert (events[name]["url"], events[name]["path"]) == ("https://site.test/canonical-page?ref=ad", "/canonical-page")
+        assert events[name]["search"] == "?ref=ad"
+    assert (events["No Href"]["url"], events["No Href"]["path"]) == (base_url + "/blank.html?ref=ad", "/blank.html")

@@ -12,7 +12,7 @@ from analytics_identity import __version__
 from analytics_identity.client import Analytics
 from analytics_identity.delivery import MemoryTransport, Network
 from analytics_identity.events import campaign_from_search, iso_timestamp
-from analytics_identity.host import MemoryHost, PageInfo
+from analytics_identity.host import MemoryHost, PageInfo, page_address
 
 PAGE = PageInfo(
     url="https://shop.example.com/pricing?utm_source=news&utm_campaign=spring&utm_medium=email&x=1",
@@ -132,3 +132,17 @@ def test_delivery_goes_to_the_configured_api_host() -> None:
                           Network(transport))
     analytics.page()
     assert transport.requests[0].url == "http://c.test/v1/p"
+
+
+@pytest.mark.parametrize(("canonical", "url", "path"), [
+    (None, "http://a.test/x?q=1", "/x"),  # no link: the address without its fragment
+    ("", "http://a.test/x?q=1", "/x"),  # a link without href counts as none
+    ("https://site.test/canon", "https://site.test/canon?q=1", "/canon"),  # the page's query is added
+    ("https://site.test/canon?z=2#f", "https://site.test/canon?z=2#f", "/canon"),  # unless it has its own
+    ("https://site.test", "https://site.test?q=1", "/"),
+    ("canon/page", "canon/page?q=1", "/canon/page"),  # relative: kept whole, rooted
+    ("/canon?k", "/canon?k", "/canon?k"),
+])
+def test_page_address_follows_the_canonical_link_like_analytics_next(canonical: str | None, url: str,
+                                                                    path: str) -> None:
+    assert page_address("http://a.test/x?q=1#h", canonical, "/x", "?q=1") == (url, path)

@@ -166,20 +166,35 @@ class InFlight:
     def __init__(self, page: Page) -> None:
         self.count = 0
         self.urls: list[str] = []
+        self.last_change = time.monotonic()
         page.on("request", self._started)
         page.on("requestfinished", self._ended)
         page.on("requestfailed", self._ended)
 
     def _started(self, request: Any) -> None:
         self.count += 1
+        self.last_change = time.monotonic()
         self.urls.append(request.url)
 
     def _ended(self, request: Any) -> None:
         self.count -= 1
+        self.last_change = time.monotonic()
 
-    def drain(self, page: Page, timeout_s: float = 30) -> None:
+    def drain(self, page: Page, timeout_s: float = 30, quiet_s: float = 0.5) -> None:
+        """Wait until no request has started or ended for ``quiet_s``.
+
+        A queue goes out in waves (a few requests at a time, the next wave
+        sent once one is answered), so a moment with nothing in flight does
+        not mean the queue is empty, and the requests a loop just made may not
+        have been reported yet: measuring then would time the next calls on
+        top of a queue still full of the last loop's events (which made
+        identify() look ~60 % dearer: its events overflowed the queue bound).
+        """
         deadline = time.monotonic() + timeout_s
-        while self.count > 0 and time.monotonic() < deadline:
+        self.last_change = time.monotonic()  # requests the last loop made may not have been reported yet
+        while time.monotonic() < deadline:
+            if self.count <= 0 and time.monotonic() - self.last_change >= quiet_s:
+                return
             page.wait_for_timeout(50)
 
 

@@ -71,7 +71,7 @@ __all__ = [
 ITEM_PREFIX = "ajs_identity_queue:"
 #: Each tab holding items keeps its lease deadline under this prefix plus its id.
 LEASE_PREFIX = "ajs_identity_lease:"
-#: The one key the whole queue lived under before 0.2; imported once by the next page.
+#: The one key the whole queue lived under in earlier versions; imported once by the next page.
 LEGACY_QUEUE_KEY = "ajs_identity_queue"
 #: The fields of a stored item (``adopted`` and ``solo`` live in memory only).
 STORED_FIELDS = ("id", "event", "attempts", "queued", "due", "owner")

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from tests.e2e.helpers import boot, cookie, load_options, local, wait_ready
+from tests.e2e.helpers import QUEUED, boot, cookie, load_options, local, wait_ready
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 IDENTITY_KEYS = ["ajs_anonymous_id", "ajs_user_id", "ajs_user_traits", "ajs_group_id", "ajs_group_properties"]
@@ -374,6 +374,62 @@ def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: B
     [stored] = [c for c in context.cookies() if c["name"] == "ajs_anonymous_id"]
     assert stored["value"] == minted and stored["domain"] == ".example.test"
     assert not [c for c in context.cookies() if c["name"] == "__tld__"]  # the probe is removed
+
+
+def test_two_subdomains_share_one_visitor_through_the_cookie(
+    page: Page, context: BrowserContext, base_url: str
+) -> None:
+    """shop. and blog.example.test are two origins (two localStorages) under one ``.example.test`` cookie."""
+    port = base_url.rsplit(":", 1)[1]
+    shop, blog = (f"http://{name}.example.test:{port}" for name in ("shop", "blog"))
+    user, from_blog = unique("subdomain-user"), unique("from-blog")
+    # Events go to 127.0.0.1, another origin: the queue empties only if the collector's CORS reply is readable.
+    options = load_options(base_url)
+    delivered = f"{QUEUED}.length === 0"
+
+    boot(page, shop, options=options)
+    minted = anonymous_id(page)
+    page.evaluate("async (user) => { await analytics.identify(user, {plan: 'pro'}); }", user)
+    page.evaluate("async () => { await analytics.track('Shop visited'); }")
+    page.wait_for_function(delivered)
+
+    boot(page, blog, options=options)  # a new origin: its localStorage starts empty
+    assert local_json(page, "ajs_anonymous_id") == minted  # read from the cookie at load, copied as the backup
+    assert local(page, "ajs_user_traits") is None  # traits never ride in a cookie
+    assert page.evaluate("[analytics.user().anonymousId(), analytics.user().id()]") == [minted, user]
+    assert local_json(page, "ajs_user_id") == user  # the read copied the cookie's user id too
+    assert page.evaluate("analytics.user().traits()") == {}
+    page.evaluate("async () => { await analytics.track('Blog visited'); }")
+
+    page.evaluate("id => analytics.setAnonymousId(id)", from_blog)
+    page.evaluate("async () => { await analytics.track('Blog renamed'); }")
+    assert local_json(page, "ajs_anonymous_id") == from_blog
+    page.wait_for_function(delivered)
+
+    page.goto(shop + "/blank.html")
+    assert local_json(page, "ajs_anonymous_id") == minted  # shop's own copy is still the old id
+    boot_in_place(page, base_url, None)
+    assert anonymous_id(page) == from_blog and page.evaluate("analytics.user().id()") == user
+    assert local_json(page, "ajs_anonymous_id") == from_blog  # the cookie won and was written back
+    assert local_json(page, "ajs_user_traits") == {"plan": "pro"}  # shop's traits stayed on shop
+    page.evaluate("async () => { await analytics.track('Shop revisited'); }")
+    page.wait_for_function(delivered)
+
+    ids = [c for c in context.cookies() if c["name"] in ("ajs_anonymous_id", "ajs_user_id")]
+    assert sorted((c["name"], c["value"], c["domain"]) for c in ids) == [
+        ("ajs_anonymous_id", from_blog, ".example.test"),
+        ("ajs_user_id", user, ".example.test"),
+    ]  # one cookie each, on the shared domain: no host-only copy on either subdomain
+
+    seen = sorted((urllib.parse.urlsplit(e["context"]["page"]["url"]).hostname, e.get("event", e["type"]),
+                   e["anonymousId"]) for e in events(base_url, 5, userId=user))
+    assert seen == sorted([
+        ("shop.example.test", "identify", minted),
+        ("shop.example.test", "Shop visited", minted),
+        ("blog.example.test", "Blog visited", minted),
+        ("blog.example.test", "Blog renamed", from_blog),
+        ("shop.example.test", "Shop revisited", from_blog),
+    ])
 
 
 # -- Load options ---------------------------------------------------------------------------------

@@ -355,8 +355,8 @@ class Delivery:
                 "owner": self.tab}
         self._mine[message_id] = item
         self._texts[message_id] = text
+        self._renew(now)  # before the item: a tab that sees the item must see its owner's lease
         self._save(item)
-        self._renew(now)
         self._pump()
 
     def flush(self) -> None:
@@ -533,6 +533,9 @@ class Delivery:
         """Scan the queue: claim items whose owner's lease ran out, and check on this tab's own."""
         now = self.network.timers.now()
         stored_mine = self._scan()
+        # Leases before items throughout: localStorage reaches other tabs in
+        # write order, and an item seen without its owner's lease is adopted.
+        self._renew(now)
         for key, item in list(self._mine.items()):
             theirs = self._others.pop(key, None)
             if theirs is not None and self._leases.get(theirs["owner"], 0.0) > now and key not in self._in_flight:
@@ -541,16 +544,17 @@ class Delivery:
                 self._save(item)  # taken by a tab now gone, or lost from storage: put it back
         for key in stored_mine.keys() - self._mine.keys():
             self._remove(key)  # finished here, but its removal did not happen
-        for key, item in list(self._others.items()):
-            if self._leases.get(item["owner"], 0.0) <= now:
-                del self._others[key]
-                self._mine[key] = claimed = {**item, "owner": self.tab, "due": now + ADOPT_SETTLE_S, "adopted": True}
-                self._save(claimed)
+        orphans = [key for key, item in self._others.items() if self._leases.get(item["owner"], 0.0) <= now]
+        for key in orphans:
+            self._mine[key] = {**self._others.pop(key), "owner": self.tab, "due": now + ADOPT_SETTLE_S,
+                               "adopted": True}
+        self._renew(now)
+        for key in orphans:
+            self._save(self._mine[key])
         owners = {item["owner"] for item in self._others.values()}
         for tab, deadline in self._leases.items():
             if tab != self.tab and deadline <= now and tab not in owners:
                 self._remove_lease(tab)
-        self._renew(now)
 
     def _remove_lease(self, tab: str) -> None:
         """A lease left by a tab that is gone and holds nothing."""

@@ -100,6 +100,8 @@ def test_two_tabs_flushing_the_shared_queue_never_send_an_event_twice(context: B
     anonymous_id = tabs[0].evaluate("analytics.setAnonymousId('queue-tabs-' + crypto.randomUUID())")
     sent = [i for tab in tabs for i in tab.evaluate(
         "async () => { const ids = []; for (let i = 0; i < 10; i++) ids.push((await analytics.track('Queued ' + i)).event.messageId); return ids; }")]
+    # Every event has been tried and refused once (fetch starts after the call returns, so wait for it).
+    tabs[0].wait_for_function(f"({QUEUED}).filter((item) => item.attempts > 0).length === {len(sent)}")
     assert {a for a, _, _ in faults.log} == {"down"}  # nothing got through yet
     faults.always = None  # the collector is back: both tabs flush the one persisted queue
     stored(tabs[1], base_url, anonymous_id, len(sent))

@@ -432,3 +432,18 @@ def test_memory_transport_is_the_default_without_a_browser() -> None:
     delivery = Delivery(Endpoint("https", "api.test/v1", "k"), Strategy(), None, network, print)
     delivery.enqueue(event(1))
     assert [e["messageId"] for e in network.transport.sent] == ["m1"] and delivery.pending == []
+
+
+def test_a_tab_writes_its_lease_before_the_items_it_holds(storage: MemoryStorage, timers: ManualTimers) -> None:
+    """localStorage reaches other tabs in write order: an item seen before its owner's lease would be adopted."""
+    gone = Rig(storage, timers)
+    gone.delivery.enqueue(event(0))
+    gone.timers.close()
+    timers.advance(LEASE_S + 1)
+    writes: list[str] = []
+    recording = MemoryStorage(storage.items)
+    recording.set_item = lambda key, value: (writes.append(key), storage.set_item(key, value))  # type: ignore[method-assign]
+    tab = Rig(recording, timers)
+    tab.delivery.start()  # adopts the closed tab's event
+    tab.delivery.enqueue(event(1))
+    assert writes == [LEASE_PREFIX + tab.delivery.tab, ITEM_PREFIX + "m0", ITEM_PREFIX + "m1"]

@@ -55,6 +55,15 @@ config = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(config)
 
 VARIANTS = ("plain", "idle", "inline", "immediate", "worker", "snapshot")
+#: Each variant's page under /bench-loading/ (``generated/`` ones are made by each run).
+URLS = {
+    "plain": "plain.html",
+    "idle": "snippet.html",
+    "inline": "generated/inline.html",
+    "immediate": "snippet.html?loadMode=immediate",
+    "worker": "worker.html",
+    "snapshot": "snapshot.html",
+}
 FIGURES = ("first_paint", "first_contentful_paint", "dom_content_loaded", "load", "ready", "boot",
            "longest_task_before_load", "longest_task_until_ready", "blocking_until_ready")
 
@@ -117,12 +126,12 @@ def make_snapshot(pw: Playwright, base_url: str) -> int:
 
 
 def make_inline_page() -> None:
-    """``idle.html`` with the built snippet inlined, as a site may ship it."""
+    """``snippet.html`` (default ``loadMode``) with the built snippet inlined, as a site may ship it."""
     snippet = (ROOT / config.STATIC_DIR / "snippet.js").read_text()
-    page = (PAGES / "idle.html").read_text().replace(
+    page = (PAGES / "snippet.html").read_text().replace(
         '<script src="/static/analytics/snippet.js"></script>',
         f'<script data-base="/static/analytics/">{snippet}</script>')
-    (GENERATED / "inline.html").write_text(page.replace("loadMode idle", "inlined, loadMode idle"))
+    (GENERATED / "inline.html").write_text(page.replace("bench loading: snippet", "bench loading: snippet, inlined"))
 
 
 def visit(page: Page, url: str, waits_for_ready: bool) -> dict[str, Any] | None:
@@ -148,8 +157,7 @@ def one_round(pw: Playwright, base_url: str, variant: str) -> dict[str, dict[str
         context = pw.chromium.launch_persistent_context(
             profile, executable_path=config.EXECUTABLE_PATH, args=config.ARGS, headless=config.HEADLESS)
         context.add_init_script(OBSERVE)
-        folder = "/generated" if (GENERATED / f"{variant}.html").exists() else ""
-        url = f"{base_url}/bench-loading{folder}/{variant}.html"
+        url = f"{base_url}/bench-loading/{URLS[variant]}"
         result = {}
         for visit_name in ("cold", "warm"):
             page = context.new_page()

@@ -29,6 +29,14 @@ from .replay import replay
 __all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage", "Core", "install", "load", "shared_instance"]
 
 
+@functools.cache
+def _window() -> tuple[Any, Any]:
+    """``location`` and ``document``, looked up on first use (never at import):
+    the same objects for the life of the page, while each ``js.X`` lookup is
+    another round trip into JavaScript."""
+    return js.location, js.document
+
+
 class BrowserCookieJar:
     """``document.cookie``."""
 
@@ -40,16 +48,11 @@ class BrowserCookieJar:
     def pathname(self) -> str:
         return str(js.location.pathname)
 
-    @functools.cached_property
-    def _document(self) -> Any:
-        """The same object for the life of the page; each ``js.document`` lookup is a round trip."""
-        return js.document
-
     def read(self) -> str:
-        return str(self._document.cookie)
+        return str(_window()[1].cookie)
 
     def write(self, cookie: str) -> None:
-        self._document.cookie = cookie
+        _window()[1].cookie = cookie
 
 
 class BrowserStorage:
@@ -97,16 +100,10 @@ class BrowserHost:
             timezone=str(js.Intl.DateTimeFormat().resolvedOptions().timeZone),
         )
 
-    @functools.cached_property
-    def _window(self) -> tuple[Any, Any]:
-        """``location`` and ``document``: the same objects for the life of the
-        page, while each ``js.X`` lookup is another round trip into JavaScript."""
-        return js.location, js.document
-
     def page(self) -> PageInfo:
         if self.pinned_page is not None:
             return self.pinned_page
-        location, document = self._window
+        location, document = _window()
         link = document.querySelector("link[rel='canonical']")
         canonical = None if link is jsnull else link.getAttribute("href")
         search = str(location.search)

@@ -477,13 +477,8 @@ class Delivery:
         try:
             keys = self._storage.keys()
             items = [item for key in keys if key.startswith(ITEM_PREFIX) and (item := self._load(key)) is not None]
-            leases = {}
-            for key in keys:
-                if key.startswith(LEASE_PREFIX):
-                    try:
-                        leases[key[len(LEASE_PREFIX):]] = float(self._storage.get_item(key) or 0.0)
-                    except ValueError:
-                        leases[key[len(LEASE_PREFIX):]] = 0.0
+            tabs = [key[len(LEASE_PREFIX):] for key in keys if key.startswith(LEASE_PREFIX)]
+            leases = {tab: self._read_lease(tab) for tab in tabs}
         except Exception as error:  # noqa: BLE001 - storage may throw; memory still works
             self._storage_trouble(error)
             return {}

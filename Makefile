@@ -1,40 +1,55 @@
 # Two commands for people: `make demo` and `make test`. Both install what is
-# missing (Debian chromium, npm packages, Python packages, micropip) and are
-# quick when everything is already there.
+# missing and are quick when everything is already there. The demo needs the
+# npm runtime packages, the server's Python packages and micropip; the tests
+# add Debian's chromium and nginx (with its brotli module) and the test extras.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STATIC := build/static/analytics
 MICROPIP := vendor/micropip-0.11.1-py3-none-any.whl
+NGINX_BROTLI := /usr/lib/nginx/modules/ngx_http_brotli_static_module.so
 SOURCES := $(shell find src web -type f -not -name '*.pyc' 2>/dev/null) pyproject.toml
+DEMO_DEPS := node_modules/.package-lock.json $(VENV)/.server $(MICROPIP)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deps build demo test unit e2e bench clean
+.PHONY: deps demo-deps build demo test unit e2e bench clean
 
-deps: /usr/bin/chromium node_modules/.package-lock.json $(VENV)/.installed $(MICROPIP)
+demo-deps: $(DEMO_DEPS)
+
+deps: $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/nginx $(NGINX_BROTLI)
 
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+# The end-to-end deployment test runs Debian's nginx with docs/deploy.md's configuration.
+/usr/sbin/nginx $(NGINX_BROTLI):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-brotli-static >/dev/null
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.server: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[server]'
 	touch $@
 
-$(MICROPIP): | $(VENV)/.installed
+# The test extras include the server's: one install brings both up to date.
+$(VENV)/.test: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $@ $(VENV)/.server
+
+$(MICROPIP): | $(VENV)/.server
 	$(PY) -m pip download -q --disable-pip-version-check micropip==0.11.1 --no-deps --only-binary=:all: --python-version 3.13 -d vendor
 
-$(STATIC)/build.json: $(SOURCES) | deps
+$(STATIC)/build.json: $(SOURCES) | demo-deps
 	$(PY) -m analytics_identity build $(STATIC)
 
 build: deps $(STATIC)/build.json
 
-demo: build
+demo: demo-deps $(STATIC)/build.json
 	$(PY) -m analytics_identity serve --port 8000
 
 test: build

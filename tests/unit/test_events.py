@@ -126,6 +126,14 @@ def test_campaign_and_timestamp_helpers() -> None:
     assert iso_timestamp(datetime(2026, 1, 2, 3, 4, 5, 6000, timezone.utc)) == "2026-01-02T03:04:05.006Z"
 
 
+def test_by_default_events_go_to_segment() -> None:
+    """The README's production snippet passes only a write key: events go to Segment over HTTPS."""
+    transport = MemoryTransport()
+    analytics = Analytics(MemoryHost(), "YOUR_WRITE_KEY", {}, Network(transport))
+    analytics.page()
+    assert transport.requests[0].url == "https://api.segment.io/v1/p"
+
+
 def test_delivery_goes_to_the_configured_api_host() -> None:
     transport = MemoryTransport()
     analytics = Analytics(MemoryHost(), "K", {"integrations": {"Segment.io": {"apiHost": "c.test/v1", "protocol": "http"}}},

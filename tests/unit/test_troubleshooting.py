@@ -1,0 +1,90 @@
+"""docs/troubleshooting.md lists every message the loader, the snippet and the core can print.
+
+Messages are read from the sources (each ``warn(...)`` call of the Python
+package that ships to the browser, each ``console.error`` of ``web/``) and
+rendered with ``…`` for the parts computed at run time, so a new or
+reworded message fails here until the page says what it means.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from analytics_identity.build import CPYTHON_ONLY
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "src" / "analytics_identity"
+DOC = ROOT / "docs" / "troubleshooting.md"
+WARNERS = {"warn", "_warn"}
+
+
+def template(node: ast.expr) -> str | None:
+    """A message expression as text, ``…`` for each computed part (``None`` if it is not a message)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = [v.value if isinstance(v, ast.Constant) else "…" for v in node.values]
+        return re.sub("…+", "…", "".join(parts))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = template(node.left), template(node.right)
+        return None if left is None or right is None else re.sub("…+", "…", left + right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+        return "…"
+    return None
+
+
+def python_messages() -> set[str]:
+    messages = set()
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] in CPYTHON_ONLY:
+            continue
+        tree = ast.parse(path.read_text())
+        assigned = {  # message = f"..."; warn(message)
+            target.id: node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name not in WARNERS:
+                continue
+            argument = node.args[0]
+            if isinstance(argument, ast.Name):
+                argument = assigned.get(argument.id, argument)
+            text = template(argument)
+            if text is not None and text.removeprefix("analytics-identity: ").strip("…"):  # not the prefix alone
+                messages.add(text)
+    return messages
+
+
+def javascript_messages() -> set[str]:
+    """The loader's explanations and the snippet's error, ``${…}`` and ``" + x + "`` as ``…``."""
+    loader = (ROOT / "web" / "loader.mjs").read_text()
+    explain = loader.split("function explain(", 1)[1].split("\n}\n", 1)[0]
+    literals = re.findall(r'"([^"]{12,})"|`([^`]{12,})`', explain)
+    messages = {re.sub(r"\$\{[^}]*\}", "…", a or b) for a, b in literals}
+    snippet = (ROOT / "web" / "snippet.js").read_text()
+    call = snippet.split("console.error(", 1)[1].split(");", 1)[0]
+    messages.add("…".join(re.findall(r'"([^"]*)"', call)).replace("……", "…"))
+    return {re.sub(r"^analytics-identity: ", "", m) for m in messages}
+
+
+def documented() -> str:
+    return DOC.read_text().replace("\\|", "|")
+
+
+def test_every_core_warning_is_documented() -> None:
+    messages = python_messages()
+    assert len(messages) > 30  # the reader still finds the warnings
+    missing = sorted(m for m in messages if m not in documented())
+    assert not missing, f"add these to {DOC.name}: {missing}"
+
+
+def test_every_loader_and_snippet_error_is_documented() -> None:
+    messages = javascript_messages()
+    assert any("wasm-unsafe-eval" in m for m in messages) and any("loader.mjs" in m for m in messages)
+    missing = sorted(m for m in messages if m not in documented())
+    assert not missing, f"add these to {DOC.name}: {missing}"

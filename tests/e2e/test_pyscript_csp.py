@@ -3,9 +3,8 @@
 The page (``pages/pyscript-csp.html``) has no inline JavaScript and is built as
 the README shows: the snippet, PyScript's ``core.js``, and a ``<script type="py">``
 with the build's ``pyscript.json`` (our Pyodide, our wheel installed offline by
-micropip). ``default-src 'none'`` makes every fetch directive the policy does
-not name a refusal, so a pass proves nothing else (styles, workers, ``blob:``)
-is needed.
+micropip). The policies are read from the README, so what it shows is what
+passed.
 """
 
 from __future__ import annotations
@@ -15,19 +14,20 @@ import json
 from playwright.sync_api import BrowserContext, Page
 
 from tests.conftest import config
+from tests.documented import policy
 from tests.e2e.helpers import cookie, local
 from tests.e2e.test_delivery import wait_collected
 from tests.e2e.test_loading import Errors, Requests, serve_with_csp
 
 PAGE = "/test-pages/pyscript-csp.html"
 
-#: The README's policy for PyScript pages. 'unsafe-eval' because PyScript 0.7.31
-#: builds its worker hooks with `Function(...)` whenever it starts an interpreter,
-#: even on the main thread; it also allows WebAssembly, so no 'wasm-unsafe-eval'.
-PYSCRIPT_POLICY = "default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'self'"
+#: The README's policy for PyScript pages, as it stands. 'unsafe-eval' because
+#: PyScript 0.7.31 builds its worker hooks with `Function(...)` whenever it starts
+#: an interpreter, even on the main thread; it also allows WebAssembly.
+PYSCRIPT_POLICY = policy("csp:pyscript")
 
-#: The policy that is enough for the JavaScript loader: too narrow for PyScript.
-LOADER_POLICY = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'"
+#: The README's policy for the JavaScript loader: too narrow for PyScript.
+LOADER_POLICY = policy("csp:loader")
 
 
 def test_the_documented_policy_runs_python_identify_and_track(

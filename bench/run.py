@@ -292,8 +292,8 @@ def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
 
 def cpython_core(repeat: int) -> dict[str, dict[str, Any]]:
     """Operations per second of the pure core in CPython (best of ``repeat`` timings each)."""
-    from analytics_identity.client import Analytics
-    from analytics_identity.cookies import decode_value, encode_value, parse_cookie_header
+    from analytics_identity.api.client import Analytics
+    from analytics_identity.storage.codec import decode_value, encode_value, parse_cookie_header
     from analytics_identity.host import MemoryHost
 
     analytics = Analytics(MemoryHost(), "bench-key")

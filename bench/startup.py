@@ -4,7 +4,7 @@
 the build's runtime on a blank page (warm HTTP cache after the first round)
 and times each step the loader takes: ``loadPyodide`` alone, making our wheel
 importable (``zipimport``, as ``loader.mjs`` does, or ``loadPackage`` to
-compare), ``import analytics_identity.bridge``, and ``install()``; it also lists the
+compare), ``import analytics_identity.browser.install``, and ``install()``; it also lists the
 standard library modules the import pulls in that Pyodide had not loaded at
 boot (each is compiled from source: the runtime ships no bytecode). Used to
 find why the ready-overhead target of ``make bench`` is missed.
@@ -38,9 +38,9 @@ STEPS = """async ([runtime, wheel, variant]) => {
     await pyodide.loadPackage("/static/analytics/" + wheel);
   }
   const t2 = performance.now();
-  pyodide.pyimport("analytics_identity.bridge");
+  pyodide.pyimport("analytics_identity.browser.install");
   const t3 = performance.now();
-  pyodide.pyimport("analytics_identity.bridge").install("bench-key", {});
+  pyodide.pyimport("analytics_identity.browser.install").install("bench-key", {});
   const t4 = performance.now();
   pyodide.globals.set("before", before);
   const added = pyodide.runPython(

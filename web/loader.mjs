@@ -1,5 +1,5 @@
 // analytics-identity loader: boots the self-hosted Pyodide next to this file
-// and hands window.analytics over to the Python core (bridge.install), which
+// and hands window.analytics over to the Python core (browser.install), which
 // replays the snippet's buffer. All logic is in Python. Nothing here throws
 // into the page: a runtime that cannot load leaves the buffer in place and
 // says so once, on the console.
@@ -62,7 +62,7 @@ async function boot(writeKey, options) {
   const path = "/lib/" + WHEEL.split("/").pop();
   pyodide.FS.writeFile(path, new Uint8Array(wheel));
   pyodide.pyimport("sys").path.insert(0, path);
-  const install = () => { pyodide.pyimport("analytics_identity.bridge").install(writeKey, options); };
+  const install = () => { pyodide.pyimport("analytics_identity.browser.install").install(writeKey, options); };
   // Tabs opened together initialise one at a time, so a first visit mints one
   // anonymousId for all of them (the others read it). Opaque origins have no locks.
   try {

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .client import Analytics
+    from .api.client import Analytics
 
 __all__ = ["Analytics", "__version__", "analytics", "load"]
 
@@ -25,15 +25,15 @@ def __getattr__(name: str) -> Any:
     somebody asks for ``analytics``.
     """
     if name == "Analytics":
-        from .client import Analytics
+        from .api.client import Analytics
 
         return Analytics
     if name in ("analytics", "load"):
         import sys
 
         if sys.platform == "emscripten":
-            from . import bridge as runtime
+            from .browser import install as runtime
         else:
-            from . import memory as runtime  # type: ignore[no-redef]
+            from .api import memory as runtime  # type: ignore[no-redef]
         return runtime.shared_instance() if name == "analytics" else runtime.load
     raise AttributeError(f"module 'analytics_identity' has no attribute {name!r}")

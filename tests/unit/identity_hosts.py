@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from analytics_identity.client import Analytics
-from analytics_identity.cookies import decode_value
+from analytics_identity.api.client import Analytics
+from analytics_identity.storage.codec import decode_value
 from analytics_identity.host import MemoryCookieJar, MemoryHost, MemoryStorage
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analytics_identity.arguments import resolve_alias, resolve_page, resolve_track, resolve_user
-from analytics_identity.entity import InvalidId
+from analytics_identity.api.arguments import resolve_alias, resolve_page, resolve_track, resolve_user
+from analytics_identity.identity.entity import InvalidId
 
 
 def callback(ctx: object) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from analytics_identity.client import Analytics
+from analytics_identity.api.client import Analytics
 from tests.unit.identity_hosts import cookie, host, local, page
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from analytics_identity.cookies import CookieAttributes, decode_value, encode_value, parse_cookie_header, serialize
+from analytics_identity.storage.codec import CookieAttributes, decode_value, encode_value, parse_cookie_header, serialize
 
 #: RFC 6265 cookie-octet: no whitespace, DQUOTE, comma, semicolon or backslash.
 COOKIE_OCTETS = re.compile(r"^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$")

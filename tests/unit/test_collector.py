@@ -17,13 +17,13 @@ with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx is wha
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from analytics_identity.client import Analytics
+from analytics_identity.api.client import Analytics
 from analytics_identity.delivery import Network
 from analytics_identity.host import MemoryHost
 from analytics_identity.server.app import create_app
 from analytics_identity.server.collector import MAX_BODY_BYTES, MAX_EVENT_BYTES
 from analytics_identity.server.process import ServerProcess
-from analytics_identity.urllib_transport import UrllibTransport
+from analytics_identity.delivery.urllib_transport import UrllibTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from analytics_identity.cookies import (
+from analytics_identity.storage.codec import (
     CookieAttributes,
     candidate_domains,
     decode_value,

@@ -13,9 +13,7 @@ import pytest
 from analytics_identity.delivery import (
     ITEM_PREFIX,
     LEASE_PREFIX,
-    LEASE_S,
     LEGACY_QUEUE_KEY,
-    MAX_IN_FLIGHT,
     Delivery,
     Endpoint,
     ManualTimers,
@@ -26,6 +24,7 @@ from analytics_identity.delivery import (
     Strategy,
     backoff_delay,
 )
+from analytics_identity.delivery.queue import LEASE_S, MAX_IN_FLIGHT
 from analytics_identity.host import MemoryStorage
 
 

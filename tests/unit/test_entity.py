@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analytics_identity.entity import normalize_id
+from analytics_identity.identity.entity import normalize_id
 from tests.unit.identity_hosts import cookie, host, local, page
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from analytics_identity.client import Analytics
+from analytics_identity.api.client import Analytics
 from analytics_identity.host import MemoryCookieJar, MemoryHost
-from analytics_identity.jsonsafe import MAX_DEPTH
+from analytics_identity.events.jsonsafe import MAX_DEPTH
 from tests.figures import record
 
 OUR_COOKIES = {"ajs_anonymous_id", "ajs_user_id", "ajs_group_id"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analytics_identity.client import Analytics
+from analytics_identity.api.client import Analytics
 from analytics_identity.delivery import MemoryTransport
 from analytics_identity.host import MemoryHost
 

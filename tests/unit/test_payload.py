@@ -1,4 +1,4 @@
-"""What ships to the browser: the core only, and one module that touches ``js``."""
+"""What ships to the browser: the core only, and only ``browser/`` touches ``js``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 import zipfile
 from pathlib import Path
 
-from analytics_identity.build import CPYTHON_ONLY, build_wheel, project_root
+from analytics_identity.tooling.build import build_wheel, project_root, ships
 
 PACKAGE = project_root() / "src" / "analytics_identity"
 
@@ -21,13 +21,13 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-def test_only_the_bridge_imports_js_or_pyodide() -> None:
+def test_only_the_browser_layer_imports_js_or_pyodide() -> None:
     users = sorted(
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
         if _imports(path) & {"js", "pyodide"}
     )
-    assert users == ["bridge.py"]
+    assert users and all(user.startswith("browser/") for user in users)
 
 
 def test_the_browser_wheel_carries_the_core_and_nothing_cpython_only(tmp_path: Path) -> None:
@@ -37,10 +37,11 @@ def test_the_browser_wheel_carries_the_core_and_nothing_cpython_only(tmp_path: P
     core = {
         p.relative_to(PACKAGE).with_suffix("").as_posix()
         for p in PACKAGE.rglob("*.py")
-        if p.relative_to(PACKAGE).parts[0] not in CPYTHON_ONLY
+        if ships(p.relative_to(PACKAGE))
     }
     assert modules == core
-    assert not any(m.startswith("server") or m in {"cli", "build", "__main__", "urllib_transport"} for m in modules)
+    assert not any(m.startswith(("server/", "tooling/")) or m in {"__main__", "api/memory", "delivery/urllib_transport"}
+                   for m in modules)
     for path in core:  # nothing shipped imports what is not shipped
         shipped_imports = _imports(PACKAGE / f"{path}.py")
         assert "starlette" not in shipped_imports and "uvicorn" not in shipped_imports

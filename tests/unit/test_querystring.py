@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analytics_identity.querystring import (
+from analytics_identity.api.querystring import (
     JsRegExp,
     QueryStringRules,
     calls_from_query,
@@ -15,7 +15,7 @@ from analytics_identity.querystring import (
     query_from_location,
     rules_from_option,
 )
-from analytics_identity.replay import replay
+from analytics_identity.api.replay import replay
 from tests.unit.identity_hosts import cookie, host, local, page
 
 DOC_URL_QUERY = "?ajs_uid=123456789abcd&ajs_event=Clicked%20Email&ajs_aid=abc123&ajs_prop_emailCampaign=First+Touch&ajs_trait_name=Karl+Jr."

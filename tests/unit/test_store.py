@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from analytics_identity.cookies import CookieAttributes
-from analytics_identity.store import (
+from analytics_identity.storage.codec import CookieAttributes
+from analytics_identity.storage import (
     CookieStore,
     LocalStorageStore,
     MemoryStore,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from analytics_identity.cookies import CookieAttributes
-from analytics_identity.store import CookieStore
+from analytics_identity.storage.codec import CookieAttributes
+from analytics_identity.storage import CookieStore
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from analytics_identity.client import Analytics
+from analytics_identity.api.client import Analytics
 from analytics_identity.host import MemoryHost
 
 from tests.unit.identity_hosts import (

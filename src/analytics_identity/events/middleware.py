@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .host import describe
+from ..host import describe
 
 __all__ = ["Middleware", "SourceMiddleware"]
 

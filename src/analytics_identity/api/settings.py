@@ -11,11 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .cookies import CookieAttributes
-from .entity import EntityKeys
-from .host import Host, describe
+from ..host import Host, describe
+from ..identity.entity import EntityKeys
+from ..storage import (
+    CookieStore,
+    LocalStorageStore,
+    MemoryStore,
+    PriorityStorage,
+    Store,
+    StoreFailures,
+)
+from ..storage.codec import CookieAttributes
 from .querystring import QueryStringRules, rules_from_option
-from .store import CookieStore, LocalStorageStore, MemoryStore, PriorityStorage, Store, StoreFailures
 
 __all__ = ["EntitySettings", "EntityStorage", "Settings", "Storages"]
 

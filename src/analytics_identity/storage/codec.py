@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .percent import decode_runs, encoder
+from ..percent import decode_runs, encoder
 
 __all__ = [
     "CookieAttributes",

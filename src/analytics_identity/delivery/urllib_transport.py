@@ -12,10 +12,10 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
-from .delivery import Reply, Request
+from .transport import Reply, Request
 
 __all__ = ["UrllibTransport"]
 

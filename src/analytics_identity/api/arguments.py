@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .entity import normalize_id
+from ..identity.entity import normalize_id
 
 __all__ = ["AliasArgs", "PageArgs", "TrackArgs", "UserArgs", "resolve_alias", "resolve_page", "resolve_track", "resolve_user"]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .percent import decode_query_part
+from ..percent import decode_query_part
 
 __all__ = [
     "JsRegExp",

@@ -6,9 +6,9 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
-from .host import PageInfo
-from .ids import uuid4
-from .percent import decode_query_part
+from ..host import PageInfo
+from ..identity.ids import uuid4
+from ..percent import decode_query_part
 
 __all__ = ["LIBRARY_NAME", "build_event", "campaign_from_search", "iso_timestamp", "page_context"]
 

@@ -2,7 +2,7 @@
 
 Pure Python: the network and the clock come in through two small protocols
 (:class:`Transport`, :class:`Timers`), so the browser plugs in ``fetch`` and
-``setTimeout`` (see :mod:`analytics_identity.bridge`) and tests plug in a
+``setTimeout`` (see :mod:`analytics_identity.browser.network`) and tests plug in a
 fake clock.
 
 How nothing gets lost:
@@ -31,41 +31,24 @@ deadline) alive while it holds items. A tab sends only its own items; an
 item whose owner's lease ran out belongs to a tab that is gone, and another
 tab adopts it, re-reading the item just before sending so two tabs that
 adopted at once do not both send it.
+
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import random
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
-from .events import iso_timestamp
-from .host import KeyValueStorage, describe
-from .ids import uuid4
+from ..events.build import iso_timestamp
+from ..host import KeyValueStorage
+from ..identity.ids import uuid4
+from .strategy import Strategy, backoff_delay
+from .transport import ENDPOINTS, KEEPALIVE_BYTES, Endpoint, Network, Reply, Request
 
-__all__ = [
-    "ENDPOINTS",
-    "KEEPALIVE_BYTES",
-    "ITEM_PREFIX",
-    "LEASE_PREFIX",
-    "MAX_ITEMS",
-    "Delivery",
-    "Endpoint",
-    "ManualTimers",
-    "MemoryTransport",
-    "Network",
-    "Reply",
-    "Request",
-    "Strategy",
-    "Timers",
-    "Transport",
-    "backoff_delay",
-]
+__all__ = ["ITEM_PREFIX", "LEASE_PREFIX", "LEGACY_QUEUE_KEY", "MAX_ITEMS", "Delivery"]
+
 
 #: Each queued event is kept under this prefix plus its messageId.
 ITEM_PREFIX = "ajs_identity_queue:"
@@ -76,8 +59,6 @@ LEGACY_QUEUE_KEY = "ajs_identity_queue"
 #: The fields of a stored item (``adopted`` and ``solo`` live in memory only).
 STORED_FIELDS = ("id", "event", "attempts", "queued", "due", "owner")
 MAX_ITEMS = 100
-#: Path segment of each event type under ``apiHost``.
-ENDPOINTS = {"track": "t", "page": "p", "identify": "i", "group": "g", "alias": "a", "screen": "s"}
 #: How long a tab's claim on its items lasts without renewal (seconds).
 LEASE_S = 15.0
 #: A lease is renewed only once it has run this long, so a burst of events
@@ -88,193 +69,10 @@ RENEW_AFTER_S = 2.5
 RELEASE_GRACE_S = 1.0
 #: Pause between adopting items and sending them, to let a racing tab's claim show.
 ADOPT_SETTLE_S = 0.05
-BACKOFF_BASE_S = 1.0
-BACKOFF_CAP_S = 300.0
 #: Requests in flight at once (a browser opens six connections per host).
 MAX_IN_FLIGHT = 6
 #: ``fetch(..., {keepalive: true})`` allows 64 KiB of bodies in flight.
-KEEPALIVE_BYTES = 60_000
 RETRYABLE = frozenset({0, 408, 425, 429})
-
-
-@dataclass(frozen=True)
-class Request:
-    """One POST to the collector."""
-
-    url: str
-    body: str
-    headers: dict[str, str]
-
-    @property
-    def keepalive(self) -> bool:
-        """Small enough to outlive the page (the browser caps keepalive bodies)."""
-        return len(self.body.encode()) <= KEEPALIVE_BYTES
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The collector's answer; ``status`` 0 means no answer (network error, timeout)."""
-
-    status: int
-    retry_after: float | None = None
-    error: str = ""
-
-
-class Transport(Protocol):
-    """Sends requests; must never raise, and must call ``done`` exactly once."""
-
-    def send(self, request: Request, done: Callable[[Reply], None]) -> None: ...
-
-    def send_final(self, request: Request) -> None:
-        """The page is going away: send with keepalive (or a beacon); no answer comes."""
-        ...
-
-
-class Timers(Protocol):
-    """Wall-clock time (shared by every tab, so leases compare) and one-shot timers."""
-
-    def now(self) -> float: ...
-
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
-        """Run ``fn`` after ``delay`` seconds; returns a function that cancels it."""
-        ...
-
-
-@dataclass
-class MemoryTransport:
-    """Acknowledges every request and keeps it: the network of a host without one.
-
-    CPython programs get this by default; ``sent`` shows what would have gone
-    out. Use :class:`analytics_identity.urllib_transport.UrllibTransport` to post for real.
-    """
-
-    requests: list[Request] = field(default_factory=list)
-
-    def send(self, request: Request, done: Callable[[Reply], None]) -> None:
-        self.requests.append(request)
-        done(Reply(200))
-
-    def send_final(self, request: Request) -> None:
-        self.requests.append(request)
-
-    @property
-    def sent(self) -> list[dict[str, Any]]:
-        """Every event sent, in order, with ``writeKey``/``sentAt`` as delivered."""
-        events: list[dict[str, Any]] = []
-        for request in self.requests:
-            body = json.loads(request.body)
-            events.extend(body["batch"] if "batch" in body else [body])
-        return events
-
-
-class ManualTimers:
-    """Timers that fire only when told to: the clock of tests and of CPython.
-
-    Without an event loop nothing fires on its own; :meth:`advance` moves the
-    clock and runs what came due. With no ``start`` the clock is the real
-    wall clock (CPython programs call ``analytics.flush()``); tests pass a
-    fixed start and move time themselves.
-    """
-
-    def __init__(self, start: float | None = None) -> None:
-        self._start = start
-        self._offset = 0.0
-        self._pending: list[tuple[float, int, Callable[[], None]]] = []
-        self._seq = 0
-
-    def now(self) -> float:
-        return (time.time() if self._start is None else self._start) + self._offset
-
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
-        self._seq += 1
-        entry = (self.now() + max(delay, 0.0), self._seq, fn)
-        self._pending.append(entry)
-
-        def cancel() -> None:
-            if entry in self._pending:
-                self._pending.remove(entry)
-
-        return cancel
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward, running each timer at its own time, in order."""
-        end = self.now() + seconds
-        while True:
-            due = sorted((e for e in self._pending if e[0] <= end), key=lambda e: e[:2])
-            if not due:
-                break
-            entry = due[0]
-            self._pending.remove(entry)
-            self._offset += max(entry[0] - self.now(), 0.0)
-            entry[2]()
-        self._offset += max(end - self.now(), 0.0)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
-
-@dataclass
-class Network:
-    """What delivery needs from the outside world."""
-
-    transport: Transport = field(default_factory=MemoryTransport)
-    timers: Timers = field(default_factory=ManualTimers)
-    rng: random.Random = field(default_factory=random.Random)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where events go and with which write key."""
-
-    protocol: str
-    api_host: str
-    write_key: str
-
-    @property
-    def base(self) -> str:
-        return f"{self.protocol}://{self.api_host.rstrip('/')}"
-
-    @property
-    def headers(self) -> dict[str, str]:
-        token = base64.b64encode(f"{self.write_key}:".encode()).decode()
-        return {"Content-Type": "text/plain", "Authorization": f"Basic {token}"}
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """``deliveryStrategy``: one request per event, or batches by count, time and bytes."""
-
-    batching: bool = False
-    size: int = 10
-    timeout: float = 5.0
-    max_bytes: int = 450_000
-
-    @classmethod
-    def from_options(cls, options: Any, warn: Callable[[str], None]) -> Strategy:
-        """``{strategy: "batching", config: {size, timeout}}``; ``timeout`` in ms like analytics-next."""
-        if options is None:
-            return cls()
-        if not isinstance(options, dict) or options.get("strategy", "standard") not in ("standard", "batching"):
-            warn(f"deliveryStrategy {describe(options)} not understood; sending each event on its own")
-            return cls()
-        if options.get("strategy") != "batching":
-            return cls()
-        config = options.get("config") if isinstance(options.get("config"), dict) else {}
-        size, timeout = config.get("size", 10), config.get("timeout", 5000)
-        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            warn(f"deliveryStrategy.config.size {describe(size)} is not a positive integer; using 10")
-            size = 10
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
-            warn(f"deliveryStrategy.config.timeout {describe(timeout)} is not a number of ms; using 5000")
-            timeout = 5000
-        return cls(batching=True, size=size, timeout=timeout / 1000)
-
-
-def backoff_delay(attempts: int, rng: random.Random) -> float:
-    """Seconds before retry number ``attempts``: 1 s doubling to 5 min, jittered to 50–100 %."""
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(attempts - 1, 0))
-    return ceiling * (0.5 + rng.random() / 2)
 
 
 def _is_item(value: Any) -> bool:

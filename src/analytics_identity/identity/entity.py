@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .host import describe
+from ..events.jsonsafe import json_safe
+from ..host import describe
+from ..storage import PriorityStorage
 from .ids import uuid4
-from .jsonsafe import json_safe
-from .store import PriorityStorage
 
 __all__ = ["READ", "Entity", "EntityKeys", "Group", "InvalidId", "User", "normalize_id"]
 

@@ -21,12 +21,13 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
-__all__ = ["CPYTHON_ONLY", "build_static", "build_wheel", "compile_bytecode", "project_root"]
+__all__ = ["CPYTHON_ONLY", "build_static", "build_wheel", "compile_bytecode", "project_root", "ships"]
 
-#: Modules that run only in CPython and are never shipped to the browser.
-CPYTHON_ONLY = frozenset({"server", "build.py", "cli.py", "__main__.py", "memory.py", "urllib_transport.py"})
+#: Folders and modules (relative to the package) that run only in CPython and
+#: are never shipped to the browser.
+CPYTHON_ONLY = frozenset({"server", "tooling", "__main__.py", "api/memory.py", "delivery/urllib_transport.py"})
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
@@ -74,7 +75,7 @@ def _copy_offline(source: Path, target: Path) -> None:
 
 def project_root() -> Path:
     """The source checkout (``web/``, ``node_modules/``, ``vendor/`` live there)."""
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]
 
 
 def _record_hash(data: bytes) -> str:
@@ -103,13 +104,18 @@ def compile_bytecode(sources: dict[str, str], pyodide_dir: Path) -> dict[str, by
     return {name: base64.b64decode(data) for name, data in json.loads(result.stdout).items()}
 
 
+def ships(relative: Path) -> bool:
+    """Whether a module of the package (a path relative to it) goes into the browser wheel."""
+    return relative.parts[0] not in CPYTHON_ONLY and relative.as_posix() not in CPYTHON_ONLY
+
+
 def build_wheel(out_dir: Path, pyodide_dir: Path) -> Path:
     """Write the browser wheel of the core, compiled by the runtime in ``pyodide_dir``; reproducible byte for byte."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     sources: dict[str, str] = {}
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package)
-        if relative.parts[0] in CPYTHON_ONLY:
+        if not ships(relative):
             continue
         sources[f"analytics_identity/{relative.as_posix()}"] = path.read_text()
     files = compile_bytecode(sources, pyodide_dir)

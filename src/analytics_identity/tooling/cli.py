@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    from .server.app import create_app
+    from ..server.app import create_app
 
     mounts = {}
     for spec in args.mount:

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
-from . import __version__
+from .. import __version__
+from ..delivery import Delivery, Endpoint, Network, Strategy
+from ..events.build import build_event
+from ..events.emitter import Emitter
+from ..events.jsonsafe import json_safe
+from ..events.middleware import Middleware, SourceMiddleware
+from ..host import Host, PageInfo
+from ..identity.entity import READ, Group, InvalidId, User
 from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
-from .delivery import Delivery, Endpoint, Network, Strategy
-from .emitter import Emitter
-from .entity import READ, Group, InvalidId, User
-from .events import build_event
-from .host import Host, PageInfo
-from .jsonsafe import json_safe
-from .middleware import Middleware, SourceMiddleware
 from .querystring import calls_from_query
 from .settings import Settings, Storages
 

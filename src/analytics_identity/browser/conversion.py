@@ -1,0 +1,179 @@
+"""Values between JavaScript and Python: plain objects out, JSON-like values in.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import js
+from pyodide.ffi import (
+    JsBigInt,
+    JsException,
+    JsProxy,
+    create_once_callable,
+    create_proxy,
+    jsnull,
+    to_js,
+)
+
+from ..api.querystring import JsRegExp
+from ..events.jsonsafe import MAX_DEPTH, NotJson
+
+__all__ = ["JsFunction", "from_js", "resolved", "to_js_value"]
+
+
+def to_js_value(value: Any) -> Any:
+    """Python results as plain JavaScript values (objects, not Maps)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return to_js(value, dict_converter=_from_entries, create_pyproxies=False)
+
+
+#: Looked up once: every event's result is converted with it (``js.Object.fromEntries``
+#: is two round trips into JavaScript).
+_from_entries = js.Object.fromEntries
+
+
+class JsFunction:
+    """A page function called from Python with JavaScript arguments."""
+
+    def __init__(self, fn: JsProxy) -> None:
+        self._fn = fn
+
+    def __call__(self, *args: Any) -> Any:
+        return from_js(self._fn(*(self._argument(a) for a in args)))
+
+    @staticmethod
+    def _argument(value: Any) -> Any:
+        """Like :func:`to_js_value`, but functions at the top of an object stay
+        callable (middleware's ``next``); each may be called once."""
+        if not isinstance(value, dict) or not any(callable(v) for v in value.values()):
+            return to_js_value(value)
+        target = to_js_value({k: v for k, v in value.items() if not callable(v)})
+        for key, fn in value.items():
+            if callable(fn):
+                setattr(target, key, create_once_callable(lambda *xs, fn=fn: fn(*(from_js(x) for x in xs))))
+        return target
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, JsFunction) and bool(js.Object.is_(self._fn, other._fn))
+
+    def __hash__(self) -> int:
+        return id(JsFunction)
+
+
+def from_js(value: Any) -> Any:
+    """JavaScript arguments as Python values, read the way ``JSON.stringify`` reads them.
+
+    Functions stay callable (callbacks, middleware) and ``null`` is ``None``.
+    Inside objects ``undefined`` and symbols vanish (``null`` in arrays), an
+    object with ``toJSON`` (a Date) gives its result, a RegExp becomes a :class:`~analytics_identity.querystring.JsRegExp`
+    (load options hold them), and what JSON cannot hold (``BigInt``, a cycle,
+    nesting past :data:`~analytics_identity.jsonsafe.MAX_DEPTH`, a getter that
+    throws) becomes :class:`~analytics_identity.jsonsafe.NotJson`, which the
+    core drops with one warning. ``to_py`` is not used: it overflows the
+    JavaScript stack on deep objects and leaves an object with an own
+    ``constructor`` key unconverted.
+    """
+    return _from_js(value, 0, set())
+
+
+_OMIT: Any = object()
+#: JavaScript built-ins ``_from_js`` calls for every value: looked up once,
+#: since each ``js.X.y`` lookup is another round trip into JavaScript.
+_is_array = js.Array.isArray
+_get = js.Reflect.get
+_keys = js.Object.keys
+_to_string = js.Object.prototype.toString
+
+
+#: How :func:`_from_js` treats values of each Python type, found once per
+#: type: ``isinstance`` against Pyodide's ``JsProxy``/``JsBigInt`` runs a
+#: Python-level metaclass check, which cost more than the rest of a
+#: conversion. A JavaScript string, number, boolean or ``undefined`` arrives
+#: as a plain ``str``, ``int``, ``float``, ``bool`` or ``None``.
+_KINDS: dict[type, str] = {str: "plain", int: "plain", float: "plain", bool: "plain", type(None): "plain"}
+
+
+def _kind(cls: type) -> str:
+    """``"plain"``, ``"bigint"`` (an ``int`` subclass) or ``"proxy"``."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = "bigint" if issubclass(cls, JsBigInt) else "proxy" if issubclass(cls, JsProxy) else "plain"
+        _KINDS[cls] = kind
+    return kind
+
+
+def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
+    if value is jsnull:
+        return None
+    kind = _kind(type(value))
+    if kind == "bigint":
+        return int(value) if depth == 0 else NotJson("a BigInt")
+    if kind == "plain":
+        return value  # str, bool, int, float, None for undefined, or a Python value
+    typeof = value.typeof
+    if typeof == "function":
+        return JsFunction(value)
+    if typeof != "object":  # a symbol
+        return value if depth == 0 else _OMIT
+    if depth >= MAX_DEPTH:
+        return NotJson(f"nested deeper than {MAX_DEPTH} levels")
+    identity = value.js_id
+    if identity in ancestors:
+        return NotJson("a cycle")
+    ancestors.add(identity)
+    try:
+        if _is_array(value):
+            items = (_from_js(_get(value, i), depth + 1, ancestors) for i in range(int(value.length)))
+            return [None if item is _OMIT else item for item in items]
+        to_json = _get(value, "toJSON")
+        if _kind(type(to_json)) == "proxy" and to_json.typeof == "function":
+            return _from_js(to_json.call(value), depth, ancestors)
+        if str(_to_string.call(value)) == "[object RegExp]":
+            return JsRegExp(str(value.source), str(value.flags))
+        result: dict[str, Any] = {}
+        for key in _keys(value):
+            raw = _get(value, key)
+            item = _OMIT if raw is None else _from_js(raw, depth + 1, ancestors)  # None: undefined
+            if item is not _OMIT:
+                result[str(key)] = item
+        return result
+    except JsException as error:
+        return NotJson(f"reading it threw {error.name}")
+    finally:
+        ancestors.discard(identity)
+
+
+def resolved(value: Any) -> Any:
+    """A JavaScript promise of ``value``.
+
+    Built with ``new Promise``: Pyodide hands a promise returned by a
+    JavaScript call (``Promise.resolve``) to Python as a future, which would
+    reach the page as a proxy instead of a ``Promise``. The executor is one
+    long-lived proxy, which the constructor calls at once: a new proxy per
+    promise cost as much again as the rest.
+    """
+    _RESOLVER.value = value
+    try:
+        return js.Promise.new(_resolver_proxy())
+    finally:
+        _RESOLVER.value = None
+
+
+class _Resolver:
+    """The executor of every promise :func:`resolved` builds."""
+
+    value: Any = None
+
+    def __call__(self, resolve: Any, _reject: Any) -> None:
+        resolve(self.value)
+
+
+_RESOLVER = _Resolver()
+
+
+@functools.cache
+def _resolver_proxy() -> Any:
+    return create_proxy(_RESOLVER)

@@ -1,0 +1,124 @@
+"""The real ``document.cookie``, ``window.localStorage`` and page facts, behind the core's host protocols.
+
+Looked up on every call, never at import time: both can throw ``SecurityError``
+in sandboxed frames.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime, timezone
+from typing import Any
+
+import js
+from pyodide.ffi import (
+    jsnull,
+)
+
+from ..host import PageInfo, page_address
+
+__all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage"]
+
+
+@functools.cache
+def _window() -> tuple[Any, Any]:
+    """``location`` and ``document``, looked up on first use (never at import):
+    the same objects for the life of the page, while each ``js.X`` lookup is
+    another round trip into JavaScript."""
+    return js.location, js.document
+
+
+class BrowserCookieJar:
+    """``document.cookie``."""
+
+    @property
+    def hostname(self) -> str:
+        return str(js.location.hostname)
+
+    @property
+    def pathname(self) -> str:
+        return str(js.location.pathname)
+
+    def read(self) -> str:
+        return str(_window()[1].cookie)
+
+    def write(self, cookie: str) -> None:
+        _window()[1].cookie = cookie
+
+
+class BrowserStorage:
+    """``window.localStorage``; a missing key is ``jsnull`` in Pyodide 314."""
+
+    @functools.cached_property
+    def _storage(self) -> Any:
+        """Looked up on first use, not at import (it throws ``SecurityError`` in
+        sandboxed frames, and then stays uncached so every call reports it);
+        kept afterwards because each lookup is a round trip into JavaScript."""
+        return js.window.localStorage
+
+    def get_item(self, key: str) -> str | None:
+        value = self._storage.getItem(key)
+        return value if isinstance(value, str) else None
+
+    def set_item(self, key: str, value: str) -> None:
+        self._storage.setItem(key, value)
+
+    def remove_item(self, key: str) -> None:
+        self._storage.removeItem(key)
+
+    def keys(self) -> list[str]:
+        return [str(key) for key in js.Object.keys(self._storage)]
+
+
+class BrowserHost:
+    """The live page."""
+
+    def __init__(self) -> None:
+        self.cookies = BrowserCookieJar()
+        self.local_storage = BrowserStorage()
+        #: While a buffered call replays: the page it was made on.
+        self.pinned_page: PageInfo | None = None
+
+    @functools.cached_property
+    def _document_facts(self) -> PageInfo:
+        """What stays the same for the life of the document, read once: every
+        read crosses into JavaScript, and building ``Intl.DateTimeFormat``
+        alone costs more than the rest of an event's page facts."""
+        return PageInfo(
+            referrer=str(js.document.referrer),
+            user_agent=str(js.navigator.userAgent),
+            locale=str(js.navigator.language),
+            timezone=str(js.Intl.DateTimeFormat().resolvedOptions().timeZone),
+        )
+
+    def page(self) -> PageInfo:
+        if self.pinned_page is not None:
+            return self.pinned_page
+        location, document = _window()
+        link = document.querySelector("link[rel='canonical']")
+        canonical = None if link is jsnull else link.getAttribute("href")
+        search = str(location.search)
+        url, path = page_address(str(location.href), canonical if isinstance(canonical, str) else None,
+                                 str(location.pathname), search)
+        facts = self._document_facts
+        return PageInfo(
+            url=url,
+            path=path,
+            search=search,
+            hash=str(location.hash),
+            title=str(document.title),
+            referrer=facts.referrer,
+            user_agent=facts.user_agent,
+            locale=facts.locale,
+            timezone=facts.timezone,
+        )
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(js.Date.now() / 1000, timezone.utc)
+
+    def warn(self, message: str) -> None:
+        js.console.warn(f"analytics-identity: {message}")
+
+
+#: A request that has not been answered after this long counts as failed
+#: (and is retried); shorter than the delivery lease, so no other tab resends

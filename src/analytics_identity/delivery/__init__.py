@@ -1,0 +1,19 @@
+"""Getting events to the collector without losing any: the queue, batching, retries,
+and the transports and timers it runs on.
+"""
+
+from .queue import ITEM_PREFIX, LEASE_PREFIX, LEGACY_QUEUE_KEY, MAX_ITEMS, Delivery
+from .strategy import Strategy, backoff_delay
+from .timers import ManualTimers, Timers
+from .transport import (
+    ENDPOINTS,
+    KEEPALIVE_BYTES,
+    Endpoint,
+    MemoryTransport,
+    Network,
+    Reply,
+    Request,
+    Transport,
+)
+
+__all__ = ["Delivery", "ENDPOINTS", "Endpoint", "ITEM_PREFIX", "KEEPALIVE_BYTES", "LEASE_PREFIX", "LEGACY_QUEUE_KEY", "MAX_ITEMS", "ManualTimers", "MemoryTransport", "Network", "Reply", "Request", "Strategy", "Timers", "Transport", "backoff_delay"]

@@ -1,0 +1,2 @@
+"""Segment-spec events: building them, source middleware, ``on``/``off`` listeners, JSON safety.
+"""

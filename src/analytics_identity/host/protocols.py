@@ -1,0 +1,70 @@
+"""What the core needs from the page it runs in, as plain Python protocols.
+
+The browser implements them in :mod:`analytics_identity.browser.host`; :mod:`.memory`
+holds the in-memory fakes for CPython, tests and Python programs outside a browser.
+"""
+
+from __future__ import annotations
+
+import reprlib
+from datetime import datetime
+from typing import Any, Protocol
+
+from .page import PageInfo
+
+__all__ = ["CookieJar", "Host", "KeyValueStorage", "describe"]
+
+
+class CookieJar(Protocol):
+    """``document.cookie``: read the whole header, assign one cookie string."""
+
+    hostname: str
+    #: The page's path: another script's cookie on a longer path hides ours.
+    pathname: str
+
+    def read(self) -> str: ...
+
+    def write(self, cookie: str) -> None: ...
+
+
+class KeyValueStorage(Protocol):
+    """``window.localStorage``; any method may raise (``SecurityError``, quota)."""
+
+    def get_item(self, key: str) -> str | None: ...
+
+    def set_item(self, key: str, value: str) -> None: ...
+
+    def remove_item(self, key: str) -> None: ...
+
+    def keys(self) -> list[str]:
+        """Every key held, in no particular order."""
+        ...
+
+
+
+class Host(Protocol):
+    """Everything the core touches outside Python."""
+
+    cookies: CookieJar
+    local_storage: KeyValueStorage
+
+    def page(self) -> PageInfo: ...
+
+    def now(self) -> datetime: ...
+
+    def warn(self, message: str) -> None: ...
+
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 2, 60, 60
+
+
+def describe(value: Any) -> str:
+    """A short, safe rendering of a bad value for a warning message.
+
+    ``reprlib`` stops at a few levels and characters, so a megabyte string or
+    an object nested ten thousand deep cannot blow up the warning itself.
+    """
+    text = _SHORT.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

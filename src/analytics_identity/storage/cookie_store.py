@@ -1,0 +1,243 @@
+"""The cookie store: analytics-next's encoding, the domain probe, renewal and duplicate clean-up.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from ..host.protocols import CookieJar
+from .codec import (
+    MAX_COOKIE_BYTES,
+    CookieAttributes,
+    candidate_domains,
+    decode_value,
+    encode_value,
+    parse_cookie_header,
+    serialize,
+)
+from .stores import StoreError, StoreUnavailable
+
+__all__ = ["CookieStore"]
+
+
+_PROBE = "__tld__"
+#: The probe cookie carries no options of the page: a plain cookie on ``/``
+#: tells whether a domain (or the host) accepts cookies at all.
+_PROBE_ATTRIBUTES = CookieAttributes(max_age_days=1)
+
+
+
+class CookieStore:
+    """First-party cookies in analytics-next's encoding.
+
+    Writes only when the value changes, plus one renewal per key per page: a
+    ``document.cookie`` read right after a write is a synchronous round trip
+    to the browser's network process, so needless writes make every later
+    read slow. The widest domain that accepts cookies is probed once, on the
+    first write, and cached for the page; the same probe finds out when the
+    browser refuses cookies altogether.
+    """
+
+    name = "cookie"
+
+    def __init__(
+        self,
+        jar: CookieJar,
+        attributes: CookieAttributes,
+        clock: Callable[[], datetime],
+        warn: Callable[[str], None],
+    ) -> None:
+        self._jar = jar
+        self._attributes = attributes
+        self._clock = clock
+        self._warn = warn
+        self._domain: str | None = attributes.domain
+        self._probed = attributes.domain is not None
+        self._renewed: set[str] = set()
+        self._unverified = False
+        self._holds = 0
+        self._held = False
+        self._header = ""
+        self._parsed: dict[str, str] = {}
+        #: Decoded values of ``_parsed``, by key, as :meth:`get` needed them.
+        self._decoded: dict[str, tuple[Any, bool]] = {}
+        self._duplicated: set[str] = set()
+        self._copies_warned: set[str] = set()
+        self._damaged_warned: set[str] = set()
+
+    def _raw(self, key: str) -> str | None:
+        """The raw value of ``key``."""
+        return self._cookies().get(key)
+
+    def _cookies(self) -> dict[str, str]:
+        """The parsed header; parsed again only when it changed, read again only when not held."""
+        if self._held:
+            return self._parsed
+        header = self._jar.read()
+        self._held = self._holds > 0
+        if header != self._header:
+            self._header = header
+            self._parsed = parse_cookie_header(header)
+            self._decoded.clear()
+            names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
+            self._duplicated = {name for name, count in names.items() if count > 1}
+        return self._parsed
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Read ``document.cookie`` at most once in the block (each read is a browser call).
+
+        The client holds it for each public call, the browser bridge for
+        each call from the page (``analytics.user().id(x)`` too). The held
+        copy is only ever our own code's view while it runs: it is dropped
+        by every write of ours and whenever a block ends, and nothing is held
+        while page code runs inside the block (:meth:`page_code`): a
+        listener or middleware may assign ``document.cookie`` and then call
+        ``analytics`` again, and that call must read what it changed. Blocks
+        nest; an inner one uses the copy of the outer one.
+        """
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            self._held = False
+
+    def read_now(self) -> None:
+        """Read the header at once, inside a :meth:`held` block.
+
+        For the browser bridge, at the entry of a call from the page: in
+        headless Chromium a ``document.cookie`` read from Python costs more the
+        deeper the WebAssembly stack is (measured: ~37 µs at the entry, ~170 µs
+        ten C-level calls deeper; ``document.title`` hardly changes), and each
+        call through C (a context manager, a bound method called with
+        ``*args``) adds frames. A store that fails to read fails again where
+        the core reads, and is reported there.
+        """
+        with suppress(Exception):
+            self._cookies()
+
+    @contextmanager
+    def page_code(self) -> Iterator[None]:
+        """Page code (listeners, middleware, callbacks) runs in the block: hold nothing meanwhile."""
+        holds, self._holds, self._held = self._holds, 0, False
+        try:
+            yield
+        finally:
+            self._holds, self._held = holds, False
+
+    def _write(self, cookie: str) -> None:
+        self._held = False
+        self._jar.write(cookie)
+
+    def get(self, key: str) -> Any | None:
+        raw = self._raw(key)
+        if raw is None:
+            return None
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            # Kept until the header changes: decoding a UUID (percent runs,
+            # then a JSON.parse that fails) costs more than the read of a held header.
+            decoded = self._decoded[key] = decode_value(raw)
+        value, damaged = decoded
+        if damaged:
+            # js-cookie skips such a cookie, so analytics-next falls back to
+            # localStorage; doing the same keeps both libraries on one id.
+            if key not in self._damaged_warned:
+                self._damaged_warned.add(key)
+                self._warn(f"cookie {key} has broken percent-encoding; ignored it and will rewrite it")
+            return None
+        return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+
+    def set(self, key: str, value: Any | None) -> None:
+        current = self._raw(key)
+        if key in self._duplicated:
+            self._remove_copies(key)
+            current = self._raw(key)
+        if value is None:
+            self._renewed.discard(key)
+            if current is not None:
+                domain = self._cookie_domain()
+                self._write(serialize(key, "", self._attributes, domain, self._clock(), expire=True))
+                if domain:  # also drop a host-only copy another library may have left
+                    self._write(serialize(key, "", self._attributes, None, self._clock(), expire=True))
+            return
+        encoded = encode_value(value)
+        if current == encoded and key in self._renewed:
+            return
+        cookie = serialize(key, encoded, self._attributes, self._cookie_domain(), self._clock())
+        if len(cookie.encode("utf-8")) > MAX_COOKIE_BYTES:
+            if current is not None:  # a stale cookie would win the next read
+                self.set(key, None)
+            raise StoreError(f"cookie {key} would exceed {MAX_COOKIE_BYTES} bytes; kept in the other stores")
+        self._write(cookie)
+        self._renewed.add(key)
+        if self._unverified:
+            # The first write on a page without cookies tells whether the browser keeps any.
+            if self._raw(key) != encoded:
+                raise StoreUnavailable("the browser refuses cookies")
+            self._unverified = False
+
+    def _remove_copies(self, key: str) -> None:
+        """Expire copies of ``key`` another script set on a longer path or host-only.
+
+        The browser lists the cookie with the longest path first, so such a
+        copy wins every read and hides what we write. Scripts cannot see a
+        cookie's path, so each ancestor of the page's path is tried.
+        """
+        now = self._clock()
+        parts = self._jar.pathname.split("/")
+        paths = ["/".join(parts[:i]) for i in range(2, len(parts) + 1)]
+        domain = self._cookie_domain()
+        for path in (p for p in paths if p and not any(ch in p for ch in ";,\r\n")):
+            for where in {None, domain}:
+                self._write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
+        if domain:
+            self._write(serialize(key, "", self._attributes, None, now, expire=True))
+        if key not in self._copies_warned:
+            self._copies_warned.add(key)
+            self._warn(f"found more than one {key} cookie (another path or domain); removed the extra copies")
+
+    def renew(self, key: str, value: Any) -> None:
+        """Push the expiry of a cookie that holds ``value`` a year ahead, once per page.
+
+        Costs nothing after the first time: reads keep the cookie alive
+        without a ``document.cookie`` write (and the slow read that follows
+        one) on every call.
+        """
+        if key not in self._renewed:
+            self.set(key, value)
+
+    def _cookie_domain(self) -> str | None:
+        if not self._probed:
+            self._probed = True
+            self._domain = self._probe()
+        return self._domain
+
+    def _sticks(self, domain: str | None, now: datetime) -> bool:
+        """Write the probe cookie for ``domain``, read it back, remove it."""
+        self._write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
+        if parse_cookie_header(self._jar.read()).get(_PROBE) != "1":
+            return False
+        self._write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
+        return True
+
+    def _probe(self) -> str | None:
+        """The widest candidate domain the browser accepts a cookie for.
+
+        ``None`` means a host-only cookie. When nothing sticks and the page
+        has no cookie at all, cookies may be refused altogether: the first
+        real write is then read back to find out.
+        """
+        now = self._clock()
+        for level in candidate_domains(self._jar.hostname):
+            if self._sticks(level, now):
+                return level
+        self._unverified = not self._jar.read()
+        return None

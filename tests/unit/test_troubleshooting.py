@@ -12,7 +12,7 @@ import ast
 import re
 from pathlib import Path
 
-from analytics_identity.build import CPYTHON_ONLY
+from analytics_identity.tooling.build import ships
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "analytics_identity"
@@ -38,7 +38,7 @@ def template(node: ast.expr) -> str | None:
 def python_messages() -> set[str]:
     messages = set()
     for path in PACKAGE.rglob("*.py"):
-        if path.relative_to(PACKAGE).parts[0] in CPYTHON_ONLY:
+        if not ships(path.relative_to(PACKAGE)):
             continue
         tree = ast.parse(path.read_text())
         assigned = {  # message = f"..."; warn(message)

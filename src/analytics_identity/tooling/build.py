@@ -5,8 +5,9 @@ snippet, the loader, the Pyodide runtime copied from node_modules (with a
 lock file whose micropip hash matches the wheel we ship), our browser wheel
 (the core only, as bytecode: no server, no build or command-line code) and micropip,
 the TypeScript declarations of the page API, and PyScript (``pyscript-<version>/``)
-with a ``pyscript.json`` config for pages written in Python. Large files get
-``.gz`` and ``.br`` twins so servers can send them precompressed.
+with a ``pyscript.json`` config for pages written in Python, and ``LICENSES/``
+(see :mod:`.licences`). Large files get ``.gz`` and ``.br`` twins so servers
+can send them precompressed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 from .. import __version__
+from .licences import write_licences
 
 __all__ = ["CPYTHON_ONLY", "build_static", "build_wheel", "compile_bytecode", "project_root", "ships"]
 
@@ -245,6 +247,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         "packages": [f"./{wheel_path}"],
     }, indent=2) + "\n")
     (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "runtime": runtime.name}))
+    write_licences(out, root, micropip)
     if compress:
         _precompress(out, out.parent / ".compress-cache")
     return out

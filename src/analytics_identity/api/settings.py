@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..consent import ConsentRules
 from ..host import Host, describe
 from ..identity.entity import EntityKeys
 from ..storage import (
@@ -83,6 +84,58 @@ class EntitySettings:
         )
 
 
+def _consent_option(value: Any, warn: Callable[[str], None]) -> ConsentRules:
+    """``consent: {required, category, pending, gpc, gpcDenies}``.
+
+    A value that cannot be read errs on the visitor's side: a malformed
+    ``consent`` or ``required`` means consent is required.
+    """
+    if value is None:
+        return ConsentRules()
+    if not isinstance(value, dict):
+        warn(f"consent must be an object, not {describe(value)}; consent is required until analytics.consent() grants it")
+        return ConsentRules(required=True)
+    defaults = ConsentRules()
+    required = value.get("required", False)
+    if not isinstance(required, bool):
+        warn(f"consent.required must be true or false, not {describe(required)}; consent is required")
+        required = True
+    category = value.get("category", defaults.category)
+    if not isinstance(category, str) or not category:
+        warn(f"consent.category must be a category name, not {describe(category)}; using {defaults.category}")
+        category = defaults.category
+    pending = value.get("pending", defaults.pending)
+    if pending not in ("hold", "drop"):
+        warn(f"consent.pending must be \"hold\" or \"drop\", not {describe(pending)}; using {defaults.pending}")
+        pending = defaults.pending
+    gpc = value.get("gpc")
+    if gpc not in (None, "deny"):
+        warn(f"consent.gpc may only be \"deny\", not {describe(gpc)}; Global Privacy Control denies consent.gpcDenies")
+        gpc = None
+    denies = value.get("gpcDenies", list(defaults.gpc_denies))
+    if not isinstance(denies, list) or not all(isinstance(name, str) for name in denies):
+        warn(f"consent.gpcDenies must be a list of category names, not {describe(denies)}; "
+             f"using {list(defaults.gpc_denies)}")
+        denies = list(defaults.gpc_denies)
+    return ConsentRules(required, category, pending, gpc, tuple(denies))
+
+
+def _disabled(value: Any, options: dict[str, Any], warn: Callable[[str], None]) -> bool:
+    """``disable: true``, or a function of the load options that returns ``true``.
+
+    The snippet decides it before the runtime loads (and then passes
+    ``false``); a Python page decides it here. A function that throws
+    disables: it was meant to say whether the library may run.
+    """
+    if callable(value):
+        try:
+            value = value(options)
+        except Exception as error:  # noqa: BLE001 - the page's function
+            warn(f"disable() raised {type(error).__name__}: {error}; analytics stays disabled")
+            return True
+    return value is True
+
+
 def _key(value: Any, default: str, where: str, warn: Callable[[str], None]) -> str:
     """A storage key must be a valid cookie name (it names the cookie too)."""
     if value is None:
@@ -110,6 +163,11 @@ class Settings:
         default_factory=lambda: EntitySettings(EntityKeys("ajs_group_id", "ajs_group_properties"))
     )
     query_string: QueryStringRules = field(default_factory=QueryStringRules)
+    consent: ConsentRules = field(default_factory=ConsentRules)
+    #: ``disable``: nothing stored, nothing sent.
+    disabled: bool = False
+    #: ``anonymizeIp``: every event says ``context.ip: "0.0.0.0"``.
+    anonymize_ip: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -129,18 +187,22 @@ class Settings:
         except ValueError as error:
             warn(f"cookie options ignored: {error}")
             cookie = CookieAttributes()
+        disabled = _disabled(options.get("disable"), options, warn)
         return cls(
             write_key=write_key if isinstance(write_key, str) else "",
             api_host=str(segment.get("apiHost") or options.get("apiHost") or DEFAULT_API_HOST),
             protocol=str(segment.get("protocol") or options.get("protocol") or "https"),
             stores=stores,
-            persist=not options.get("disableClientPersistence", False),
+            persist=not (options.get("disableClientPersistence", False) or disabled),
             cookie=cookie,
             user=EntitySettings.from_options(options.get("user"), "ajs_user_id", "ajs_user_traits", "user", warn),
             group=EntitySettings.from_options(
                 options.get("group"), "ajs_group_id", "ajs_group_properties", "group", warn
             ),
             query_string=rules_from_option(options.get("useQueryString"), warn),
+            consent=_consent_option(options.get("consent"), warn),
+            disabled=disabled,
+            anonymize_ip=options.get("anonymizeIp") is True,
             options=options,
         )
 

@@ -35,7 +35,7 @@ HOSTILE_VALUES = r"""() => {
     megabyte: big, megabyteObject: { big },
     injectDomain: "x; domain=evil.example; path=/", injectHeader: "x\r\nSet-Cookie: y=1",
     separators: "a;b=c,d e", quotes: "q\"u'o\"te", percent: "100% %E0%A4%A", unicode: "ünïcödé 😀 日本",
-    function: () => 1, symbol: Symbol("s"), bigint: 10n, date: new Date(0), cyclic, deep,
+    function: () => 1, symbol: Symbol("s"), bigint: 10n, date: new Date(0), loneSurrogate: "a\uD800b", cyclic, deep,
     proto: JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 1}}}'),
     mixed: { fn: () => 1, sym: Symbol("t"), big: 10n, when: new Date(0), nan: NaN, nested: cyclic },
   };
@@ -81,7 +81,8 @@ METHODS = ["identify", "track", "page", "group", "alias", "setAnonymousId", "res
            "debug"]
 
 #: Values never valid as an id, by ``window.hostile`` name.
-INVALID_IDS = ["true", "false", "emptyArray", "array", "empty", "spaces", "megabyte", "NaN", "Infinity", "symbol"]
+INVALID_IDS = ["true", "false", "emptyArray", "array", "empty", "spaces", "megabyte", "NaN", "Infinity", "symbol",
+               "bigint", "date", "loneSurrogate"]
 ID_CALLS = {
     "identify": "(v) => analytics.identify(v)",
     "group": "(v) => analytics.group(v)",
@@ -146,6 +147,40 @@ def test_invalid_ids_are_refused_with_one_warning_and_identity_kept(hostile_page
         refused += 1
     assert errors(page) == []
     record("hostile_input", f"invalid ids refused by {call}", refused)
+
+
+#: The calls measured losing identity before (issue 14), by what each must do instead: ``undefined``
+#: reads, and a BigInt, a Date or a lone surrogate is refused with one warning.
+MEASURED = {
+    "analytics.setAnonymousId(undefined)": "read",
+    "analytics.user().id(undefined)": "read",
+    "analytics.setAnonymousId(10n)": "refused",
+    "analytics.user().anonymousId(10n)": "refused",
+    "analytics.setAnonymousId(new Date(0))": "refused",
+    "analytics.user().id(10n)": "refused",
+    "analytics.user().id(new Date(0))": "refused",
+    "analytics.identify(10n)": "refused",
+    "analytics.user().id('a\\uD800b')": "refused",
+    "analytics.identify('a\\uD800b')": "refused",
+}
+STORED = """() => [document.cookie, ...["ajs_anonymous_id", "ajs_user_id", "ajs_user_traits"].map(
+                     (key) => localStorage.getItem(key))]"""
+
+
+def test_measured_identity_losses_are_gone(hostile_page: Page) -> None:
+    page = hostile_page
+    page.evaluate("""() => { analytics.identify("user-1", {plan: "pro"}); analytics.setAnonymousId("anon-1"); }""")
+    for call, outcome in MEASURED.items():
+        before, stored = page.evaluate(SNAPSHOT), page.evaluate(STORED)
+        clear_warnings(page)
+        result = page.evaluate(f"() => {{ const r = {call}; return r && typeof r.then === 'function' ? 'promise' : r; }}")
+        assert (page.evaluate(SNAPSHOT), page.evaluate(STORED)) == (before, stored), call
+        if outcome == "read":
+            assert result in ("anon-1", "user-1") and warnings(page) == [], (call, result, warnings(page))
+        else:
+            assert len(warnings(page)) == 1, (call, warnings(page))
+    assert page.evaluate("[analytics.user().id(), analytics.user().anonymousId()]") == ["user-1", "anon-1"]
+    assert errors(page) == []
 
 
 @pytest.mark.parametrize("name", ["injectDomain", "injectHeader", "separators", "quotes", "percent", "unicode"])

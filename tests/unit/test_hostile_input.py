@@ -20,7 +20,8 @@ import pytest
 
 from analytics_identity.api.client import Analytics
 from analytics_identity.host import MemoryCookieJar, MemoryHost
-from analytics_identity.events.jsonsafe import MAX_DEPTH
+from analytics_identity.events.jsonsafe import MAX_DEPTH, NotJson
+from analytics_identity.identity.entity import READ
 from tests.figures import record
 
 OUR_COOKIES = {"ajs_anonymous_id", "ajs_user_id", "ajs_group_id"}
@@ -65,7 +66,10 @@ INJECTIONS = [
 
 #: Values that are never a valid id.
 INVALID_IDS: list[Any] = [True, False, [], ["a"], "", "   ", "x" * 1_000_000, math.nan, math.inf, object(),
-                          datetime(2026, 1, 1), 1 + 2j, b"bytes", {1, 2}]
+                          datetime(2026, 1, 1), 1 + 2j, b"bytes", {1, 2},
+                          # What the browser bridge makes of page arguments it must not turn into text.
+                          NotJson("a BigInt"), NotJson("a Date"), NotJson("a symbol"),
+                          "a\ud800b", "\udfff"]  # lone UTF-16 surrogates: no UTF-8 form
 
 #: Everything thrown at every argument position.
 HOSTILE: list[Any] = [
@@ -144,6 +148,42 @@ def test_invalid_ids_are_refused_with_one_warning_and_identity_kept(call: str, b
     assert after == before
     assert len(host.warnings) == 1, host.warnings
     assert analytics.user().traits() == {"plan": "pro"}
+
+
+@pytest.mark.parametrize("bad", [NotJson("a BigInt"), "a\ud800b", True, ""], ids=repr)
+@pytest.mark.parametrize("method", ["identify", "track", "page", "screen", "group", "alias"])
+def test_an_invalid_anonymous_id_option_is_refused_by_every_event_method(method: str, bad: Any) -> None:
+    analytics, host, jar = make()
+    analytics.identify("user-1")
+    analytics.setAnonymousId("anon-1")
+    identity = lambda: (analytics.user().id(), analytics.user().anonymousId(),  # noqa: E731
+                        jar.get("ajs_user_id"), jar.get("ajs_anonymous_id"))
+    before = identity()
+    host.warnings.clear()
+    options = {"anonymousId": bad}
+    args = {"identify": ("user-1", {}, options), "alias": ("user-2", options)}.get(method, ("E", {}, options))
+    sent = event(getattr(analytics, method)(*args))
+    assert identity() == before
+    assert sent["anonymousId"] == "anon-1"
+    assert len(host.warnings) == 1, host.warnings
+
+
+def test_read_is_a_read_for_every_accessor() -> None:
+    """``READ`` is what page JavaScript's ``undefined`` means: never a clear."""
+    analytics, host, jar = make()
+    analytics.identify("user-1", {"plan": "pro"})
+    analytics.group("group-1", {"seats": 3})
+    anonymous = analytics.setAnonymousId("anon-1")
+    stored = lambda: (dict(jar.jar), {k: v for k, v in host.local_storage.items.items() if k.startswith("ajs_")})  # noqa: E731
+    before = stored()
+    assert analytics.setAnonymousId(READ) == anonymous == analytics.setAnonymousId()
+    assert analytics.user().anonymousId(READ) == anonymous
+    assert analytics.user().id(READ) == "user-1"
+    assert analytics.user().traits(READ) == {"plan": "pro"}
+    assert analytics.group().id(READ) == "group-1"
+    assert analytics.group().traits(READ) == {"seats": 3}
+    assert stored() == before
+    assert host.warnings == []
 
 
 @pytest.mark.parametrize("value", INJECTIONS)

@@ -20,7 +20,7 @@ from pyodide.ffi import (
 from ..api.querystring import JsRegExp
 from ..events.jsonsafe import MAX_DEPTH, NotJson
 
-__all__ = ["JsFunction", "from_js", "resolved", "to_js_value"]
+__all__ = ["JsFunction", "arguments_from_js", "from_js", "resolved", "to_js_value"]
 
 
 def to_js_value(value: Any) -> Any:
@@ -72,11 +72,26 @@ def from_js(value: Any) -> Any:
     (load options hold them), and what JSON cannot hold (``BigInt``, a cycle,
     nesting past :data:`~analytics_identity.jsonsafe.MAX_DEPTH`, a getter that
     throws) becomes :class:`~analytics_identity.jsonsafe.NotJson`, which the
-    core drops with one warning. ``to_py`` is not used: it overflows the
+    core drops with one warning. So does an argument that is a ``BigInt``, a
+    Date or a symbol: no method takes one, and as an id its text would
+    silently replace the visitor's (``setAnonymousId(10n)`` storing ``"10"``). ``to_py`` is not used: it overflows the
     JavaScript stack on deep objects and leaves an object with an own
     ``constructor`` key unconverted.
     """
     return _from_js(value, 0, set())
+
+
+def arguments_from_js(args: tuple[Any, ...]) -> list[Any]:
+    """A call's arguments as Python values, trailing ``undefined``s left out.
+
+    analytics-next reads ``f(x, undefined)`` as ``f(x)``, so
+    ``setAnonymousId(undefined)`` and ``user().id(undefined)`` are reads,
+    never clears (``null``, which arrives as ``jsnull``, clears).
+    """
+    count = len(args)
+    while count and args[count - 1] is None:  # undefined; null is jsnull
+        count -= 1
+    return [_from_js(a, 0, set()) for a in args[:count]]
 
 
 _OMIT: Any = object()
@@ -110,14 +125,14 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
         return None
     kind = _kind(type(value))
     if kind == "bigint":
-        return int(value) if depth == 0 else NotJson("a BigInt")
+        return NotJson("a BigInt")
     if kind == "plain":
         return value  # str, bool, int, float, None for undefined, or a Python value
     typeof = value.typeof
     if typeof == "function":
         return JsFunction(value)
     if typeof != "object":  # a symbol
-        return value if depth == 0 else _OMIT
+        return NotJson("a symbol") if depth == 0 else _OMIT
     if depth >= MAX_DEPTH:
         return NotJson(f"nested deeper than {MAX_DEPTH} levels")
     identity = value.js_id
@@ -130,6 +145,8 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
             return [None if item is _OMIT else item for item in items]
         to_json = _get(value, "toJSON")
         if _kind(type(to_json)) == "proxy" and to_json.typeof == "function":
+            if depth == 0 and str(_to_string.call(value)) == "[object Date]":
+                return NotJson("a Date")
             return _from_js(to_json.call(value), depth, ancestors)
         if str(_to_string.call(value)) == "[object RegExp]":
             return JsRegExp(str(value.source), str(value.flags))

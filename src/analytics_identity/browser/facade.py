@@ -19,7 +19,7 @@ from ..api.querystring import query_from_location
 from ..api.replay import replay
 from ..host import page_address
 from ..identity.entity import READ
-from .conversion import from_js, resolved, to_js_value
+from .conversion import arguments_from_js, resolved, to_js_value
 from .host import BrowserHost
 
 __all__ = ["BUFFERED_PAGE", "METHODS", "Core"]
@@ -40,7 +40,7 @@ class Core:
     def call(self, method: str, *args: Any) -> Any:
         """``window.analytics[method](...args)``: never throws into the page."""
         try:
-            values = [from_js(a) for a in args]
+            values = arguments_from_js(args)
             if self._waiting is not None:
                 resolvers: list[Any] = []
                 later = js.Promise.new(create_once_callable(lambda resolve, _reject: resolvers.append(resolve)))
@@ -73,10 +73,11 @@ class Core:
         if fn is None:
             return None
         try:
-            if not args:  # a read: one document.cookie read anyway
+            values = arguments_from_js(args)
+            if not values:  # a read (also `id(undefined)`): one document.cookie read anyway
                 value = to_js_value(fn(READ))
             else:
-                argument = from_js(args[0])
+                argument = values[0]
                 with self.analytics.held_cookies():  # the setter reads, then writes
                     self.analytics.read_cookies_now()
                     value = to_js_value(fn(argument))
@@ -87,7 +88,7 @@ class Core:
 
     def replay(self, buffered: Any) -> None:
         """Run the snippet's buffered calls, then the calls made meanwhile."""
-        calls = [[from_js(item) for item in entry] for entry in buffered]
+        calls = [arguments_from_js(tuple(entry)) for entry in buffered]
         self._waiting = []
         try:
             replay(calls, self._invoke_buffered, self._apply_query_string, self.analytics.host.warn)

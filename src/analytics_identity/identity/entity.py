@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..events.jsonsafe import json_safe
+from ..events.jsonsafe import NotJson, json_safe
 from ..host import describe
 from ..storage import PriorityStorage
 from .ids import uuid4
@@ -36,23 +36,39 @@ class InvalidId(ValueError):
     """An id that is not a non-empty string or a finite number."""
 
 
+def _what(value: Any) -> str:
+    """The kind of a refused id, as a warning names it."""
+    if isinstance(value, NotJson):  # what the bridge made of a BigInt, a Date or a symbol
+        return value.reason
+    return describe(value)
+
+
 def normalize_id(value: Any) -> str:
-    """Ids are strings; numbers become their decimal text (``12345`` → ``"12345"``)."""
-    if isinstance(value, bool):
-        raise InvalidId(f"an id must be a string or a number, not {describe(value)}")
-    if isinstance(value, int):
+    """Ids are strings; numbers become their decimal text (``12345`` → ``"12345"``).
+
+    Anything else is refused rather than turned into text: analytics-next
+    would store ``String(10n)`` or a Date's text as the visitor's id, which
+    silently replaces the real one. A string holding a lone UTF-16 surrogate
+    (page code slicing an emoji in half) is refused too: it has no UTF-8
+    form, so it can be neither a cookie nor sent.
+    """
+    if isinstance(value, str):
+        if not value.strip():
+            raise InvalidId("an id must not be empty")
+        if len(value) > MAX_ID_LENGTH:
+            raise InvalidId(f"an id must be at most {MAX_ID_LENGTH} characters, not {len(value)}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidId(f"an id must be valid text, not {describe(value)} (it holds a lone UTF-16 surrogate)") from None
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidId(f"an id must be a finite number, not {value!r}")
         return str(int(value)) if value.is_integer() else repr(value)
-    if not isinstance(value, str):
-        raise InvalidId(f"an id must be a string or a number, not {describe(value)}")
-    if not value.strip():
-        raise InvalidId("an id must not be empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidId(f"an id must be at most {MAX_ID_LENGTH} characters, not {len(value)}")
-    return value
+    raise InvalidId(f"an id must be a string or a number, not {_what(value)}")
 
 
 def _stored_id(value: Any) -> str | None:

@@ -1,7 +1,8 @@
 # Two commands for people: `make demo` and `make test`. Both install what is
 # missing and are quick when everything is already there. The demo needs the
 # npm runtime packages, the server's Python packages and micropip; the tests
-# add Debian's chromium and nginx (with its brotli module) and the test extras.
+# add Debian's chromium and nginx (with its brotli module), analytics-next
+# and the Python test extras.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,6 +10,7 @@ PY := $(VENV)/bin/python
 STATIC := build/static/analytics
 MICROPIP := vendor/micropip-0.11.1-py3-none-any.whl
 NGINX_BROTLI := /usr/lib/nginx/modules/ngx_http_brotli_static_module.so
+ANALYTICS_NEXT := node_modules/@segment/analytics-next/package.json
 SOURCES := $(shell find src web -type f -not -name '*.pyc' 2>/dev/null) pyproject.toml
 DEMO_DEPS := node_modules/.package-lock.json $(VENV)/.server $(MICROPIP)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -17,7 +19,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 demo-deps: $(DEMO_DEPS)
 
-deps: $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/nginx $(NGINX_BROTLI)
+deps: $(ANALYTICS_NEXT) $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/nginx $(NGINX_BROTLI)
 
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -26,9 +28,16 @@ deps: $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/nginx $(NGINX_BROTL
 /usr/sbin/nginx $(NGINX_BROTLI):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-brotli-static >/dev/null
 
+# The demo needs the runtime packages only; the tests and benchmarks also
+# run analytics-next (a devDependency). Either install leaves the other's
+# target up to date, so switching between demo and test installs nothing.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
 	touch $@
+
+$(ANALYTICS_NEXT): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@ node_modules/.package-lock.json
 
 $(VENV)/.server: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page
 
-from analytics_identity.delivery import MAX_IN_FLIGHT, MAX_ITEMS
+from analytics_identity.delivery.queue import MAX_IN_FLIGHT, MAX_ITEMS
 from tests.e2e.faults import Faults, stored
 from tests.e2e.helpers import QUEUED, boot
 from tests.e2e.watch import errors, warnings, watch

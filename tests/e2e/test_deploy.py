@@ -10,6 +10,7 @@ on the responses.
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -114,6 +115,16 @@ def test_headers_are_as_documented(deployment: Deployment) -> None:
     status, _, _ = fetch(f"{deployment.site}/static/analytics/snippet.js",
                          **{"Accept-Encoding": BROWSER, "If-None-Match": headers["etag"]})
     assert status == 304
+
+
+def test_the_sizes_the_page_quotes_are_the_builds() -> None:
+    """docs/deploy.md quotes the wasm's sizes, plain and precompressed, in MB."""
+    quoted = re.search(r"`pyodide.asm.wasm` is ([\d.]+) MB, ([\d.]+) MB as its `.br`, ([\d.]+) MB as its\s+`.gz`",
+                       DEPLOY.read_text())
+    assert quoted, "docs/deploy.md no longer quotes the wasm's sizes"
+    wasm = BUILD / built_paths()["wasm"]
+    sizes = [wasm, wasm.with_name(wasm.name + ".br"), wasm.with_name(wasm.name + ".gz")]
+    assert [float(q) for q in quoted.groups()] == [round(p.stat().st_size / 1e6, 1) for p in sizes]
 
 
 def test_only_v1_reaches_the_collector(deployment: Deployment) -> None:

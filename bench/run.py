@@ -107,7 +107,7 @@ COLLECT = """() => {
   const paint = performance.getEntriesByName("first-paint")[0];
   const entries = [nav, ...performance.getEntriesByType("resource")].filter((e) => e.responseEnd <= ready);
   const tasks = window.__bench.longtasks.filter(([start]) => start < ready);
-  const runtime = entries.filter((e) => e.name.includes("/static/analytics/pyodide-"));
+  const runtime = entries.filter((e) => /\/static\/analytics\/(pyodide-|stdlib\/)/.test(e.name));
   return {
     ready,
     runtimeStart: runtime.length ? Math.min(...runtime.map((e) => e.startTime)) : null,
@@ -329,7 +329,7 @@ def summarize(values: list[float]) -> dict[str, Any]:
 
 def category(url: str) -> str:
     path = url.split("?", 1)[0]
-    if path.startswith("static/analytics/pyodide-"):
+    if path.startswith(("static/analytics/pyodide-", "static/analytics/stdlib/")):
         return "Pyodide runtime"
     if path.startswith("static/analytics/wheels/"):
         return "our wheel"

@@ -7,7 +7,10 @@
 const BASE = new URL("./", import.meta.url).href;
 const RUNTIME = BASE + "__RUNTIME__";
 const WHEEL = BASE + "__WHEEL__";
-const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
+// The standard library as bytecode (the runtime's own zip holds sources,
+// compiled again on every visit): see build_stdlib in the build.
+const STDLIB = BASE + "__STDLIB__";
+const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json"];
 
 // Checks that every runtime file answers, and fails with the file's name if
 // one is missing: Pyodide itself only warns and waits forever when its wasm
@@ -17,7 +20,7 @@ const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip
 // booting at once, a HEAD request is enough and the boot downloads each
 // file only once.
 function checkRuntime(prefetch) {
-  return Promise.all([...RUNTIME_FILES.map((name) => RUNTIME + name), WHEEL].map(async (url) => {
+  return Promise.all([...RUNTIME_FILES.map((name) => RUNTIME + name), STDLIB, WHEEL].map(async (url) => {
     const response = await get(url, prefetch ? { priority: "low" } : { method: "HEAD" });
     if (prefetch) await response.body.pipeTo(new WritableStream());
   }));
@@ -55,7 +58,7 @@ function explain(error) {
 
 async function boot(writeKey, options) {
   const { loadPyodide } = await import(RUNTIME + "pyodide.mjs");
-  const [pyodide, wheel] = await Promise.all([loadPyodide({ indexURL: RUNTIME }), get(WHEEL).then((r) => r.arrayBuffer())]);
+  const [pyodide, wheel] = await Promise.all([loadPyodide({ indexURL: RUNTIME, stdLibURL: STDLIB }), get(WHEEL).then((r) => r.arrayBuffer())]);
   // Imported straight from the wheel (zipimport, already loaded for the
   // standard library): installing it with loadPackage took ~300 ms, most of
   // it importing the package manager's own modules.

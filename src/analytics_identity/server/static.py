@@ -1,8 +1,8 @@
 """Serving the static build: precompressed twins, right MIME types, cache rules.
 
-Runtime files and the wheel live under versioned or content-hashed paths,
-so they are cached for a year as immutable; the snippet and loader keep
-stable names and are revalidated on every visit (cheap with ETags).
+Runtime files, the compiled standard library and the wheel live under
+versioned or content-hashed paths, so they are cached for a year as
+immutable; the snippet and loader keep stable names and are revalidated on every visit (cheap with ETags).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class StaticBuild:
 
     def _cache_control(self, relative: str) -> str:
         first = relative.split("/", 1)[0]
-        versioned = first.startswith(("pyodide-", "pyscript-")) or first == "wheels"
+        versioned = first.startswith(("pyodide-", "pyscript-")) or first in ("wheels", "stdlib")
         return IMMUTABLE if versioned else REVALIDATE
 
     async def serve(self, request: Request) -> Response:

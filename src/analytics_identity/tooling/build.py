@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -25,7 +26,7 @@ from pathlib import Path
 from .. import __version__
 from .licences import write_licences
 
-__all__ = ["CPYTHON_ONLY", "build_static", "build_wheel", "compile_bytecode", "project_root", "ships"]
+__all__ = ["CPYTHON_ONLY", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
 
 #: Folders and modules (relative to the package) that run only in CPython and
 #: are never shipped to the browser.
@@ -102,13 +103,52 @@ def compile_bytecode(sources: dict[str, str], pyodide_dir: Path) -> dict[str, by
     result = subprocess.run([node, str(script), f"{pyodide_dir}/"], input=json.dumps(sources),
                             capture_output=True, text=True, check=False)
     if result.returncode:
-        raise RuntimeError(f"compiling the wheel with Pyodide failed:\n{result.stderr.strip()}")
+        raise RuntimeError(f"compiling bytecode with Pyodide failed:\n{result.stderr.strip()}")
     return {name: base64.b64decode(data) for name, data in json.loads(result.stdout).items()}
 
 
 def ships(relative: Path) -> bool:
     """Whether a module of the package (a path relative to it) goes into the browser wheel."""
     return relative.parts[0] not in CPYTHON_ONLY and relative.as_posix() not in CPYTHON_ONLY
+
+
+def build_stdlib(out_dir: Path, pyodide_dir: Path, cache: Path) -> Path:
+    """Pyodide's ``python_stdlib.zip`` with every module as bytecode; returns its path.
+
+    The npm zip holds sources only and the runtime writes no bytecode, so
+    each boot compiled the ~145 modules it imports (75-85 % of a warm boot).
+    Compiled like the wheel (Pyodide's own CPython, ``optimize=2``, no column
+    tables), sourceless. Entries are *stored*: zipimport then reads each
+    module without inflating it, and one brotli stream over the whole zip
+    compresses better than per-file deflate (8.6 MB raw, 1.85 MB brotli,
+    2.57 MB gzip; the npm zip is 2.55 MB and compresses no further), so a
+    server must send the ``.br``/``.gz`` twins, as for the wasm. Compiling
+    takes a few seconds; the result is kept in ``cache`` by the hash of its
+    inputs.
+    """
+    stock = (pyodide_dir / "python_stdlib.zip").read_bytes()
+    inputs = stock + Path(__file__).read_bytes() + Path(__file__).with_name("bytecode.mjs").read_bytes()
+    cached = cache / f"stdlib-{hashlib.sha256(inputs).hexdigest()}.zip"
+    if not cached.exists():
+        with zipfile.ZipFile(io.BytesIO(stock)) as source:
+            entries = [(info, source.read(info)) for info in source.infolist()]
+        compiled = compile_bytecode({i.filename: data.decode() for i, data in entries if i.filename.endswith(".py")},
+                                    pyodide_dir)
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
+            for original, data in entries:
+                name = original.filename + ("c" if original.filename.endswith(".py") else "")
+                info = zipfile.ZipInfo(name, _EPOCH)
+                info.external_attr = original.external_attr
+                archive.writestr(info, compiled.get(name, data))
+        partial.replace(cached)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = cached.read_bytes()
+    target = out_dir / hashlib.sha256(data).hexdigest()[:16] / "python_stdlib.zip"
+    target.parent.mkdir()
+    target.write_bytes(data)
+    return target
 
 
 def build_wheel(out_dir: Path, pyodide_dir: Path) -> Path:
@@ -234,10 +274,12 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
+    stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
     (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))
     shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
     loader = (root / "web" / "loader.mjs").read_text()
-    loader = loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
+    loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
+              .replace("__STDLIB__", stdlib_path))
     (out / "loader.mjs").write_text(loader)
     _copy_pyscript(root, out)
     # PyScript resolves `interpreter` against the page and a "./" package
@@ -246,7 +288,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         "interpreter": f"{url_path}{runtime.name}/pyodide.mjs",
         "packages": [f"./{wheel_path}"],
     }, indent=2) + "\n")
-    (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "runtime": runtime.name}))
+    (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "runtime": runtime.name,
+                                                "stdlib": stdlib_path}))
     write_licences(out, root, micropip)
     if compress:
         _precompress(out, out.parent / ".compress-cache")

@@ -34,7 +34,7 @@ SHIPPED: dict[str, tuple[str, ...]] = {
     "analytics-identity": ("snippet.js", "loader.mjs", "analytics.d.ts", "pyscript.json", "build.json",
                            "wheels/*/analytics_identity-*.whl"),
     "Pyodide": ("pyodide-*/pyodide.mjs", "pyodide-*/pyodide.asm.*", "pyodide-*/python_stdlib.zip",
-                "pyodide-*/pyodide-lock.json"),
+                "pyodide-*/pyodide-lock.json", "stdlib/*/python_stdlib.zip"),  # the latter compiled by the build
     "micropip": ("pyodide-*/micropip-*.whl",),
     "PyScript": ("pyscript-*/*",),
 }

@@ -56,16 +56,59 @@ function explain(error) {
   return `analytics-identity: ${what} (${text}). Calls to window.analytics stay buffered and the page keeps working.`;
 }
 
+// Hands the main thread back to the browser (input, paint) between two steps
+// of the boot, so that each step is a task of its own and none is long.
+function nextTask() {
+  return globalThis.scheduler && scheduler.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve));
+}
+
+// Standard-library modules that Pyodide's own bootstrap (`import _pyodide_core`)
+// imports, a group per task before it: left to the bootstrap they were one
+// task of ~150 ms on a warm visit and ~370 ms on a cold one. Through Pyodide's
+// private `API.rawRun`; without it, the bootstrap imports them itself.
+const BOOTSTRAP_MODULES = [
+  "enum, functools, collections, re",
+  "typing, dataclasses",
+  "inspect, ast, dis, tokenize, traceback",
+  "socket, ssl, selectors, subprocess, threading",
+  "concurrent.futures, logging, json, zipfile, shutil, tempfile, pathlib",
+  "asyncio",
+];
+
+// loadPyodide with a task boundary before Python's start-up (`fsInit` runs
+// just before it) and between the groups of the bootstrap's imports.
+async function startRuntime() {
+  const [{ loadPyodide }, runtime] = await Promise.all([import(RUNTIME + "pyodide.mjs"), import(RUNTIME + "pyodide.asm.mjs")]);
+  return loadPyodide({
+    indexURL: RUNTIME,
+    stdLibURL: STDLIB,
+    fsInit: () => nextTask(),
+    async createPyodideModule(settings) {
+      const module = await runtime.default(settings);
+      for (const modules of BOOTSTRAP_MODULES) {
+        await nextTask();
+        if (module.API.rawRun) module.API.rawRun("import " + modules);
+      }
+      await nextTask();
+      return module;
+    },
+  });
+}
+
 async function boot(writeKey, options) {
-  const { loadPyodide } = await import(RUNTIME + "pyodide.mjs");
-  const [pyodide, wheel] = await Promise.all([loadPyodide({ indexURL: RUNTIME, stdLibURL: STDLIB }), get(WHEEL).then((r) => r.arrayBuffer())]);
+  const [pyodide, wheel] = await Promise.all([startRuntime(), get(WHEEL).then((r) => r.arrayBuffer())]);
+  await nextTask();
   // Imported straight from the wheel (zipimport, already loaded for the
   // standard library): installing it with loadPackage took ~300 ms, most of
   // it importing the package manager's own modules.
   const path = "/lib/" + WHEEL.split("/").pop();
   pyodide.FS.writeFile(path, new Uint8Array(wheel));
   pyodide.pyimport("sys").path.insert(0, path);
-  const install = () => { pyodide.pyimport("analytics_identity.browser.install").install(writeKey, options); };
+  pyodide.pyimport("analytics_identity.api.client"); // the core, then the browser layer: two tasks
+  await nextTask();
+  const installer = pyodide.pyimport("analytics_identity.browser.install");
+  await nextTask();
+  const install = () => { installer.install(writeKey, options); };
   // Tabs opened together initialise one at a time, so a first visit mints one
   // anonymousId for all of them (the others read it). Opaque origins have no locks.
   try {

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from analytics_identity.api.settings import Settings
 from analytics_identity.delivery import (
     ITEM_PREFIX,
     LEASE_PREFIX,
@@ -417,11 +418,15 @@ def test_in_flight_limit(storage: MemoryStorage, timers: ManualTimers) -> None:
 
 def test_strategy_options() -> None:
     warnings: list[str] = []
-    assert Strategy.from_options(None, warnings.append) == Strategy()
-    assert Strategy.from_options({"strategy": "batching", "config": {"size": 3, "timeout": 100}},
-                                 warnings.append) == Strategy(batching=True, size=3, timeout=0.1)
-    assert Strategy.from_options({"strategy": "batching", "config": {"size": 0}}, warnings.append).size == 10
-    assert Strategy.from_options({"strategy": "pigeon"}, warnings.append) == Strategy()
+
+    def strategy(option: Any) -> Strategy:
+        return Settings.from_options("k", {"deliveryStrategy": option}, warnings.append).delivery
+
+    assert strategy(None) == Strategy()
+    assert strategy({"strategy": "batching", "config": {"size": 3, "timeout": 100}}) == Strategy(
+        batching=True, size=3, timeout=0.1)
+    assert strategy({"strategy": "batching", "config": {"size": 0}}).size == 10
+    assert strategy({"strategy": "pigeon"}) == Strategy()
     assert len(warnings) == 2
 
 

@@ -8,13 +8,7 @@ from typing import Any
 import pytest
 
 from analytics_identity.storage.codec import CookieAttributes
-from analytics_identity.storage import (
-    CookieStore,
-    LocalStorageStore,
-    MemoryStore,
-    PriorityStorage,
-    StoreFailures,
-)
+from analytics_identity.storage import LocalStorageStore, MemoryStore, PageStores, PriorityStorage
 from tests.unit.identity_hosts import (
     CountingJar,
     CountingStorage,
@@ -35,14 +29,12 @@ class Page:
         self.jar = jar or CountingJar()
         self.storage = storage or CountingStorage()
         self.warnings: list[str] = []
-        self.failures = StoreFailures(self.warnings.append)
-        self.cookie = CookieStore(self.jar, attributes or CookieAttributes(), lambda: NOW, self.warnings.append)
-        self.local = LocalStorageStore(self.storage)
-        self.memory = MemoryStore()
+        self.page = PageStores(self.jar, self.storage, attributes or CookieAttributes(), lambda: NOW,
+                               self.warnings.append)
+        self.cookie, self.local, self.memory = self.page.cookie, self.page.local_storage, self.page.memory
 
     def stores(self, *names: str) -> PriorityStorage:
-        by_name = {"cookie": self.cookie, "localStorage": self.local, "memory": self.memory}
-        return PriorityStorage([by_name[n] for n in names or ("cookie", "localStorage", "memory")], self.failures)
+        return self.page.priority(names or ("cookie", "localStorage", "memory"))
 
 
 def test_first_store_with_a_value_wins_and_every_store_is_written() -> None:

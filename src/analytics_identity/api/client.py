@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from .. import __version__
-from ..delivery import Delivery, Endpoint, Network, Strategy
+from ..delivery import Delivery, Network
 from ..events.build import build_event
 from ..events.emitter import Emitter
 from ..events.jsonsafe import json_safe
@@ -23,7 +23,8 @@ from ..host import Host, PageInfo
 from ..identity.entity import READ, Group, InvalidId, User
 from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
 from .querystring import calls_from_query
-from .settings import Settings, Storages
+from ..storage import PageStores
+from .settings import Settings
 
 __all__ = ["Analytics"]
 
@@ -91,23 +92,23 @@ class Analytics:
         self.host = host
         self.settings = Settings.from_options(write_key, options, host.warn)
         self.delivery = Delivery(
-            Endpoint(self.settings.protocol, self.settings.api_host, self.settings.write_key),
-            Strategy.from_options(self.settings.options.get("deliveryStrategy"), host.warn),
+            self.settings.endpoint,
+            self.settings.delivery,
             host.local_storage if self.settings.persist else None,
             network or Network(),
             host.warn,
         )
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
-        storages = Storages(self.settings, host)
-        self._cookies = storages.cookie
+        stores = PageStores(host.cookies, host.local_storage, self.settings.cookie, host.now, host.warn)
+        self._cookies = stores.cookie
         #: Whether the page added middleware: page code then runs inside each event call.
         self._page_middleware = False
-        user = storages.for_entity(self.settings.user)
+        user = stores.for_entity(self.settings.user.stores)
         self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
-        group = storages.for_entity(self.settings.group)
+        group = stores.for_entity(self.settings.group.stores)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
-        if self.settings.persist and self.settings.user.persist:
+        if self.settings.user.persist:
             # Minted during initialization, as the user's document promises.
             self._user.anonymous_id()
         self.delivery.start()

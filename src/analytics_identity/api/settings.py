@@ -9,23 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..consent import ConsentRules
-from ..host import Host, describe
+from ..delivery import Endpoint, Strategy
+from ..host import describe
 from ..identity.entity import EntityKeys
-from ..storage import (
-    CookieStore,
-    LocalStorageStore,
-    MemoryStore,
-    PriorityStorage,
-    Store,
-    StoreFailures,
-)
 from ..storage.codec import CookieAttributes
 from .querystring import QueryStringRules, rules_from_option
 
-__all__ = ["EntitySettings", "EntityStorage", "Settings", "Storages"]
+__all__ = ["EntitySettings", "Settings"]
 
 _STORE_NAMES = ("cookie", "localStorage", "memory")
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -56,31 +49,40 @@ def _stores_option(storage: Any, warn: Callable[[str], None], where: str) -> tup
 
 @dataclass(frozen=True)
 class EntitySettings:
-    """Per-entity options (``user: {...}`` or ``group: {...}``)."""
+    """Per-entity options (``user: {...}`` or ``group: {...}``), resolved against the page's."""
 
     keys: EntityKeys
+    #: The stores this entity uses, in priority order: ``("memory",)`` when
+    #: it does not persist (``disableClientPersistence``, ``persist: false``).
+    stores: tuple[str, ...] = _STORE_NAMES
     persist: bool = True
-    local_storage_fallback: bool = True
-    #: ``user.storage.stores``: this entity's own priority order, else the page's.
-    stores: tuple[str, ...] | None = None
 
     @classmethod
     def from_options(
-        cls, options: Any, default_id_key: str, default_traits_key: str, where: str, warn: Callable[[str], None]
+        cls, options: Any, defaults: EntityKeys, page: tuple[tuple[str, ...], bool], where: str,
+        warn: Callable[[str], None],
     ) -> EntitySettings:
+        """``page``: the page's store order and whether it persists at all;
+        ``user.storage.stores`` is this entity's own order."""
+        page_stores, page_persist = page
         if options is not None and not isinstance(options, dict):
             warn(f"{where} options must be an object, not {describe(options)}; ignored")
         options = options if isinstance(options, dict) else {}
         cookie = options.get("cookie") if isinstance(options.get("cookie"), dict) else {}
         local = options.get("localStorage") if isinstance(options.get("localStorage"), dict) else {}
+        stores = _stores_option(options.get("storage"), warn, f"{where}.storage") or page_stores
+        persist = page_persist and options.get("persist", True) is not False
+        if not persist:
+            stores = ("memory",)
+        elif options.get("localStorageFallbackDisabled", False):
+            stores = tuple(n for n in stores if n != "localStorage")
         return cls(
             keys=EntityKeys(
-                id=_key(cookie.get("key"), default_id_key, f"{where}.cookie.key", warn),
-                traits=_key(local.get("key"), default_traits_key, f"{where}.localStorage.key", warn),
+                id=_key(cookie.get("key"), defaults.id, f"{where}.cookie.key", warn),
+                traits=_key(local.get("key"), defaults.traits, f"{where}.localStorage.key", warn),
             ),
-            persist=options.get("persist", True) is not False,
-            local_storage_fallback=not options.get("localStorageFallbackDisabled", False),
-            stores=_stores_option(options.get("storage"), warn, f"{where}.storage"),
+            stores=stores,
+            persist=persist,
         )
 
 
@@ -146,29 +148,47 @@ def _key(value: Any, default: str, where: str, warn: Callable[[str], None]) -> s
     return default
 
 
+def _delivery_strategy(options: Any, warn: Callable[[str], None]) -> Strategy:
+    """``deliveryStrategy: {strategy: "batching", config: {size, timeout}}``; ``timeout`` in ms like analytics-next."""
+    if options is None:
+        return Strategy()
+    if not isinstance(options, dict) or options.get("strategy", "standard") not in ("standard", "batching"):
+        warn(f"deliveryStrategy {describe(options)} not understood; sending each event on its own")
+        return Strategy()
+    if options.get("strategy") != "batching":
+        return Strategy()
+    config = options.get("config") if isinstance(options.get("config"), dict) else {}
+    size, timeout = config.get("size", 10), config.get("timeout", 5000)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        warn(f"deliveryStrategy.config.size {describe(size)} is not a positive integer; using 10")
+        size = 10
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout < 0:
+        warn(f"deliveryStrategy.config.timeout {describe(timeout)} is not a number of ms; using 5000")
+        timeout = 5000
+    return Strategy(batching=True, size=size, timeout=timeout / 1000)
+
+
+USER_KEYS = EntityKeys("ajs_user_id", "ajs_user_traits")
+GROUP_KEYS = EntityKeys("ajs_group_id", "ajs_group_properties")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the load options decide."""
 
-    write_key: str = ""
-    api_host: str = DEFAULT_API_HOST
-    protocol: str = "https"
-    stores: tuple[str, ...] = _STORE_NAMES
+    endpoint: Endpoint = field(default_factory=lambda: Endpoint("https", DEFAULT_API_HOST, ""))
+    delivery: Strategy = field(default_factory=Strategy)
+    #: ``disableClientPersistence: true`` turns it off: identity and the event queue stay in memory.
     persist: bool = True
     cookie: CookieAttributes = field(default_factory=CookieAttributes)
-    user: EntitySettings = field(
-        default_factory=lambda: EntitySettings(EntityKeys("ajs_user_id", "ajs_user_traits"))
-    )
-    group: EntitySettings = field(
-        default_factory=lambda: EntitySettings(EntityKeys("ajs_group_id", "ajs_group_properties"))
-    )
+    user: EntitySettings = field(default_factory=lambda: EntitySettings(USER_KEYS))
+    group: EntitySettings = field(default_factory=lambda: EntitySettings(GROUP_KEYS))
     query_string: QueryStringRules = field(default_factory=QueryStringRules)
     consent: ConsentRules = field(default_factory=ConsentRules)
     #: ``disable``: nothing stored, nothing sent.
     disabled: bool = False
     #: ``anonymizeIp``: every event says ``context.ip: "0.0.0.0"``.
     anonymize_ip: bool = False
-    options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_options(cls, write_key: str, options: Any, warn: Callable[[str], None]) -> Settings:
@@ -188,63 +208,25 @@ class Settings:
             warn(f"cookie options ignored: {error}")
             cookie = CookieAttributes()
         disabled = _disabled(options.get("disable"), options, warn)
+        persist = not (options.get("disableClientPersistence", False) or disabled)
+        page = (stores, persist)
+        user = EntitySettings.from_options(options.get("user"), USER_KEYS, page, "user", warn)
+        group = EntitySettings.from_options(options.get("group"), GROUP_KEYS, page, "group", warn)
+        query_string = rules_from_option(options.get("useQueryString"), warn)
+        consent = _consent_option(options.get("consent"), warn)
         return cls(
-            write_key=write_key if isinstance(write_key, str) else "",
-            api_host=str(segment.get("apiHost") or options.get("apiHost") or DEFAULT_API_HOST),
-            protocol=str(segment.get("protocol") or options.get("protocol") or "https"),
-            stores=stores,
-            persist=not (options.get("disableClientPersistence", False) or disabled),
-            cookie=cookie,
-            user=EntitySettings.from_options(options.get("user"), "ajs_user_id", "ajs_user_traits", "user", warn),
-            group=EntitySettings.from_options(
-                options.get("group"), "ajs_group_id", "ajs_group_properties", "group", warn
+            endpoint=Endpoint(
+                str(segment.get("protocol") or options.get("protocol") or "https"),
+                str(segment.get("apiHost") or options.get("apiHost") or DEFAULT_API_HOST),
+                write_key if isinstance(write_key, str) else "",
             ),
-            query_string=rules_from_option(options.get("useQueryString"), warn),
-            consent=_consent_option(options.get("consent"), warn),
+            delivery=_delivery_strategy(options.get("deliveryStrategy"), warn),
+            persist=persist,
+            cookie=cookie,
+            user=user,
+            group=group,
+            query_string=query_string,
+            consent=consent,
             disabled=disabled,
             anonymize_ip=options.get("anonymizeIp") is True,
-            options=options,
-        )
-
-
-class EntityStorage(NamedTuple):
-    """Where one entity keeps its values."""
-
-    ids: PriorityStorage
-    #: Traits never go in a cookie.
-    traits: PriorityStorage
-    #: Cookie only, for the classic cookies; ``None`` when cookies are not used.
-    legacy: PriorityStorage | None
-
-
-class Storages:
-    """Builds each entity's storage lists from the settings.
-
-    The page has one store of each kind, so that the cookie domain is
-    probed once, each failing store is reported once, and user and group
-    share one memory.
-    """
-
-    def __init__(self, settings: Settings, host: Host) -> None:
-        self._settings = settings
-        self.failures = StoreFailures(host.warn)
-        self.memory = MemoryStore()
-        self.cookie = CookieStore(host.cookies, settings.cookie, host.now, host.warn)
-        self.local_storage = LocalStorageStore(host.local_storage)
-
-    def _list(self, names: tuple[str, ...]) -> PriorityStorage:
-        by_name: dict[str, Store] = {"cookie": self.cookie, "localStorage": self.local_storage, "memory": self.memory}
-        return PriorityStorage([by_name[n] for n in names], self.failures)
-
-    def for_entity(self, entity: EntitySettings) -> EntityStorage:
-        """``disableClientPersistence`` or ``persist: false`` keep everything in memory."""
-        if not (self._settings.persist and entity.persist):
-            return EntityStorage(self._list(("memory",)), self._list(("memory",)), None)
-        names = entity.stores or self._settings.stores
-        if not entity.local_storage_fallback:
-            names = tuple(n for n in names if n != "localStorage")
-        return EntityStorage(
-            self._list(names),
-            self._list(tuple(n for n in names if n != "cookie")),
-            self._list(("cookie",)) if "cookie" in names else None,
         )

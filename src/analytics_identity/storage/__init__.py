@@ -1,9 +1,10 @@
 """Where identity values live: the :class:`Store` interface, memory, localStorage and
-cookie stores, the cookie codec, and the priority list that composes them.
+cookie stores, the cookie codec, and the priority lists that compose them.
 """
 
+from .composition import EntityStorage, PageStores
 from .cookie_store import CookieStore
 from .priority import PriorityStorage, StoreFailures
 from .stores import LocalStorageStore, MemoryStore, Store, StoreError, StoreUnavailable
 
-__all__ = ["CookieStore", "LocalStorageStore", "MemoryStore", "PriorityStorage", "Store", "StoreError", "StoreFailures", "StoreUnavailable"]
+__all__ = ["CookieStore", "EntityStorage", "LocalStorageStore", "MemoryStore", "PageStores", "PriorityStorage", "Store", "StoreError", "StoreFailures", "StoreUnavailable"]

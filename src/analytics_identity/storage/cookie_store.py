@@ -45,6 +45,7 @@ class CookieStore:
     """
 
     name = "cookie"
+    persistent = True
 
     def __init__(
         self,

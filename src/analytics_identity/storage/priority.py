@@ -1,7 +1,7 @@
 """Stores composed by a priority list: read the first that has a value, write them all.
 
-When stores disagree the cookie wins (it is shared across subdomains while
-localStorage is per origin; analytics-next issue #706) and every store is rewritten.
+When stores disagree the list's ``winner`` wins and every store is rewritten;
+which store that is, is configuration (:mod:`.composition` makes it the cookie).
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .cookie_store import CookieStore
-from .stores import MemoryStore, Store, StoreError, StoreUnavailable
+from .stores import RenewingStore, Store, StoreError, StoreUnavailable
 
 __all__ = ["PriorityStorage", "StoreFailures"]
 
@@ -56,20 +55,23 @@ class PriorityStorage:
     a value has landed in one of them, finding it only in memory means
     another tab (a ``reset()`` there) or the visitor removed it: memory then
     forgets it too instead of writing it back.
+
+    ``winner``, one of ``stores``, is the store whose value wins when they
+    disagree; it is renewed when read.
     """
 
-    def __init__(self, stores: Sequence[Store], failures: StoreFailures) -> None:
+    def __init__(self, stores: Sequence[Store], failures: StoreFailures, winner: RenewingStore | None = None) -> None:
         self.stores = list(stores)
         self._failures = failures
         self._landed: set[str] = set()
-        self._cookie = next((store for store in self.stores if isinstance(store, CookieStore)), None)
+        self._winner = winner
         #: Per key, the value every store was made to hold in this page: while
         #: the cookie still holds it, reading the cookie alone is enough.
         self._synced: dict[str, Any] = {}
 
     def _only_in_memory(self, key: str, holders: list[Store]) -> bool:
         """True when the value was removed from the persisting stores elsewhere; memory forgets it."""
-        if key in self._landed and all(store.name == MemoryStore.name for store in holders):
+        if key in self._landed and not any(store.persistent for store in holders):
             self._landed.discard(key)
             for store in holders:
                 self._write(store, key, None)
@@ -95,43 +97,43 @@ class PriorityStorage:
         return holders[0][1]
 
     def get_and_sync(self, key: str, clean: Callable[[Any], Any | None] = _present) -> Any | None:
-        """Read every store; the cookie's value wins, else the first one found.
+        """Read every store; the winner's value wins, else the first one found.
 
         ``clean`` turns a raw stored value into the value (or ``None`` when
         unusable, e.g. an id that is an object). Every store holding something
-        else is rewritten with the winner, and the cookie is renewed.
+        else is rewritten with the winner, and the winner is renewed.
 
-        Once the stores agree, later reads in the page look at the cookie
-        only, as long as it holds that value: the cookie wins anyway, and each
-        store read is a call into the browser on every event.
+        Once the stores agree, later reads in the page look at the winner
+        only, as long as it holds that value: it wins anyway, and each store
+        read is a call into the browser on every event.
         """
         synced = self._synced.pop(key, None)
-        if synced is not None and self._cookie_value(key, clean) == synced:
+        if synced is not None and self._winner_value(key, clean) == synced:
             self._synced[key] = synced
             return synced
         values = [(store, raw, clean(raw)) for store, raw in self._read_all(key)]
         usable = [(store, value) for store, _, value in values if value is not None]
         if not usable or self._only_in_memory(key, [store for store, _ in usable]):
             return None
-        winner = next((value for store, value in usable if store.name == CookieStore.name), usable[0][1])
+        winner = next((value for store, value in usable if store is self._winner), usable[0][1])
         agreed = True
         for store, raw, _ in values:
             if raw != winner:
                 agreed = self._write(store, key, winner) and agreed
-            elif isinstance(store, CookieStore):
-                self._renew(store, key, winner)
+            elif store is self._winner:
+                self._renew(self._winner, key, winner)
         if agreed and len(values) == len(self.stores):
             self._synced[key] = winner
         return winner
 
-    def _cookie_value(self, key: str, clean: Callable[[Any], Any | None]) -> Any | None:
-        """The cookie's usable value, when the list has a working cookie store."""
-        if self._cookie is None or self._cookie.name in self._failures.broken:
+    def _winner_value(self, key: str, clean: Callable[[Any], Any | None]) -> Any | None:
+        """The winner's usable value, when the list has a working one."""
+        if self._winner is None or self._winner.name in self._failures.broken:
             return None
         try:
-            return clean(self._cookie.get(key))
+            return clean(self._winner.get(key))
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
-            self._failures.report(self._cookie, "read", error)
+            self._failures.report(self._winner, "read", error)
             return None
 
     def set(self, key: str, value: Any | None) -> None:
@@ -141,7 +143,7 @@ class PriorityStorage:
         for store in self.stores:
             if store.name not in self._failures.broken:
                 agreed = self._write(store, key, value) and agreed
-        if agreed and value is not None and self._cookie is not None:
+        if agreed and value is not None and self._winner is not None:
             self._synced[key] = value
 
     def _write(self, store: Store, key: str, value: Any | None) -> bool:
@@ -151,20 +153,19 @@ class PriorityStorage:
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
             self._failures.report(store, "write", error)
             return False
-        if store.name != MemoryStore.name:
-            if value is None:
-                self._landed.discard(key)
-            else:
-                self._landed.add(key)
+        self._note_landed(store, key, value)
         return True
 
-    def _renew(self, store: CookieStore, key: str, value: Any) -> None:
+    def _renew(self, store: RenewingStore, key: str, value: Any) -> None:
         try:
             store.renew(key, value)
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
             self._failures.report(store, "write", error)
             return
-        if store.name != MemoryStore.name:
+        self._note_landed(store, key, value)
+
+    def _note_landed(self, store: Store, key: str, value: Any | None) -> None:
+        if store.persistent:
             if value is None:
                 self._landed.discard(key)
             else:

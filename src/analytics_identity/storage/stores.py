@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from ..host.protocols import KeyValueStorage
 
-__all__ = ["LocalStorageStore", "MemoryStore", "Store", "StoreError", "StoreUnavailable"]
+__all__ = ["LocalStorageStore", "MemoryStore", "RenewingStore", "Store", "StoreError", "StoreUnavailable"]
 
 
 class StoreError(Exception):
@@ -25,11 +25,20 @@ class Store(Protocol):
     """A place that holds JSON-able values by key."""
 
     name: str
+    #: Whether values outlive the page (memory does not).
+    persistent: bool
 
     def get(self, key: str) -> Any | None: ...
 
     def set(self, key: str, value: Any | None) -> None:
         """Store ``value``; ``None`` removes the key."""
+
+
+class RenewingStore(Store, Protocol):
+    """A store whose values expire unless renewed (the cookie)."""
+
+    def renew(self, key: str, value: Any) -> None:
+        """Push the expiry of the value ``key`` holds ahead."""
 
 
 class MemoryStore:
@@ -40,6 +49,7 @@ class MemoryStore:
     """
 
     name = "memory"
+    persistent = False
 
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}
@@ -65,6 +75,7 @@ class LocalStorageStore:
     """
 
     name = "localStorage"
+    persistent = True
 
     def __init__(self, backend: KeyValueStorage) -> None:
         self._backend = backend

@@ -106,6 +106,13 @@ export interface Group {
   traits(traits: Traits): Traits;
 }
 
+/** A source middleware: edit `payload.obj`, then call `next(payload)` (or `next(null)` to drop the event). */
+export type MiddlewareFunction = (params: {
+  payload: { obj: SegmentEvent };
+  next: (payload: { obj: SegmentEvent } | null) => void;
+  integrations: Integrations;
+}) => unknown;
+
 export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "reset" | "initialize" | "ready" | string;
 
 /** window.analytics once loaded. */
@@ -121,6 +128,7 @@ export interface AnalyticsBrowser {
   group(): Group;
   group(groupId: ID | object, traits?: Traits | null, options?: Options, callback?: Callback): Promise<Context>;
   alias(to: string | number, from?: string | number | Options, options?: Options | Callback, callback?: Callback): Promise<Context>;
+  screen(category?: string | object, name?: string | object | Callback, properties?: EventProperties | Options | Callback | null, options?: Options | Callback | null, callback?: Callback): Promise<Context>;
   reset(): void;
   setAnonymousId(id?: string): ID;
   user(): User;
@@ -129,6 +137,7 @@ export interface AnalyticsBrowser {
   once(event: EmitterEvent, listener: (...args: any[]) => void): AnalyticsBrowser;
   off(event: EmitterEvent, listener?: (...args: any[]) => void): AnalyticsBrowser;
   debug(toggle: boolean): AnalyticsBrowser;
+  addSourceMiddleware(middleware: MiddlewareFunction): AnalyticsBrowser;
 }
 
 /** window.analytics before the runtime is ready: the snippet's buffer of calls. */

@@ -15,7 +15,6 @@ from analytics_identity.api.querystring import (
     query_from_location,
     rules_from_option,
 )
-from analytics_identity.api.replay import replay
 from tests.unit.identity_hosts import cookie, host, local, page
 
 DOC_URL_QUERY = "?ajs_uid=123456789abcd&ajs_event=Clicked%20Email&ajs_aid=abc123&ajs_prop_emailCampaign=First+Touch&ajs_trait_name=Karl+Jr."
@@ -130,20 +129,3 @@ def test_use_query_string_false_ignores_the_query() -> None:
     before = analytics.user().anonymousId()
     assert analytics.queryString(DOC_URL_QUERY) == []
     assert analytics.user().anonymousId() == before and analytics.user().id() is None
-
-
-def test_query_runs_after_buffered_set_anonymous_id_and_on_and_before_the_rest() -> None:
-    analytics = page(host())
-    seen: list[tuple[str, str | None, str | None]] = []
-    buffered = [
-        ["track", "Buffered"],
-        ["on", "track", lambda name, *rest: seen.append((name, analytics.user().id(), analytics.user().anonymousId()))],
-        ["setAnonymousId", "from-snippet"],
-        ["identify", "buffered-user"],
-    ]
-    replay(buffered, lambda method, args: getattr(analytics, method)(*args),
-           lambda: analytics.queryString("?ajs_uid=from-query&ajs_event=From%20Query"), print)
-    # the listener (an `on`) saw the query's track first, with the snippet's anonymousId,
-    # then the buffered track; the buffered identify ran last
-    assert seen == [("From Query", "from-query", "from-snippet"), ("Buffered", "from-query", "from-snippet")]
-    assert analytics.user().id() == "buffered-user"

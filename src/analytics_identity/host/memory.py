@@ -81,9 +81,10 @@ class MemoryHost:
     page_info: PageInfo = field(default_factory=PageInfo)
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     warnings: list[str] = field(default_factory=list)
+    pinned_page: PageInfo | None = None
 
     def page(self) -> PageInfo:
-        return self.page_info
+        return self.page_info if self.pinned_page is None else self.pinned_page
 
     def now(self) -> datetime:
         return self.clock()

@@ -47,6 +47,8 @@ class Host(Protocol):
 
     cookies: CookieJar
     local_storage: KeyValueStorage
+    #: While a buffered call replays: the page it was made on, which :meth:`page` then gives.
+    pinned_page: PageInfo | None
 
     def page(self) -> PageInfo: ...
 

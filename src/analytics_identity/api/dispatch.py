@@ -1,0 +1,161 @@
+"""Calls from page JavaScript reaching the instance: dispatch, the snippet's replay, page pinning.
+
+Pure Python behind a small protocol (:class:`Caller`: how a result becomes a
+JavaScript value or promise), so it is unit-tested in CPython; the browser
+facade only converts arguments and builds the JavaScript object.
+
+Replay: buffered ``setAnonymousId`` and ``on`` run first, then the query
+string, then every other call in the order the page made it (analytics-next
+groups them by method name; keeping call order is the better rule), and
+``ready`` callbacks last. While the buffer replays, calls the page makes (from
+a callback, say) wait in line behind the buffered ones, so every call runs in
+the order it was made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from ..host import page_address
+from ..identity.entity import READ
+from .client import Analytics
+from .methods import ACCESSORS, BUFFERED_PAGE, CHAIN, ENTITY, EVENT, LOAD, METHODS, READY, UNSUPPORTED
+from .querystring import query_from_location
+
+__all__ = ["Caller", "Dispatcher"]
+
+
+class Caller(Protocol):
+    """How results reach page JavaScript."""
+
+    #: What an accessor returns for ``None`` (JavaScript ``null``).
+    null: Any
+
+    def value(self, value: Any) -> Any:
+        """A Python result as a plain JavaScript value."""
+        ...
+
+    def promise(self, value: Any) -> Any:
+        """A promise resolved with ``value`` (already a JavaScript value)."""
+        ...
+
+    def deferred(self) -> tuple[Any, Callable[[Any], None]]:
+        """A pending promise and the function that resolves it."""
+        ...
+
+
+class Dispatcher:
+    """The page's calls to one instance, by the methods table."""
+
+    def __init__(self, analytics: Analytics, caller: Caller) -> None:
+        self.analytics = analytics
+        self._caller = caller
+        #: Calls made while the buffer replays, with the resolver of the promise they returned.
+        self._waiting: list[tuple[str, list[Any], Callable[[Any], None]]] | None = None
+
+    def call(self, name: str, args: list[Any]) -> Any:
+        """``window.analytics[name](...args)``, arguments already converted."""
+        if self._waiting is not None:
+            promise, resolve = self._caller.deferred()
+            self._waiting.append((name, args, resolve))
+            return promise
+        return self._invoke(name, args)
+
+    def _invoke(self, name: str, args: list[Any]) -> Any:
+        method = METHODS.get(name)
+        if method is None or method.kind in (UNSUPPORTED, ENTITY, LOAD):
+            self.analytics.host.warn(f"analytics.{name}() is not supported; call ignored")
+            return None
+        with self.analytics.held_cookies():
+            if method.reads_identity:
+                self.analytics.read_cookies_now()  # here, where the stack is shallow
+            result = getattr(self.analytics, name)(*args)
+        if method.kind == READY:  # analytics-next's ready() returns a promise
+            return self._caller.promise(None)
+        if method.kind == EVENT and isinstance(result, dict) and "event" in result:
+            return self._caller.promise(self._caller.value(result))
+        return None if method.kind == CHAIN else self._caller.value(result)
+
+    def accessor(self, kind: str, name: str, args: list[Any]) -> Any:
+        """``analytics.user().id(...)`` and friends; no argument reads."""
+        attribute = ACCESSORS[kind].get(name)
+        if attribute is None:
+            return None
+        entity = self.analytics.user() if kind == "user" else self.analytics.group()
+        fn = getattr(entity, attribute)
+        try:
+            if not args:  # a read: one document.cookie read anyway
+                value = self._caller.value(fn(READ))
+            else:
+                with self.analytics.held_cookies():  # the setter reads, then writes
+                    self.analytics.read_cookies_now()
+                    value = self._caller.value(fn(args[0]))
+            return self._caller.null if value is None else value
+        except Exception as error:  # noqa: BLE001 - nothing throws into the page
+            self.analytics.host.warn(f"{kind}().{name} failed: {error}")
+            return None
+
+    # -- the snippet's buffer ----------------------------------------------------
+
+    def replay(self, calls: Sequence[Sequence[Any]]) -> None:
+        """Run the snippet's buffered ``[method, *args]`` calls, then the calls made meanwhile."""
+        entries = []
+        for entry in calls:
+            if not entry or not isinstance(entry[0], str):
+                self.analytics.host.warn(f"ignored a malformed buffered call: {entry!r:.60}")
+                continue
+            entries.append((entry[0], list(entry[1:])))
+        first = [METHODS[name].replay_first if name in METHODS else False for name, _ in entries]
+        self._waiting = []
+        try:
+            for (name, args), early in zip(entries, first):
+                if early:
+                    self._invoke_buffered(name, args)
+            self.apply_query_string()
+            for (name, args), early in zip(entries, first):
+                if not early and name != "ready":
+                    self._invoke_buffered(name, args)
+            for name, args in entries:
+                if name == "ready":
+                    self._invoke_buffered(name, args)
+            while self._waiting:
+                name, args, resolve = self._waiting.pop(0)
+                resolve(self._invoke(name, args))
+        finally:
+            self._waiting = None
+        self.analytics.became_ready()
+
+    def apply_query_string(self) -> None:
+        """The page's ``ajs_*`` parameters (in its query, or after a ``?`` in its hash)."""
+        page = self.analytics.host.page()
+        self.analytics.queryString(query_from_location(page.search, page.hash))
+
+    def _invoke_buffered(self, name: str, args: list[Any]) -> Any:
+        """A buffered call, described with the page it was made on.
+
+        The snippet appends ``{__bufferedPage: {url, canonical, path,
+        search, hash, title, referrer}}`` to event calls (``url`` being
+        ``location.href`` and ``canonical`` the canonical link's ``href``),
+        so a call replayed after a client-side navigation still carries the
+        page it was made on.
+        """
+        marker = args[-1] if args else None
+        if not (isinstance(marker, dict) and list(marker) == [BUFFERED_PAGE]):
+            return self._invoke(name, args)
+        host = self.analytics.host
+        facts = marker[BUFFERED_PAGE] if isinstance(marker[BUFFERED_PAGE], dict) else {}
+        pinned = {key: str(facts[key]) for key in ("url", "path", "search", "hash", "title", "referrer")
+                  if isinstance(facts.get(key), str)}
+        current = host.page()
+        if "url" in pinned:
+            canonical = facts.get("canonical")
+            pinned["url"], pinned["path"] = page_address(
+                pinned["url"], canonical if isinstance(canonical, str) else None,
+                pinned.get("path", current.path), pinned.get("search", current.search))
+        host.pinned_page = dataclasses.replace(current, **pinned)
+        try:
+            return self._invoke(name, args[:-1])
+        finally:
+            host.pinned_page = None

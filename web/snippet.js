@@ -19,13 +19,13 @@
   analytics.factory = function (method) {
     return function () {
       var args = Array.prototype.slice.call(arguments);
-      /* Event calls keep the page they were made on (replayed after a
-         client-side navigation, they still describe it); the core strips it. */
+      /* Event calls keep the page and time they were made on (replayed after
+         a client-side navigation, they still describe it); the core strips it. */
       if (/^(track|page|identify|group|alias|screen)$/.test(method)) {
         var canonical = document.querySelector("link[rel='canonical']");
         args.push({ __bufferedPage: { url: location.href, canonical: canonical && canonical.getAttribute("href"),
           path: location.pathname, search: location.search, hash: location.hash,
-          title: document.title, referrer: document.referrer } });
+          title: document.title, referrer: document.referrer, time: Date.now() } });
       }
       args.unshift(method);
       analytics.push(args);
@@ -46,5 +46,32 @@
         "). Calls stay buffered; serve the build folder there or set data-base on the snippet's script tag.");
     });
   };
-  analytics.SNIPPET_VERSION = "1.1.0";
+  /* Leaving before ready loses nothing: when the page is hidden or closed,
+     the buffered calls another page can replay (events, identity changes)
+     are written to localStorage under a new key, and stamped with it here.
+     The first core ready on this site takes the key and replays them; this
+     page's own core, if it gets ready after all, replays a stamped call
+     only if its key is still there (see api/handover.py). The one place
+     the snippet writes to storage. */
+  function keep() {
+    var options = analytics._loadOptions || {};
+    if (window.analytics !== analytics || options.disableClientPersistence || options.disable === true) return;
+    var key = "ajs_buffered_calls:" + Date.now() + ":" + Math.random().toString(36).slice(2), calls = [];
+    for (var i = 0; i < analytics.length; i++) {
+      if (!analytics[i].kept && /^(track|page|identify|group|alias|screen|setAnonymousId|reset)$/.test(analytics[i][0])) {
+        calls.push(analytics[i]);
+      }
+    }
+    try {
+      if (calls.length) localStorage.setItem(key, JSON.stringify(calls));
+    } catch (error) {
+      return;
+    }
+    for (i = 0; i < calls.length; i++) calls[i].kept = key;
+  }
+  addEventListener("pagehide", keep);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") keep();
+  });
+  analytics.SNIPPET_VERSION = "1.2.0";
 })();

@@ -173,14 +173,15 @@ class Analytics:
         """Build, pass through middleware and queue one event; ``page``: the
         page facts when the caller already read them."""
         options = self._apply_identity_options(options)
+        page = self.host.page() if page is None else page
         event = build_event(
             event_type,
             fields,
             options,
             user_id=self._user.id(),
             anonymous_id=self._user.anonymous_id(),
-            page=self.host.page() if page is None else page,
-            now=self.host.now(),
+            page=page,
+            now=page.called_at or self.host.now(),
             version=__version__,
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..host import page_address
@@ -133,21 +134,24 @@ class Dispatcher:
         self.analytics.queryString(query_from_location(page.search, page.hash))
 
     def _invoke_buffered(self, name: str, args: list[Any]) -> Any:
-        """A buffered call, described with the page it was made on.
+        """A buffered call, described with the page and time it was made on.
 
         The snippet appends ``{__bufferedPage: {url, canonical, path,
-        search, hash, title, referrer}}`` to event calls (``url`` being
-        ``location.href`` and ``canonical`` the canonical link's ``href``),
-        so a call replayed after a client-side navigation still carries the
-        page it was made on.
+        search, hash, title, referrer, time}}`` to event calls (``url`` being
+        ``location.href``, ``canonical`` the canonical link's ``href`` and
+        ``time`` milliseconds since the epoch), so a call replayed after a
+        client-side navigation, or by the next page, still carries the page
+        and time it was made on.
         """
         marker = args[-1] if args else None
         if not (isinstance(marker, dict) and list(marker) == [BUFFERED_PAGE]):
             return self._invoke(name, args)
         host = self.analytics.host
         facts = marker[BUFFERED_PAGE] if isinstance(marker[BUFFERED_PAGE], dict) else {}
-        pinned = {key: str(facts[key]) for key in ("url", "path", "search", "hash", "title", "referrer")
-                  if isinstance(facts.get(key), str)}
+        pinned: dict[str, Any] = {key: str(facts[key]) for key in ("url", "path", "search", "hash", "title", "referrer")
+                                  if isinstance(facts.get(key), str)}
+        if isinstance(facts.get("time"), (int, float)) and not isinstance(facts["time"], bool):
+            pinned["called_at"] = datetime.fromtimestamp(facts["time"] / 1000, timezone.utc)
         current = host.page()
         if "url" in pinned:
             canonical = facts.get("canonical")

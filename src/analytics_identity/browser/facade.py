@@ -20,6 +20,7 @@ from pyodide.ffi import (
 
 from ..api.client import Analytics
 from ..api.dispatch import Dispatcher
+from ..api.handover import calls_to_replay
 from ..api.methods import ACCESSORS, ENTITY, LOAD, METHODS
 from .conversion import from_js, resolved, to_js_value
 
@@ -70,8 +71,13 @@ class Core:
             return None
 
     def replay(self, buffered: Any) -> None:
-        """Run the snippet's buffered calls, then the calls made meanwhile."""
-        self.dispatcher.replay([[from_js(item) for item in entry] for entry in buffered])
+        """Run the calls earlier pages left, the snippet's buffered calls, then
+        the calls made meanwhile. The snippet stamps a buffered call with the
+        key it stored it under when the page was hidden (``kept``)."""
+        analytics = self.analytics
+        own = [([from_js(item) for item in entry], getattr(entry, "kept", None)) for entry in buffered]
+        storage = analytics.host.local_storage if analytics.settings.persist else None
+        self.dispatcher.replay(calls_to_replay(storage, own, analytics.host.warn))
 
     def _apply_query_string(self) -> None:
         self.dispatcher.apply_query_string()

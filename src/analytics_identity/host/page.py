@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 __all__ = ["PageInfo", "page_address"]
 
@@ -22,6 +23,9 @@ class PageInfo:
     user_agent: str = ""
     locale: str = ""
     timezone: str = ""
+    #: When the call was made, for a call the snippet buffered (its event's
+    #: ``timestamp``); ``None``: now.
+    called_at: datetime | None = None
 
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

@@ -1,0 +1,107 @@
+"""Nothing is lost before ready: calls of a page left or hidden before the core
+was ready reach the collector once, with the page and time they were made on."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from typing import Any
+
+from playwright.sync_api import Page, Route
+
+from analytics_identity.api.handover import PREFIX
+from tests.e2e.helpers import boot, load_options, wait_ready
+
+#: A JavaScript expression: the keys of calls left for the next page.
+LEFT = f"Object.keys(localStorage).filter((key) => key.startsWith('{PREFIX}'))"
+
+#: Fakes the page being hidden (a tab switch), as the browser reports it.
+HIDE = """() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    delete document.visibilityState;
+}"""
+
+
+def events(base_url: str, page: Page, count: int, **filters: str) -> list[dict[str, Any]]:
+    """The collector's events matching ``filters``, once ``count`` are there (or after 60 s), oldest first."""
+    query = urllib.parse.urlencode({"limit": "1000", **filters})
+    deadline = time.monotonic() + 60
+    while True:
+        found = json.loads(urllib.request.urlopen(f"{base_url}/api/events?{query}", timeout=5).read())
+        if len(found) >= count or time.monotonic() > deadline:
+            return found[::-1]
+        page.wait_for_timeout(200)
+
+
+def iso(milliseconds: int) -> str:
+    return datetime.fromtimestamp(milliseconds / 1000, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def made_at(page: Page) -> int:
+    """When the snippet buffered the page's last call (its ``__bufferedPage.time``)."""
+    return page.evaluate("analytics[analytics.length - 1].at(-1).__bufferedPage.time")
+
+
+def test_a_page_left_200_ms_after_load_has_its_calls_delivered_once_by_the_next_page(
+        page: Page, base_url: str) -> None:
+    never: list[Route] = []
+    page.route("**/pyodide.asm.wasm", lambda route: never.append(route))  # this page never gets ready
+    page.goto(base_url + "/test-pages/loading.html")  # buffers a page() call, loads in the default mode
+    page.evaluate("analytics.track('Bounce', {plan: 'pro'}, () => {})")
+    bounce_time = made_at(page)
+    page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+    page.wait_for_timeout(200)
+    page.unroute("**/pyodide.asm.wasm")
+
+    boot(page, base_url)  # the next page (blank.html)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    page.evaluate("analytics.track('Next page')")
+    delivered = events(base_url, page, 3, anonymousId=anonymous_id)
+    assert [(e["type"], e.get("event"), e["context"]["page"]["path"]) for e in delivered] == [
+        ("page", None, "/test-pages/loading.html"),
+        ("track", "Bounce", "/test-pages/loading.html"),
+        ("track", "Next page", "/blank.html"),
+    ]
+    bounce = delivered[1]
+    assert bounce["timestamp"] == iso(bounce_time) and bounce["properties"] == {"plan": "pro"}
+    assert bounce["context"]["page"]["title"] == "loading test page"
+    assert page.evaluate(LEFT) == []
+
+    boot(page, base_url, path="/blank.html?third=1")  # a third page replays nothing again
+    page.evaluate("analytics.track('Third page')")
+    delivered = events(base_url, page, 4, anonymousId=anonymous_id)
+    assert [e.get("event") for e in delivered] == [None, "Bounce", "Next page", "Third page"]
+
+
+def test_a_hidden_page_that_gets_ready_replays_its_calls_itself_once(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate("analytics.track('While hidden', {}, () => { window.calledBack = true; })")
+    page.evaluate(HIDE)
+    assert len(page.evaluate(LEFT)) == 1  # kept for the next page, should this one be closed
+    page.evaluate(f"analytics.load('test-key', {json.dumps(load_options(base_url, loadMode='immediate'))})")
+    wait_ready(page)
+    assert page.evaluate(LEFT) == []
+    assert page.evaluate("window.calledBack") is True  # replayed from the page's own buffer
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    page.evaluate("analytics.track('Later')")
+    assert [e["event"] for e in events(base_url, page, 2, anonymousId=anonymous_id)] == ["While hidden", "Later"]
+
+
+def test_calls_another_tab_replayed_are_not_replayed_again_by_their_own_page(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate("analytics.track('Hidden tab')")
+    page.evaluate(HIDE)
+    other = page.context.new_page()
+    boot(other, base_url, path="/blank.html?tab=2")  # takes what the hidden tab left
+    anonymous_id = other.evaluate("analytics.user().anonymousId()")
+    assert [(e["event"], e["context"]["page"]["path"]) for e in events(base_url, other, 1, anonymousId=anonymous_id)] \
+        == [("Hidden tab", "/blank.html")]
+
+    page.evaluate(f"analytics.load('test-key', {json.dumps(load_options(base_url, loadMode='immediate'))})")
+    wait_ready(page)
+    page.evaluate("analytics.track('Back')")
+    assert [e["event"] for e in events(base_url, page, 2, anonymousId=anonymous_id)] == ["Hidden tab", "Back"]

@@ -67,7 +67,32 @@ export interface UserOptions {
   localStorageFallbackDisabled?: boolean;
 }
 
-/** analytics.load(writeKey, options): analytics-next's InitOptions, plus `loadMode`. */
+/** The `consent` load option (docs/privacy.md). */
+export interface ConsentOptions {
+  /** Nothing stored in cookies or localStorage and nothing sent until `category` is granted. */
+  required?: boolean;
+  /** The category whose consent allows storing and sending. Default "Analytics". */
+  category?: string;
+  /** Events made before the decision: kept in memory ("hold", default) or dropped. */
+  pending?: "hold" | "drop";
+  /** "deny": with Global Privacy Control on, every category is denied. */
+  gpc?: "deny";
+  /** Categories Global Privacy Control forces to false. Default ["Advertising"]. */
+  gpcDenies?: string[];
+}
+
+/** `true`/`false` (every known category) or `{Category: boolean}`. */
+export type ConsentPreferences = boolean | Record<string, boolean>;
+
+/** What `analytics.consent()` returns. */
+export interface ConsentSnapshot {
+  state: "pending" | "granted" | "denied";
+  categoryPreferences: Record<string, boolean>;
+  /** The browser's Global Privacy Control signal (`navigator.globalPrivacyControl`). */
+  gpc: boolean;
+}
+
+/** analytics.load(writeKey, options): analytics-next's InitOptions, plus `loadMode` and the privacy options. */
 export interface InitOptions {
   integrations?: Integrations & { "Segment.io"?: { apiHost?: string; protocol?: "http" | "https"; [key: string]: any } };
   apiHost?: string;
@@ -85,6 +110,12 @@ export interface InitOptions {
    * load are never delayed; "immediate" boots as soon as load() is called.
    */
   loadMode?: "idle" | "immediate";
+  /** analytics-identity only: consent before anything is stored or sent (docs/privacy.md). */
+  consent?: ConsentOptions;
+  /** Nothing stored, nothing sent, no runtime loaded; a function gets these options. */
+  disable?: boolean | ((options: InitOptions) => boolean | Promise<boolean>);
+  /** Every event says `context.ip: "0.0.0.0"`: the collector stores no client address. */
+  anonymizeIp?: boolean;
   [key: string]: any;
 }
 
@@ -138,6 +169,8 @@ export interface AnalyticsBrowser {
   off(event: EmitterEvent, listener?: (...args: any[]) => void): AnalyticsBrowser;
   debug(toggle: boolean): AnalyticsBrowser;
   addSourceMiddleware(middleware: MiddlewareFunction): AnalyticsBrowser;
+  /** analytics-identity only: the visitor's decision (returns the new state), or with no argument the state. */
+  consent(preferences?: ConsentPreferences): ConsentSnapshot;
 }
 
 /** window.analytics before the runtime is ready: the snippet's buffer of calls. */
@@ -161,6 +194,7 @@ export interface AnalyticsSnippet extends Array<unknown[]> {
   once(...args: unknown[]): AnalyticsSnippet;
   off(...args: unknown[]): AnalyticsSnippet;
   debug(...args: unknown[]): AnalyticsSnippet;
+  consent(preferences?: ConsentPreferences): AnalyticsSnippet;
 }
 
 declare global {

@@ -15,7 +15,7 @@
   analytics.methods = ["identify", "track", "page", "group", "alias", "reset", "ready",
     "setAnonymousId", "on", "once", "off", "debug", "addSourceMiddleware",
     "addDestinationMiddleware", "trackClick", "trackLink", "trackForm", "trackSubmit",
-    "pageview", "screen", "register", "deregister"];
+    "pageview", "screen", "register", "deregister", "consent"];
   analytics.factory = function (method) {
     return function () {
       var args = Array.prototype.slice.call(arguments);

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 from .. import __version__
+from ..consent import ConsentState
 from ..delivery import Delivery, Network
 from ..events.build import build_event
 from ..events.emitter import Emitter
@@ -21,7 +22,9 @@ from ..events.jsonsafe import json_safe
 from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
 from ..identity.entity import READ, Group, InvalidId, User
+from ..storage.gate import GatedStorage, StorageGate
 from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
+from .consent import ConsentControl
 from .querystring import calls_from_query
 from ..storage import PageStores
 from .settings import Settings
@@ -91,27 +94,33 @@ class Analytics:
         events are kept in memory (:class:`~analytics_identity.delivery.MemoryTransport`)."""
         self.host = host
         self.settings = Settings.from_options(write_key, options, host.warn)
+        state = ConsentState(self.settings.consent, host.global_privacy_control())
+        #: The one gate every write to cookies and localStorage passes: closed until consent allows.
+        gate = StorageGate(open=state.allowed)
         self.delivery = Delivery(
             self.settings.endpoint,
             self.settings.delivery,
-            host.local_storage if self.settings.persist else None,
+            GatedStorage(host.local_storage, gate) if self.settings.persist else None,
             network or Network(),
             host.warn,
         )
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
-        stores = PageStores(host.cookies, host.local_storage, self.settings.cookie, host.now, host.warn)
+        stores = PageStores(host.cookies, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
+        self._consent = ConsentControl(state, self.settings, stores, self.delivery, host.warn)
         self._cookies = stores.cookie
         #: Whether the page added middleware: page code then runs inside each event call.
         self._page_middleware = False
-        user = stores.for_entity(self.settings.user.stores)
+        user = stores.for_entity(self.settings.user.stores, self.settings.user.keys.id,
+                                 self.settings.user.keys.traits)
         self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
-        group = stores.for_entity(self.settings.group.stores)
+        group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
+                                  self.settings.group.keys.traits)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
         if self.settings.user.persist:
             # Minted during initialization, as the user's document promises.
             self._user.anonymous_id()
-        self.delivery.start()
+        self._consent.start()
 
     # -- identity -----------------------------------------------------------
 
@@ -184,13 +193,13 @@ class Analytics:
             now=page.called_at or self.host.now(),
             version=__version__,
         )
-
+        self._consent.stamp(event)
         context = {"event": event}
 
         def dispatched(final: dict[str, Any] | None) -> None:
             if final is not None:
                 context["event"] = final
-                self.delivery.enqueue(final)
+                self._consent.route(final)
             if callback is not None:
                 try:
                     with self._cookies.page_code():
@@ -281,6 +290,20 @@ class Analytics:
         context = self._dispatch("alias", {"previousId": previous}, {**options, "userId": to}, callback)
         self._emit("alias", to, previous, options)
         return context
+
+    # -- consent --------------------------------------------------------------
+
+    @_guarded
+    def consent(self, preferences: Any = READ) -> dict[str, Any]:
+        """``consent(true | false | {Category: bool})`` decides; no argument reads.
+
+        Returns ``{state, categoryPreferences, gpc}``. A change of preferences
+        after a grant is told with one ``Segment Consent Preference Updated``
+        track event, as Segment's consent tools do.
+        """
+        if preferences is not READ and self._consent.update(preferences).update_event:
+            self.track("Segment Consent Preference Updated")
+        return self._consent.state.snapshot()
 
     # -- middleware and delivery ---------------------------------------------------
 

@@ -58,6 +58,7 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     Method("ready", READY),
     Method("on", CHAIN, replay_first=True), Method("once", CHAIN), Method("off", CHAIN),
     Method("addSourceMiddleware", CHAIN),
+    Method("consent", VALUE, reads_identity=True),
     Method("user", ENTITY, entity="user"),
     Method("load", LOAD),
     *(Method(name, UNSUPPORTED) for name in (

@@ -116,6 +116,9 @@ class BrowserHost:
     def now(self) -> datetime:
         return datetime.fromtimestamp(js.Date.now() / 1000, timezone.utc)
 
+    def global_privacy_control(self) -> bool:
+        return getattr(js.navigator, "globalPrivacyControl", None) is True
+
     def warn(self, message: str) -> None:
         js.console.warn(f"analytics-identity: {message}")
 

@@ -177,6 +177,18 @@ class Delivery:
         if self._mine:
             self._write_lease(self.network.timers.now() + RELEASE_GRACE_S)
 
+    def stop(self) -> None:
+        """Consent was withdrawn: forget this tab's events and cancel its timer.
+
+        The stored queue (every tab's items and leases) is removed by the
+        caller with the rest of the library's keys; an answer still in
+        flight then finds nothing left to do.
+        """
+        self._cancel_timer()
+        for kept in (self._mine, self._texts, self._others, self._leases, self._parsed):
+            kept.clear()
+        self._lease = 0.0
+
     @property
     def pending(self) -> list[dict[str, Any]]:
         """Events this tab has not had acknowledged yet, oldest first."""

@@ -82,12 +82,17 @@ class MemoryHost:
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     warnings: list[str] = field(default_factory=list)
     pinned_page: PageInfo | None = None
+    #: The Global Privacy Control signal of the visitor's browser.
+    gpc: bool = False
 
     def page(self) -> PageInfo:
         return self.page_info if self.pinned_page is None else self.pinned_page
 
     def now(self) -> datetime:
         return self.clock()
+
+    def global_privacy_control(self) -> bool:
+        return self.gpc
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -56,6 +56,10 @@ class Host(Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    def global_privacy_control(self) -> bool:
+        """``navigator.globalPrivacyControl === true``: the visitor asks not to be sold or shared."""
+        ...
+
 
 
 _SHORT = reprlib.Repr()

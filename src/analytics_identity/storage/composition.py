@@ -8,13 +8,14 @@ cookie, and the classic cookies are read from the cookie alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import NamedTuple
 
 from ..host.protocols import CookieJar, KeyValueStorage
 from .codec import CookieAttributes
 from .cookie_store import CookieStore
+from .gate import StorageGate, remove_owned
 from .priority import PriorityStorage, StoreFailures
 from .stores import LocalStorageStore, MemoryStore, Store
 
@@ -35,7 +36,8 @@ class PageStores:
     """One store of each kind for the page, composed into priority lists by name.
 
     One of each, so that the cookie domain is probed once, each failing store
-    is reported once, and user and group share one memory.
+    is reported once, and user and group share one memory. Every list writes
+    through the page's one ``gate`` (closed until consent allows).
     """
 
     def __init__(
@@ -45,21 +47,32 @@ class PageStores:
         attributes: CookieAttributes,
         clock: Callable[[], datetime],
         warn: Callable[[str], None],
+        gate: StorageGate | None = None,
     ) -> None:
+        self.gate = gate if gate is not None else StorageGate()
         self.failures = StoreFailures(warn)
         self.memory = MemoryStore()
         self.cookie = CookieStore(jar, attributes, clock, warn)
         self.local_storage = LocalStorageStore(local_storage)
+        self._backend = local_storage
+        self._by_name: dict[str, Store] = {"cookie": self.cookie, "localStorage": self.local_storage,
+                                           "memory": self.memory}
 
-    def priority(self, names: tuple[str, ...]) -> PriorityStorage:
-        """The stores ``names`` (``"cookie"``, ``"localStorage"``, ``"memory"``) in that order."""
-        by_name: dict[str, Store] = {"cookie": self.cookie, "localStorage": self.local_storage, "memory": self.memory}
-        return PriorityStorage([by_name[n] for n in names], self.failures, self.cookie if "cookie" in names else None)
+    def priority(self, names: tuple[str, ...], *keys: str) -> PriorityStorage:
+        """The stores ``names`` (``"cookie"``, ``"localStorage"``, ``"memory"``) in that order, holding ``keys``."""
+        return PriorityStorage([self._by_name[n] for n in names], self.failures,
+                               self.cookie if "cookie" in names else None, self.gate, keys)
 
-    def for_entity(self, names: tuple[str, ...]) -> EntityStorage:
-        """An entity's lists from its resolved store names (settings decide them)."""
+    def for_entity(self, names: tuple[str, ...], id_key: str, traits_key: str) -> EntityStorage:
+        """An entity's lists from its resolved store names (settings decide them) and keys."""
         return EntityStorage(
-            self.priority(names),
-            self.priority(tuple(n for n in names if n != "cookie")),
+            self.priority(names, id_key),
+            self.priority(tuple(n for n in names if n != "cookie"), traits_key),
             self.priority(("cookie",)) if "cookie" in names else None,
         )
+
+    def forget(self, names: Iterable[str]) -> None:
+        """Close the gate, identity kept in memory, and remove every ``ajs_*`` key and ``names`` from the browser."""
+        self.gate.forbid()
+        remove_owned(self.cookie, self._backend, names,
+                     lambda store, error: self.failures.report(self._by_name[store], "write", error))

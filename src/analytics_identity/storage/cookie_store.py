@@ -72,6 +72,10 @@ class CookieStore:
         self._copies_warned: set[str] = set()
         self._damaged_warned: set[str] = set()
 
+    def names(self) -> list[str]:
+        """The names of the page's cookies."""
+        return list(self._cookies())
+
     def _raw(self, key: str) -> str | None:
         """The raw value of ``key``."""
         return self._cookies().get(key)

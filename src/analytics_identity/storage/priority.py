@@ -6,9 +6,10 @@ which store that is, is configuration (:mod:`.composition` makes it the cookie).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .gate import StorageGate
 from .stores import RenewingStore, Store, StoreError, StoreUnavailable
 
 __all__ = ["PriorityStorage", "StoreFailures"]
@@ -58,11 +59,23 @@ class PriorityStorage:
 
     ``winner``, one of ``stores``, is the store whose value wins when they
     disagree; it is renewed when read.
+
+    Every write passes the page's :class:`~analytics_identity.storage.gate.StorageGate`:
+    while it is closed only memory is written, and the values set meanwhile
+    (``_unsaved``) win every read until the gate opens and they are saved.
+    ``keys``: what this list holds, kept in memory when the gate closes even
+    if not read yet.
     """
 
-    def __init__(self, stores: Sequence[Store], failures: StoreFailures, winner: RenewingStore | None = None) -> None:
+    def __init__(self, stores: Sequence[Store], failures: StoreFailures, winner: RenewingStore | None = None,
+                 gate: StorageGate | None = None, keys: Iterable[str] = ()) -> None:
         self.stores = list(stores)
         self._failures = failures
+        self._gate = gate if gate is not None else StorageGate()
+        self._gate.attach(self)
+        self._keys = set(keys)
+        #: Values set while the gate was closed (``None``: removed), by key.
+        self._unsaved: dict[str, Any] = {}
         self._landed: set[str] = set()
         self._winner = winner
         #: Per key, the value every store was made to hold in this page: while
@@ -78,7 +91,21 @@ class PriorityStorage:
             return True
         return False
 
+    def save_unsaved(self) -> None:
+        """The gate opened: write what was set meanwhile to every store."""
+        unsaved, self._unsaved = self._unsaved, {}
+        for key, value in unsaved.items():
+            self.set(key, value)
+
+    def keep_in_memory(self) -> None:
+        """The gate is closing: from now on this page's values are the ones read now."""
+        for key in self._keys - self._unsaved.keys():
+            self._unsaved[key] = self.get(key)
+        self._landed.clear()
+        self._synced.clear()
+
     def _read_all(self, key: str) -> list[tuple[Store, Any | None]]:
+        self._keys.add(key)
         values = []
         for store in self.stores:
             if store.name in self._failures.broken:
@@ -91,6 +118,8 @@ class PriorityStorage:
 
     def get(self, key: str) -> Any | None:
         """The value of the first store that has one, without repairing the others."""
+        if key in self._unsaved:
+            return _present(self._unsaved[key])
         holders = [(store, value) for store, value in self._read_all(key) if _present(value) is not None]
         if not holders or self._only_in_memory(key, [store for store, _ in holders]):
             return None
@@ -107,6 +136,9 @@ class PriorityStorage:
         only, as long as it holds that value: it wins anyway, and each store
         read is a call into the browser on every event.
         """
+        if key in self._unsaved:
+            unsaved = self._unsaved[key]
+            return None if unsaved is None else clean(unsaved)
         synced = self._synced.pop(key, None)
         if synced is not None and self._winner_value(key, clean) == synced:
             self._synced[key] = synced
@@ -139,6 +171,9 @@ class PriorityStorage:
     def set(self, key: str, value: Any | None) -> None:
         """Write ``value`` to every store; ``None`` removes it everywhere."""
         self._synced.pop(key, None)
+        self._keys.add(key)
+        if not self._gate.open:
+            self._unsaved[key] = value
         agreed = True
         for store in self.stores:
             if store.name not in self._failures.broken:
@@ -147,7 +182,9 @@ class PriorityStorage:
             self._synced[key] = value
 
     def _write(self, store: Store, key: str, value: Any | None) -> bool:
-        """Write one store; ``False`` when it failed (reported)."""
+        """Write one store; ``False`` when it failed (reported) or the gate kept it in memory."""
+        if store.persistent and not self._gate.open:
+            return False
         try:
             store.set(key, value)
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped
@@ -157,6 +194,8 @@ class PriorityStorage:
         return True
 
     def _renew(self, store: RenewingStore, key: str, value: Any) -> None:
+        if not self._gate.open:
+            return
         try:
             store.renew(key, value)
         except Exception as error:  # noqa: BLE001 - any storage failure is skipped

@@ -16,6 +16,7 @@ from pyodide.ffi import (
 
 from ..api.client import Analytics
 from ..delivery import KEEPALIVE_BYTES, Network, Reply, Request
+from ..delivery.policy import parse_retry_after
 from .conversion import to_js_value
 
 __all__ = ["BrowserTimers", "FetchTransport", "browser_network", "watch_page"]
@@ -53,7 +54,7 @@ class FetchTransport:
             response = await js.fetch(request.url, init)
             status = int(response.status)
             error = "" if status < 400 else str(await response.text())[:200]
-            reply = Reply(status, _retry_after(response.headers.get("Retry-After")), error)
+            reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), js.Date.now() / 1000), error)
         except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
             reply = Reply(0, None, str(error)[:200])
         finally:
@@ -75,16 +76,6 @@ class FetchTransport:
 def _ignore() -> Any:
     """A JavaScript no-op for promises whose outcome nobody will see."""
     return create_proxy(lambda *_: None)
-
-
-def _retry_after(value: Any) -> float | None:
-    """``Retry-After`` in seconds, from either of its forms (seconds or an HTTP date)."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    moment = js.Date.parse(value)
-    return max((moment - js.Date.now()) / 1000, 0.0) if moment == moment else None  # NaN: unparsable
 
 
 class BrowserTimers:

@@ -2,8 +2,10 @@
 and the transports and timers it runs on.
 """
 
-from .queue import ITEM_PREFIX, LEASE_PREFIX, LEGACY_QUEUE_KEY, MAX_ITEMS, Delivery
-from .strategy import Strategy, backoff_delay
+from .batching import Strategy
+from .policy import backoff_delay
+from .queue import MAX_ITEMS, Delivery
+from .store import ITEM_PREFIX, LEASE_PREFIX, LEGACY_QUEUE_KEY
 from .timers import ManualTimers, Timers
 from .transport import (
     ENDPOINTS,

@@ -9,26 +9,15 @@ the next event or on ``analytics.flush()``. Not used in the browser.
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
+from .policy import parse_retry_after
 from .transport import Reply, Request
 
 __all__ = ["UrllibTransport"]
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 class UrllibTransport:
@@ -43,7 +32,7 @@ class UrllibTransport:
             with urllib.request.urlopen(http, timeout=self.timeout) as response:
                 reply = Reply(response.status)
         except urllib.error.HTTPError as error:
-            reply = Reply(error.code, _retry_after(error.headers.get("Retry-After")),
+            reply = Reply(error.code, parse_retry_after(error.headers.get("Retry-After"), time.time()),
                           error.read(200).decode(errors="replace"))
         except (OSError, ValueError) as error:
             reply = Reply(0, None, str(error))

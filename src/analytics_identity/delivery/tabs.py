@@ -1,0 +1,155 @@
+"""This tab's share of the queue: its items, its lease, and the items it adopts from tabs that are gone.
+
+Several tabs share the stored queue. Each item names its ``owner`` (a per-tab
+id), and each tab keeps a lease alive while it holds items. A tab sends only
+its own items; an item whose owner's lease ran out belongs to a tab that is
+gone, and another tab adopts it, re-reading the item just before sending so
+two tabs that adopted at once do not both send it. Leases are written before
+items throughout: localStorage reaches other tabs in write order, and an item
+seen without its owner's lease is adopted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from ..identity.ids import uuid4
+from .item import QueueItem
+from .store import QueueStore
+
+__all__ = ["ADOPT_SETTLE_S", "LEASE_S", "RELEASE_GRACE_S", "TabQueue"]
+
+#: How long a tab's claim on its items lasts without renewal (seconds).
+LEASE_S = 15.0
+#: A lease is renewed only once it has run this long, so a burst of events
+#: writes the lease once instead of on every call.
+RENEW_AFTER_S = 2.5
+#: After ``pagehide``, how long the next page waits before resending what was
+#: just sent with keepalive (the answer to those requests is never seen).
+RELEASE_GRACE_S = 1.0
+#: Pause between adopting items and sending them, to let a racing tab's claim show.
+ADOPT_SETTLE_S = 0.05
+
+
+class TabQueue:
+    """This tab's items (by messageId, oldest first) and what it last saw of the others'."""
+
+    def __init__(self, store: QueueStore, warn: Callable[[str], None], max_items: int) -> None:
+        self.store = store
+        self.tab = uuid4().replace("-", "")[:12]
+        self.mine: dict[str, QueueItem] = {}
+        #: Other tabs' items and every tab's lease deadline, as last scanned.
+        self.others: dict[str, QueueItem] = {}
+        self.leases: dict[str, float] = {}
+        #: This tab's lease deadline as last written (0: none yet).
+        self.lease = 0.0
+        self._warn = warn
+        self._max_items = max_items
+
+    def add(self, item: QueueItem, now: float) -> None:
+        """Hold one new item, persisted at once."""
+        self.forget(item.id)
+        self._make_room(now)
+        self.mine[item.id] = item
+        self.renew(now)  # before the item: a tab that sees the item must see its owner's lease
+        self.store.save(item)
+
+    def forget(self, message_id: str) -> None:
+        """This tab no longer holds the item (taken by another tab, or finished)."""
+        self.mine.pop(message_id, None)
+
+    def finish(self, message_id: str) -> None:
+        """Sent or dropped: gone from this tab and from storage."""
+        self.forget(message_id)
+        self.store.remove(message_id)
+
+    def renew(self, now: float) -> None:
+        """Keep this tab's lease alive while it holds items; written at most every :data:`RENEW_AFTER_S`."""
+        if self.mine and self.lease < now + LEASE_S - RENEW_AFTER_S:
+            self._write_lease(now + LEASE_S)
+
+    def release(self, now: float) -> None:
+        """The page is going away: cut the lease short so the next page resends what is left."""
+        if self.mine:
+            self._write_lease(now + RELEASE_GRACE_S)
+
+    def _write_lease(self, deadline: float) -> None:
+        self.lease = deadline
+        self.store.write_lease(self.tab, deadline)
+
+    def _scan(self) -> dict[str, QueueItem]:
+        """Read the whole stored queue: keeps other tabs' items and the leases; returns this tab's."""
+        scanned = self.store.scan()
+        if scanned is None:
+            return {}
+        items, self.leases = scanned
+        self.others = {item.id: item for item in items if item.owner != self.tab}
+        return {item.id: item for item in items if item.owner == self.tab}
+
+    def _make_room(self, now: float) -> None:
+        """Drop the oldest events, this tab's or others', so one more fits under the bound."""
+        if len(self.mine) + len(self.others) < self._max_items:
+            return
+        if self.others:
+            self._scan()  # other tabs may have sent theirs since the last look
+        overflow = len(self.mine) + len(self.others) + 1 - self._max_items
+        if overflow <= 0:
+            return
+        dropped = sorted([*self.mine.values(), *self.others.values()], key=lambda item: item.queued)[:overflow]
+        for item in dropped:
+            self.others.pop(item.id, None)
+            self.finish(item.id)
+        self._warn(f"the event queue is full ({self._max_items}); dropped the {overflow} oldest event(s): "
+                   + ", ".join(str(item.event.get("type")) for item in dropped))
+
+    def adopt(self, now: float, in_flight: set[str]) -> None:
+        """Scan the queue: claim items whose owner's lease ran out, and check on this tab's own."""
+        stored_mine = self._scan()
+        self.renew(now)
+        for key, item in list(self.mine.items()):
+            theirs = self.others.pop(key, None)
+            if theirs is not None and self.leases.get(theirs.owner, 0.0) > now and key not in in_flight:
+                self.forget(key)  # a live tab adopted it while this one was asleep
+            elif theirs is not None or key not in stored_mine:
+                self.store.save(item)  # taken by a tab now gone, or lost from storage: put it back
+        for key in stored_mine.keys() - self.mine.keys():
+            self.store.remove(key)  # finished here, but its removal did not happen
+        orphans = [key for key, item in self.others.items() if self.leases.get(item.owner, 0.0) <= now]
+        for key in orphans:
+            self.mine[key] = dataclasses.replace(self.others.pop(key), owner=self.tab, due=now + ADOPT_SETTLE_S,
+                                                 adopted=True)
+        self.renew(now)
+        for key in orphans:
+            self.store.save(self.mine[key])
+        owners = {item.owner for item in self.others.values()}
+        for tab, deadline in self.leases.items():
+            if tab != self.tab and deadline <= now and tab not in owners:
+                self.store.remove_lease(tab)
+
+    def still_mine(self, items: list[QueueItem], now: float) -> list[QueueItem]:
+        """Adopted items whose claim a live tab overwrote (or that it already sent) are left to it."""
+        if self.store.storage is None or not any(item.adopted for item in items):
+            return items
+        kept = []
+        for item in items:
+            if item.adopted:
+                try:
+                    stored = self.store.load(item.id)
+                    taken = stored is None or (stored.owner != self.tab and self.store.read_lease(stored.owner) > now)
+                except Exception as error:  # noqa: BLE001 - storage may throw; then send it
+                    self.store.trouble(error)
+                    taken = False
+                if taken:
+                    self.forget(item.id)
+                    continue
+                item.adopted = False
+            kept.append(item)
+        return kept
+
+    def next_adoption(self, now: float) -> float | None:
+        """When to look again for items to adopt: once their owner's lease runs out, at most once a second."""
+        if not self.others:
+            return None
+        expiry = min(self.leases.get(item.owner, 0.0) for item in self.others.values())
+        return max(expiry + ADOPT_SETTLE_S, now + 1.0)

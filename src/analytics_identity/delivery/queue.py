@@ -149,10 +149,8 @@ class Delivery:
         caller with the rest of the library's keys; an answer still in
         flight then finds nothing left to do.
         """
-        self._cancel_timer()
-        for kept in (self._mine, self._texts, self._others, self._leases, self._parsed):
-            kept.clear()
-        self._lease = 0.0
+        self._wakeup.cancel()
+        self._tabs.clear()
 
     @property
     def pending(self) -> list[dict[str, Any]]:

@@ -43,6 +43,9 @@ class QueueStore:
             self._failed = True
             self._warn(f"the event queue cannot use localStorage ({error}); events are kept in memory only")
 
+    def forget_parsed(self) -> None:
+        self._parsed.clear()
+
     def save(self, item: QueueItem) -> None:
         """Write one of this tab's items."""
         if self.storage is None:

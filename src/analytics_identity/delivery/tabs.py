@@ -47,6 +47,13 @@ class TabQueue:
         self._warn = warn
         self._max_items = max_items
 
+    def clear(self) -> None:
+        """Forget every item and lease this tab knows of (storage is left to the caller)."""
+        for kept in (self.mine, self.others, self.leases):
+            kept.clear()
+        self.lease = 0.0
+        self.store.forget_parsed()
+
     def add(self, item: QueueItem, now: float) -> None:
         """Hold one new item, persisted at once."""
         self.forget(item.id)

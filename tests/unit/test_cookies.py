@@ -60,6 +60,10 @@ def test_decode_keeps_broken_percent_encoding_and_flags_it() -> None:
     assert decode_value("a%E0%A4b") == ("a%E0%A4b", True)
 
 
+def test_decode_reads_a_value_nested_deeper_than_the_parser_goes_as_text() -> None:
+    assert decode_value("[" * 2000) == ("[" * 2000, False)
+
+
 def test_parse_cookie_header_first_of_a_repeated_name_wins() -> None:
     assert parse_cookie_header("a=1; b=x=y; a=2; junk; =v") == {"a": "1", "b": "x=y"}
 
@@ -92,7 +96,8 @@ def test_expiring_writes_an_empty_value_in_the_past() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"maxage": "1y"}, {"maxage": True}, {"path": "/; domain=evil"}, {"domain": "a,b"}, {"sameSite": "sometimes"}],
+    [{"maxage": "1y"}, {"maxage": True}, {"maxage": float("nan")}, {"maxage": 1e9}, {"path": "/; domain=evil"},
+     {"domain": "a,b"}, {"sameSite": "sometimes"}],
 )
 def test_bad_cookie_options_raise(options: dict[str, object]) -> None:
     with pytest.raises(ValueError):

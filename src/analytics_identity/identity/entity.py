@@ -16,7 +16,10 @@ from ..host import describe
 from ..storage import PriorityStorage
 from .ids import uuid4
 
-__all__ = ["READ", "Entity", "EntityKeys", "Group", "InvalidId", "User", "normalize_id"]
+__all__ = [
+    "READ", "Entity", "EntityKeys", "Group", "InvalidId", "User", "legacy_user_id", "normalize_id", "sio_anonymous_id",
+    "stored_id",
+]
 
 
 class _Read:
@@ -71,7 +74,7 @@ def normalize_id(value: Any) -> str:
     raise InvalidId(f"an id must be a string or a number, not {_what(value)}")
 
 
-def _stored_id(value: Any) -> str | None:
+def stored_id(value: Any) -> str | None:
     """An id read back from storage, or ``None`` when it is unusable there."""
     if value is None or value in ("", "undefined", "null"):
         return None
@@ -79,6 +82,16 @@ def _stored_id(value: Any) -> str | None:
         return normalize_id(value)
     except InvalidId:
         return None
+
+
+def legacy_user_id(value: Any) -> str | None:
+    """The user id in classic analytics.js' decoded ``ajs_user`` cookie: ``{id, traits}`` or a bare id."""
+    return stored_id(value.get("id") if isinstance(value, dict) else value)
+
+
+def sio_anonymous_id(value: Any) -> str | None:
+    """The anonymousId in the socket.io era's decoded ``_sio`` cookie, ``"<anonymousId>----<userId>"``."""
+    return stored_id(value.split("----")[0]) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -114,7 +127,7 @@ class Entity:
 
     def id(self, value: Any = READ) -> str | None:
         """The id; ``id(x)`` sets it, ``id(None)`` clears it."""
-        current = self._ids.get_and_sync(self.keys.id, _stored_id)
+        current = self._ids.get_and_sync(self.keys.id, stored_id)
         if value is READ:
             return current
         try:
@@ -211,16 +224,14 @@ class User(Entity):
     def _import_legacy(self, legacy: PriorityStorage) -> None:
         user = legacy.get("ajs_user")
         if user is not None and self.id() is None:
-            legacy_id = user.get("id") if isinstance(user, dict) else user
-            if _stored_id(legacy_id) is not None:
+            legacy_id = legacy_user_id(user)
+            if legacy_id is not None:
                 self.id(legacy_id)
             if isinstance(user, dict) and isinstance(user.get("traits"), dict) and not self.traits():
                 self.traits(user["traits"])
-        sio = legacy.get("_sio")
-        if isinstance(sio, str) and self._ids.get_and_sync(self.ANONYMOUS_KEY, _stored_id) is None:
-            anonymous = _stored_id(sio.split("----")[0])
-            if anonymous is not None:
-                self._ids.set(self.ANONYMOUS_KEY, anonymous)
+        sio = sio_anonymous_id(legacy.get("_sio"))
+        if sio is not None and self._ids.get_and_sync(self.ANONYMOUS_KEY, stored_id) is None:
+            self._ids.set(self.ANONYMOUS_KEY, sio)
 
     def _forget_legacy(self) -> None:
         if self._legacy is not None:
@@ -232,7 +243,7 @@ class User(Entity):
         if value is None:
             self._ids.set(self.ANONYMOUS_KEY, None)
             return None
-        current = self._ids.get_and_sync(self.ANONYMOUS_KEY, _stored_id)
+        current = self._ids.get_and_sync(self.ANONYMOUS_KEY, stored_id)
         if value is not READ:
             try:
                 new = normalize_id(value)

@@ -27,6 +27,8 @@ __all__ = [
 
 #: Browsers drop a cookie whose name, value and attributes exceed 4096 bytes.
 MAX_COOKIE_BYTES = 4096
+#: Longest ``cookie.maxage`` whose expiry date can still be written (browsers cap it at 400 days anyway).
+MAX_AGE_DAYS = 1_000_000
 
 # js-cookie runs encodeURIComponent and then decodes these back because they
 # are legal in a cookie value; encoding with them marked safe does the same.
@@ -37,12 +39,19 @@ _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
 def _json_parse(text: str) -> Any:
-    """``JSON.parse``: strict, so ``NaN`` and ``Infinity`` stay text as in JavaScript."""
+    """``JSON.parse``: strict, so ``NaN`` and ``Infinity`` stay text as in JavaScript.
+
+    Nesting deeper than Python's parser goes (``[`` 1,000 times fits in one
+    cookie) is a ``ValueError`` too, so such a value reads as its text.
+    """
 
     def refuse(name: str) -> Any:
         raise ValueError(f"{name} is not JSON")
 
-    return json.loads(text, parse_constant=refuse)
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def encode_value(value: Any) -> str:
@@ -125,8 +134,8 @@ class CookieAttributes:
         """Validate the ``cookie`` load option; bad values raise ``ValueError``."""
         options = options or {}
         maxage = options.get("maxage", 365)
-        if isinstance(maxage, bool) or not isinstance(maxage, (int, float)) or maxage != maxage:
-            raise ValueError(f"cookie.maxage must be a number of days, not {maxage!r}")
+        if isinstance(maxage, bool) or not isinstance(maxage, (int, float)) or not abs(maxage) <= MAX_AGE_DAYS:
+            raise ValueError(f"cookie.maxage must be a number of days up to {MAX_AGE_DAYS}, not {maxage!r}")
         path = _clean_attribute(str(options.get("path", "/")))
         domain = options.get("domain")
         if domain is not None:

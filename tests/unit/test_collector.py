@@ -26,6 +26,8 @@ from analytics_identity.server.process import ServerProcess
 from analytics_identity.delivery.urllib_transport import UrllibTransport
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Events are readable from this machine only (see test_collector_access).
+LOCAL = "http://127.0.0.1:8000"
 
 
 def event(n: int | str, kind: str = "track", **extra: Any) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def static_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def client(tmp_path: Path, static_dir: Path) -> Iterator[TestClient]:
     app = create_app(static_dir, ROOT / "web" / "demo", tmp_path / "events.sqlite3")
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=LOCAL, client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 

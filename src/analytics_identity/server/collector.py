@@ -1,31 +1,41 @@
 """The collector endpoints: Segment's browser and HTTP API bodies, checked.
 
 Every bad request gets a 4xx with a message saying what is wrong (never a
-500); only a well-formed event is stored, and each ``messageId`` only once,
-so clients may resend freely. Bodies are JSON whatever the Content-Type says
-(browsers send ``text/plain`` to avoid a CORS preflight). Limits, as
-Segment's: :data:`MAX_BODY_BYTES` a request, :data:`MAX_EVENT_BYTES` an event.
+500); only a well-formed event that reads back as sent (:mod:`.faithful`)
+is stored, and each ``messageId`` only once, so clients may resend freely.
+Bodies are JSON whatever the Content-Type says (browsers send ``text/plain``
+to avoid a CORS preflight), gzipped when ``Content-Encoding`` says so (as
+server libraries may send them). Limits, as Segment's: :data:`MAX_BODY_BYTES`
+a request, :data:`MAX_EVENT_BYTES` an event as stored. Who may read and
+write: :mod:`.access`; forwarding: :mod:`.forwarder`.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from .access import ReadAccess, WriteKeys, basic_auth_key
 from .eventstore import EventStore
+from .faithful import FaithfulEvent, Unfaithful, faithful
+from .forwarder import Forwarder
+from .instants import iso
 
-__all__ = ["MAX_BODY_BYTES", "Collector", "validate_event"]
+__all__ = ["MAX_BODY_BYTES", "MAX_EVENT_BYTES", "BadRequest", "Collector", "validate_event"]
 
 #: Segment's own limits: 32 KB an event, 500 KB a batch request.
 MAX_BODY_BYTES = 500 * 1024
 MAX_EVENT_BYTES = 32 * 1024
 TYPES = {"t": "track", "p": "page", "i": "identify", "g": "group", "a": "alias", "s": "screen"}
 _TYPE_NAMES = {*TYPES.values()}
-_STRING_FIELDS = ("messageId", "anonymousId", "userId", "event", "groupId", "previousId", "timestamp", "sentAt")
+_STRING_FIELDS = ("messageId", "anonymousId", "userId", "event", "groupId", "previousId", "timestamp", "sentAt",
+                  "writeKey")
 _OBJECT_FIELDS = ("context", "properties", "traits", "integrations")
 _REQUIRED = {"track": ("event",), "group": ("groupId",), "alias": ("previousId", "userId")}
 
@@ -60,23 +70,54 @@ def validate_event(event: Any, expected_type: str | None = None) -> dict[str, An
     for name in _REQUIRED.get(kind, ()):
         if not event.get(name):
             raise BadRequest(f"{name} is required for {kind} events")
-    if len(json.dumps(event).encode()) > MAX_EVENT_BYTES:
-        raise BadRequest(f"an event may be at most {MAX_EVENT_BYTES} bytes", 413)
     return {**event, "type": kind}
 
 
-def _in_batch(index: int, event: Any) -> dict[str, Any]:
+def _stored(event: Any, expected_type: str | None, write_keys: WriteKeys, received_at: str) -> FaithfulEvent:
+    """One event checked for shape, write key, fidelity and size, as it will be stored."""
+    event = validate_event(event, expected_type)
+    refusal = write_keys.refusal(event.get("writeKey"))
+    if refusal:
+        raise BadRequest(refusal, 401)
     try:
-        return validate_event(event)
-    except BadRequest as error:
-        raise BadRequest(f"batch[{index}]: {error}", error.status) from None
+        stored = faithful(event, received_at)
+    except Unfaithful as error:
+        raise BadRequest(f"refused, it could not be read back as sent: {error}") from None
+    if len(stored.text.encode("utf-8")) > MAX_EVENT_BYTES:
+        raise BadRequest(f"an event may be at most {MAX_EVENT_BYTES} bytes", 413)
+    return stored
+
+
+def _json(raw: bytes) -> Any:
+    """Strict JSON: ``NaN`` and ``Infinity`` are not JSON (and could never be read back)."""
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(raw.decode("utf-8"), parse_constant=refuse)
+
+
+def _inflate(raw: bytes) -> bytes:
+    """A gzipped body, inflated no further than the body limit (a small bomb cannot fill memory)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(raw, MAX_BODY_BYTES + 1)
+    except zlib.error as error:
+        raise BadRequest(f"the body is not valid gzip: {error}") from None
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"the body may be at most {MAX_BODY_BYTES} bytes", 413)
+    return body
 
 
 class Collector:
     """``POST /v1/{t,p,i,g,a,s}``, ``/v1/b``, ``/v1/batch`` and ``GET /api/events``."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, read_access: ReadAccess | None = None,
+                 write_keys: WriteKeys | None = None, forwarder: Forwarder | None = None) -> None:
         self.store = store
+        self.read_access = read_access or ReadAccess()
+        self.write_keys = write_keys or WriteKeys()
+        self.forwarder = forwarder
 
     async def _body(self, request: Request) -> dict[str, Any]:
         declared = request.headers.get("content-length")
@@ -87,8 +128,10 @@ class Collector:
             raw += chunk
             if len(raw) > MAX_BODY_BYTES:
                 raise BadRequest(f"the body may be at most {MAX_BODY_BYTES} bytes", 413)
+        if request.headers.get("content-encoding", "").strip().lower() == "gzip":
+            raw = bytearray(_inflate(bytes(raw)))
         try:
-            body = json.loads(raw.decode("utf-8"))
+            body = _json(raw)
         except (UnicodeDecodeError, ValueError) as error:
             raise BadRequest(f"the body is not valid JSON: {error}") from None
         except RecursionError:
@@ -99,28 +142,46 @@ class Collector:
 
     async def ingest(self, request: Request) -> JSONResponse:
         endpoint = request.path_params["endpoint"]
+        received_at = iso(datetime.now(timezone.utc))
+        key = basic_auth_key(request)
         try:
+            if endpoint not in TYPES and endpoint not in ("b", "batch"):
+                raise BadRequest(f"unknown endpoint /v1/{endpoint}", 404)
             body = await self._body(request)
-            if endpoint in ("b", "batch"):
+            if endpoint in TYPES:
+                events = [_stored({"writeKey": key, **body} if key else body, TYPES[endpoint], self.write_keys,
+                                  received_at)]
+            else:
                 batch = body.get("batch")
                 if not isinstance(batch, list) or not batch:
                     raise BadRequest("batch must be a non-empty list of events")
                 defaults = {k: v for k, v in body.items() if k in ("context", "integrations", "writeKey", "sentAt")}
-                events = [_in_batch(i, {**defaults, **e} if isinstance(e, dict) else e) for i, e in enumerate(batch)]
-            elif endpoint in TYPES:
-                events = [validate_event(body, TYPES[endpoint])]
-            else:
-                raise BadRequest(f"unknown endpoint /v1/{endpoint}", 404)
+                if key:
+                    defaults.setdefault("writeKey", key)
+                events = []
+                for index, event in enumerate(batch):
+                    try:
+                        events.append(_stored({**defaults, **event} if isinstance(event, dict) else event, None,
+                                              self.write_keys, received_at))
+                    except BadRequest as error:
+                        raise BadRequest(f"batch[{index}]: {error}", error.status) from None
         except BadRequest as error:
             return JSONResponse({"success": False, "error": str(error)}, status_code=error.status)
         try:
-            stored = self.store.add(events)
+            stored = self.store.add(events, outbox=self.forwarder is not None)
         except sqlite3.Error as error:  # disk full, database locked: the client retries later
             return JSONResponse({"success": False, "error": f"the event store is unavailable: {error}"},
                                 status_code=503, headers={"Retry-After": "5"})
+        if stored and self.forwarder is not None:
+            self.forwarder.wake()
         return JSONResponse({"success": True, "received": len(events), "stored": stored})
 
-    async def events(self, request: Request) -> JSONResponse:
+    async def events(self, request: Request) -> Response:
+        refusal = self.read_access.refusal(request)
+        if refusal:
+            status, reason = refusal
+            return JSONResponse({"error": reason}, status_code=status,
+                                headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
         params = request.query_params
         try:
             limit = int(params.get("limit", "100"))
@@ -134,4 +195,4 @@ class Collector:
             type=params.get("type"),
             limit=limit,
         )
-        return JSONResponse(events, headers={"Cache-Control": "no-store"})
+        return Response(events, media_type="application/json", headers={"Cache-Control": "no-store"})

@@ -25,6 +25,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--demo", type=Path, default=project_root() / "web" / "demo", help="demo pages")
     serve.add_argument("--mount", action="append", default=[], metavar="PREFIX=DIR",
                        help="also serve DIR at /PREFIX/ (repeatable)")
+    serve.add_argument("--read-token", metavar="TOKEN",
+                       help="GET /api/events answers only requests with 'Authorization: Bearer TOKEN', from anywhere "
+                            "(default: $ANALYTICS_IDENTITY_READ_TOKEN; without one, only this machine may read)")
+    serve.add_argument("--write-key", action="append", default=[], metavar="KEY",
+                       help="accept events of this write key only (repeatable; default: any key)")
+    serve.add_argument("--forward", metavar="URL",
+                       help="relay every accepted event once to this Segment-compatible batch endpoint, "
+                            "e.g. https://api.segment.io/v1/batch")
+    serve.add_argument("--forward-timeout", type=float, default=15.0, metavar="SECONDS",
+                       help="give up on an upstream request after this long, and retry it (default 15)")
     args = parser.parse_args(argv)
     if args.command == "build":
         out = build_static(args.dir, compress=not args.no_compress)
@@ -44,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--mount wants PREFIX=DIR with an existing DIR, not {spec!r}", file=sys.stderr)
             return 2
         mounts[prefix] = Path(folder)
-    app = create_app(args.static, args.demo, args.db, mounts)
+    if args.forward and not args.forward.startswith(("http://", "https://")):
+        print(f"--forward wants an http:// or https:// URL, not {args.forward!r}", file=sys.stderr)
+        return 2
+    app = create_app(args.static, args.demo, args.db, mounts, read_token=args.read_token,
+                     write_keys=args.write_key, forward=args.forward, forward_timeout=args.forward_timeout)
     print(f"demo and collector on http://{args.host}:{args.port}/", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

@@ -1,0 +1,24 @@
+"""Instants as Segment's wire format writes them: ISO 8601, JavaScript's ``toISOString``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["iso", "parse_instant"]
+
+
+def iso(moment: datetime) -> str:
+    """``2026-11-29T19:40:00.123Z``: milliseconds, UTC."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """An ISO 8601 time (``Z``, an offset, or none for UTC), or ``None`` when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

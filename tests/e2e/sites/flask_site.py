@@ -1,0 +1,33 @@
+"""A Flask site with WSGIIdentityMiddleware (run by waitress)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+
+from analytics_identity.server import WSGIIdentityMiddleware
+from tests.e2e.sites.site import STATIC, page, purchase
+
+app = Flask(__name__, static_folder=STATIC, static_url_path="/static/analytics")
+app.wsgi_app = WSGIIdentityMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+
+
+@app.get("/")
+def home() -> str:
+    return page(request.environ["analytics_identity"])
+
+
+@app.get("/api/identity")
+def identity() -> dict[str, Any]:
+    return vars(request.environ["analytics_identity"])
+
+
+@app.post("/api/purchase")
+def buy() -> dict[str, Any]:
+    return purchase(request.environ["analytics_identity"])
+
+
+@app.get("/healthz")
+def health() -> str:
+    return "ok"

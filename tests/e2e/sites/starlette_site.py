@@ -1,0 +1,36 @@
+"""A Starlette site with IdentityMiddleware (run by uvicorn)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from analytics_identity.server import IdentityMiddleware
+from tests.e2e.sites.site import STATIC, page, purchase
+
+
+async def home(request: Request) -> HTMLResponse:
+    return HTMLResponse(page(request.state.analytics_identity))
+
+
+async def identity(request: Request) -> JSONResponse:
+    return JSONResponse(vars(request.state.analytics_identity))
+
+
+async def buy(request: Request) -> JSONResponse:
+    return JSONResponse(purchase(request.state.analytics_identity))
+
+
+async def health(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+app = Starlette(
+    routes=[Route("/", home), Route("/api/identity", identity), Route("/api/purchase", buy, methods=["POST"]),
+            Route("/healthz", health), Mount("/static/analytics", StaticFiles(directory=STATIC))],
+    middleware=[Middleware(IdentityMiddleware)],
+)

@@ -1,0 +1,137 @@
+"""One visitor for the browser and the Python server, on real Starlette and Flask sites.
+
+Each site runs in its own process (uvicorn, waitress) with the identity
+middleware and serves the build itself; its page loads the snippet, its API
+sends a server-side event through Segment's Python library. The collector
+relays everything to a stand-in upstream that fails first.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Response
+
+from analytics_identity.server.process import ChildServer, ServerProcess
+from tests.conftest import ROOT, config
+from tests.e2e.faults import stored
+from tests.e2e.helpers import wait_ready
+from tests.upstream import Upstream
+
+pytestmark = pytest.mark.e2e
+
+UUID = "39ee7ea5-b6d8-4174-b612-04e1ef3fa952"
+COMMANDS = {
+    "starlette": [sys.executable, "-m", "uvicorn", "tests.e2e.sites.starlette_site:app", "--host", config.HOST,
+                  "--port", "{port}", "--log-level", "warning"],
+    "flask": [sys.executable, "-m", "waitress", f"--listen={config.HOST}:{{port}}", "tests.e2e.sites.flask_site:app"],
+}
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[Upstream]:
+    stand_in = Upstream(plan=["500", "hang"], hang_s=3).start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory, upstream: Upstream) -> Iterator[ServerProcess]:
+    db = tmp_path_factory.mktemp("server-identity") / "events.sqlite3"
+    with ServerProcess(ROOT / config.STATIC_DIR, db, quiet=True,
+                       options=["--forward", upstream.url, "--forward-timeout", "1"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=sorted(COMMANDS))
+def site(request: pytest.FixtureRequest, collector: ServerProcess) -> Iterator[str]:
+    """The site's address under a multi-label name (``*.example.test`` reaches 127.0.0.1)."""
+    env = {"SITE_STATIC": str(ROOT / config.STATIC_DIR), "SITE_COLLECTOR": collector.url, "PYTHONPATH": str(ROOT)}
+    with ChildServer(COMMANDS[request.param], host=config.HOST, env=env, quiet=True) as server:
+        yield f"http://shop.example.test:{server.port}"
+
+
+def anonymous_id_cookies(response: Response) -> list[str]:
+    return [h["value"] for h in response.headers_array()
+            if h["name"].lower() == "set-cookie" and h["value"].startswith("ajs_anonymous_id=")]
+
+
+def browser_identity(page: Page) -> dict[str, Any]:
+    return page.evaluate("""() => ({anonymous_id: analytics.user().anonymousId(), user_id: analytics.user().id(),
+                                    group_id: analytics.group().id()})""")
+
+
+def server_identity(page: Page) -> dict[str, Any]:
+    return page.evaluate("async () => (await fetch('/api/identity')).json()")
+
+
+def test_the_first_response_the_browser_and_the_events_share_one_anonymous_id(
+        site: str, collector: ServerProcess, upstream: Upstream, context: BrowserContext, page: Page) -> None:
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response))
+    document = page.goto(site + "/")
+    assert document is not None
+    (set_cookie,) = anonymous_id_cookies(document)
+    minted = set_cookie.split(";", 1)[0].split("=", 1)[1]
+    assert "; domain=example.test; SameSite=Lax" in set_cookie
+    assert page.text_content("#server-anonymous-id") == minted  # the server-rendered page
+
+    wait_ready(page)
+    assert browser_identity(page)["anonymous_id"] == minted  # the browser core adopted it
+    assert server_identity(page) == {"anonymous_id": minted, "user_id": None, "group_id": None}
+    assert page.evaluate("async () => (await fetch('/api/purchase', {method: 'POST'})).ok")
+    events = stored(page, collector.url, minted, 2)
+    assert sorted((e["type"], e.get("event"), e["writeKey"]) for e in events) == [
+        ("page", None, "site-key"), ("track", "Order Completed", "server-key")]
+    assert {e["anonymousId"] for e in events} == {minted}
+
+    # One cookie, the server's, now also in localStorage: nothing minted a second id.
+    cookies = [(c["value"], c["domain"]) for c in context.cookies() if c["name"] == "ajs_anonymous_id"]
+    assert cookies == [(minted, ".example.test")]
+    assert page.evaluate("localStorage.getItem('ajs_anonymous_id')") == json.dumps(minted)
+
+    # Only the document set the cookie: not the build's assets, the site's API or the collector.
+    others = [r.url for r in responses if r is not document and anonymous_id_cookies(r)]
+    assert others == []
+    assert any("/static/analytics/" in r.url and r.url.endswith(".wasm") for r in responses)
+    assert any(r.url.endswith("/api/identity") for r in responses)
+    assert any(r.url.startswith(collector.url + "/v1/") for r in responses)
+
+    # The next page: the same id, re-set by the server, still one cookie.
+    again = page.reload()
+    assert again is not None and anonymous_id_cookies(again)[0].startswith(f"ajs_anonymous_id={minted};")
+    wait_ready(page)
+    assert browser_identity(page)["anonymous_id"] == minted
+    assert [c["value"] for c in context.cookies() if c["name"] == "ajs_anonymous_id"] == [minted]
+
+    # The upstream failed and hung first; it still got each of these events exactly once.
+    deliveries = upstream.wait_for({e["messageId"] for e in events})
+    assert [deliveries[e["messageId"]] for e in events] == [1, 1]
+
+
+RETURNING = {
+    "classic": {"ajs_anonymous_id": f"%22{UUID}%22", "ajs_user_id": "%22u-1%22", "ajs_group_id": "%22g-1%22"},
+    "analytics-next": {"ajs_anonymous_id": UUID, "ajs_user_id": "u-1", "ajs_group_id": "g-1"},
+    "legacy ajs_user": {"ajs_anonymous_id": UUID, "ajs_group_id": "g-1",
+                        "ajs_user": "%7B%22id%22%3A%22u-1%22%2C%22traits%22%3A%7B%7D%7D"},
+}
+
+
+@pytest.mark.parametrize("cookies", RETURNING.values(), ids=RETURNING.keys())
+def test_a_returning_visitor_is_read_the_same_on_both_sides(
+        site: str, context: BrowserContext, page: Page, cookies: dict[str, str]) -> None:
+    context.add_cookies([{"name": name, "value": value, "domain": ".example.test", "path": "/"}
+                         for name, value in cookies.items()])
+    document = page.goto(site + "/")
+    assert document is not None
+    assert anonymous_id_cookies(document)[0].startswith(f"ajs_anonymous_id={UUID};")  # re-set in the raw format
+    wait_ready(page)
+    expected = {"anonymous_id": UUID, "user_id": "u-1", "group_id": "g-1"}
+    assert browser_identity(page) == expected
+    assert server_identity(page) == expected
+    assert [c["value"] for c in context.cookies() if c["name"] == "ajs_anonymous_id"] == [UUID]

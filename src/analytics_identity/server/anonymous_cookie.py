@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-from ..cookies import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
-from ..ids import uuid4
+from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
+from ..identity.ids import uuid4
 from .visitor import ANONYMOUS_ID_COOKIE, Identity, read_identity
 
 __all__ = ["AnonymousIdCookie", "cookie_domain", "is_html"]

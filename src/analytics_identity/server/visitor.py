@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..cookies import decode_value, parse_cookie_header
-from ..entity import User, legacy_user_id, sio_anonymous_id, stored_id
+from ..storage.codec import decode_value, parse_cookie_header
+from ..identity.entity import User, legacy_user_id, sio_anonymous_id, stored_id
 
 __all__ = ["ANONYMOUS_ID_COOKIE", "GROUP_ID_COOKIE", "USER_ID_COOKIE", "Identity", "read_identity"]
 

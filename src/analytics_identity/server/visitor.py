@@ -44,8 +44,8 @@ def _header_text(header: str | bytes | None) -> str:
     if isinstance(header, str):
         try:
             return header.encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            return header
+        except UnicodeError:  # decoded already; a lone surrogate (no browser sends one) becomes "?"
+            return header.encode("utf-8", "replace").decode("utf-8")
     return bytes(header).decode("utf-8", "replace")
 
 

@@ -19,6 +19,9 @@
   analytics.factory = function (method) {
     return function () {
       var args = Array.prototype.slice.call(arguments);
+      /* f(x, undefined) is f(x): setAnonymousId(undefined) stays a read, also
+         once a kept call went through JSON (where undefined becomes null). */
+      while (args.length && args[args.length - 1] === undefined) args.pop();
       /* Event calls keep the page and time they were made on (replayed after
          a client-side navigation, they still describe it); the core strips it. */
       if (/^(track|page|identify|group|alias|screen)$/.test(method)) {

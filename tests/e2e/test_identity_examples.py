@@ -21,6 +21,8 @@ from playwright.sync_api import BrowserContext, Page
 
 from tests.e2e.helpers import QUEUED, boot, cookie, load_options, local, wait_ready
 
+#: The page the seed document's examples run on (test_own_pyodide.py runs them on another).
+PAGE = "/blank.html"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 IDENTITY_KEYS = ["ajs_anonymous_id", "ajs_user_id", "ajs_user_traits", "ajs_group_id", "ajs_group_properties"]
 
@@ -64,14 +66,14 @@ def test_classic_cookie_example_reads_back_and_is_rewritten_in_analytics_next_fo
     # ajs_anonymous_id=%2239ee7ea5-b6d8-4174-b612-04e1ef3fa952 (the document drops the closing %22)
     example = "39ee7ea5-b6d8-4174-b612-04e1ef3fa952"
     context.add_cookies([{"name": "ajs_anonymous_id", "value": f"%22{example}%22", "url": base_url}])
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     assert anonymous_id(page) == example
     assert cookie(context, "ajs_anonymous_id") == example
     assert local_json(page, "ajs_anonymous_id") == example
 
 
 def test_anonymous_id_is_minted_during_initialization(page: Page, context: BrowserContext, base_url: str) -> None:
-    page.goto(base_url + "/blank.html")
+    page.goto(base_url + PAGE)
     page.evaluate(f"""() => {{
         window.seen = [];
         analytics.load("test-key", {json.dumps(load_options(base_url))});
@@ -85,7 +87,7 @@ def test_anonymous_id_is_minted_during_initialization(page: Page, context: Brows
 
 
 def test_retrieve_the_anonymous_id_and_a_null_one_is_minted_again(page: Page, context: BrowserContext, base_url: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     current = anonymous_id(page)
     assert current == cookie(context, "ajs_anonymous_id") == local_json(page, "ajs_anonymous_id")
     assert page.evaluate("analytics.user().anonymousId(null)") is None
@@ -98,7 +100,7 @@ def test_retrieve_the_anonymous_id_and_a_null_one_is_minted_again(page: Page, co
 def test_refreshing_reset_gives_a_new_anonymous_id_and_clears_every_key(
     page: Page, context: BrowserContext, base_url: str
 ) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     user = unique("user")
     before = sent(page, f"analytics.identify('{user}', {{name: 'Jane'}})")["anonymousId"]
     page.evaluate("analytics.group('g1', {plan: 'pro'})")
@@ -113,7 +115,7 @@ def test_refreshing_reset_gives_a_new_anonymous_id_and_clears_every_key(
 
 
 def test_refreshing_identify_with_a_different_user_id(page: Page, context: BrowserContext, base_url: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     first = sent(page, f"analytics.identify('{unique('first')}')")["anonymousId"]
     second_user = unique("second")
     second = sent(page, f"analytics.identify('{second_user}')")
@@ -123,7 +125,7 @@ def test_refreshing_identify_with_a_different_user_id(page: Page, context: Brows
 
 def test_override_the_anonymous_id_from_the_snippet(page: Page, context: BrowserContext, base_url: str) -> None:
     anonymous = unique("ABC-123-XYZ")
-    page.goto(base_url + "/blank.html")
+    page.goto(base_url + PAGE)
     page.evaluate(f"""() => {{
         analytics.load("test-key", {json.dumps(load_options(base_url))});
         analytics.page();
@@ -138,13 +140,13 @@ def test_override_the_anonymous_id_from_the_snippet(page: Page, context: Browser
 
 @pytest.mark.parametrize("call", ["analytics.user().anonymousId('{id}')", "analytics.setAnonymousId('{id}')"])
 def test_override_the_anonymous_id_with_a_call(page: Page, context: BrowserContext, base_url: str, call: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     anonymous = unique("ABC-123-XYZ")
     assert page.evaluate(call.format(id=anonymous)) == anonymous
     assert cookie(context, "ajs_anonymous_id") == anonymous and local_json(page, "ajs_anonymous_id") == anonymous
     assert sent(page, "analytics.track('Later')")["anonymousId"] == anonymous
     page.reload()
-    assert anonymous_id(boot(page, base_url)) == anonymous
+    assert anonymous_id(boot(page, base_url, path=PAGE)) == anonymous
 
 
 @pytest.mark.parametrize(
@@ -159,7 +161,7 @@ def test_override_the_anonymous_id_with_a_call(page: Page, context: BrowserConte
 def test_override_the_anonymous_id_using_the_options_object(
     page: Page, context: BrowserContext, base_url: str, call: str
 ) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     anonymous = unique("ABC-123-XYZ")
     page.evaluate(call.replace("{id}", anonymous))
     page.evaluate("analytics.track('Later, without the option')")
@@ -173,7 +175,7 @@ def test_override_the_anonymous_id_using_the_options_object(
 
 
 def test_identify_and_context_traits_on_one_track_only(page: Page, context: BrowserContext, base_url: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     user = unique("12091906-01011992")
     page.evaluate(f"""() => analytics.identify('{user}', {{
         plan_id: 'Paid, Tier 2',
@@ -203,7 +205,7 @@ def test_identify_and_context_traits_on_one_track_only(page: Page, context: Brow
 
 
 def test_clearing_user_and_group_traits(page: Page, base_url: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     page.evaluate("analytics.identify('u', {a: 1}); analytics.group('g', {b: 2})")
     assert local_json(page, "ajs_user_traits") == {"a": 1} and local_json(page, "ajs_group_properties") == {"b": 2}
     assert page.evaluate("analytics.user().traits({})") == {}
@@ -217,7 +219,7 @@ def test_clearing_user_and_group_traits(page: Page, base_url: str) -> None:
 
 
 def test_user_and_group_information_in_a_ready_block(page: Page, base_url: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     page.evaluate("analytics.identify('u-1', {name: 'Jane'}); analytics.group('g-1', {plan: 'pro'})")
     page.reload()
     page.evaluate(f"""() => {{
@@ -240,7 +242,7 @@ def test_user_and_group_information_in_a_ready_block(page: Page, base_url: str) 
 
 
 def test_anonymizing_ip_applies_to_that_call_only(page: Page, base_url: str) -> None:
-    boot(page, base_url)
+    boot(page, base_url, path=PAGE)
     anonymous = unique("ip")
     page.evaluate(f"analytics.setAnonymousId('{anonymous}')")
     page.evaluate('analytics.track("Order Completed", {}, { context: { ip: "0.0.0.0" }})')

@@ -7,18 +7,10 @@ import functools
 from typing import Any
 
 import js
-from pyodide.ffi import (
-    JsBigInt,
-    JsException,
-    JsProxy,
-    create_once_callable,
-    create_proxy,
-    jsnull,
-    to_js,
-)
 
 from ..api.querystring import JsRegExp
 from ..events.jsonsafe import MAX_DEPTH, NotJson
+from .ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
 __all__ = ["JsFunction", "arguments_from_js", "from_js", "resolved", "to_js_value"]
 

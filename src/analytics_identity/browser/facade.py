@@ -12,17 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import js
-from pyodide.ffi import (
-    create_once_callable,
-    create_proxy,
-    jsnull,
-)
 
 from ..api.client import Analytics
 from ..api.dispatch import Dispatcher
 from ..api.handover import calls_to_replay
 from ..api.methods import ACCESSORS, ENTITY, LOAD, METHODS
-from .conversion import from_js, resolved, to_js_value
+from .conversion import arguments_from_js, resolved, to_js_value
+from .ffi import create_once_callable, create_proxy, jsnull
 
 __all__ = ["Core"]
 
@@ -57,15 +53,15 @@ class Core:
     def call(self, method: str, *args: Any) -> Any:
         """``window.analytics[method](...args)``: never throws into the page."""
         try:
-            return self.dispatcher.call(method, [from_js(a) for a in args])
+            return self.dispatcher.call(method, arguments_from_js(args))
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{method}() failed: {type(error).__name__}: {error}")
             return None
 
     def entity(self, kind: str, accessor: str, *args: Any) -> Any:
-        """``analytics.user().id(...)`` and friends."""
+        """``analytics.user().id(...)`` and friends; ``id(undefined)`` reads, as ``id()``."""
         try:
-            return self.dispatcher.accessor(kind, accessor, [from_js(a) for a in args[:1]])
+            return self.dispatcher.accessor(kind, accessor, arguments_from_js(args[:1]))
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{kind}().{accessor} failed: {error}")
             return None
@@ -75,7 +71,7 @@ class Core:
         the calls made meanwhile. The snippet stamps a buffered call with the
         key it stored it under when the page was hidden (``kept``)."""
         analytics = self.analytics
-        own = [([from_js(item) for item in entry], getattr(entry, "kept", None)) for entry in buffered]
+        own = [(arguments_from_js(tuple(entry)), getattr(entry, "kept", None)) for entry in buffered]
         storage = analytics.host.local_storage if analytics.settings.persist else None
         self.dispatcher.replay(calls_to_replay(storage, own, analytics.host.warn))
 

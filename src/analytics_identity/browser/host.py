@@ -11,11 +11,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import js
-from pyodide.ffi import (
-    jsnull,
-)
 
 from ..host import PageInfo, page_address
+from .ffi import jsnull
 
 __all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage"]
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import js
-from pyodide.ffi import (
-    JsProxy,
-)
 
 from ..api.client import Analytics
 from .conversion import from_js
 from .facade import Core
+from .ffi import JsProxy
 from .host import BrowserHost
 from .network import browser_network, watch_page
 

@@ -9,15 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import js
-from pyodide.ffi import (
-    create_once_callable,
-    create_proxy,
-)
 
 from ..api.client import Analytics
 from ..delivery import KEEPALIVE_BYTES, Network, Reply, Request
 from ..delivery.policy import parse_retry_after
 from .conversion import to_js_value
+from .ffi import create_once_callable, create_proxy
 
 __all__ = ["BrowserTimers", "FetchTransport", "browser_network", "watch_page"]
 

@@ -4,6 +4,7 @@ DIR holds everything a page needs and nothing from another origin: the
 snippet, the loader, the Pyodide runtime copied from node_modules (with a
 lock file whose micropip hash matches the wheel we ship), our browser wheel
 (the core only, as bytecode: no server, no build or command-line code) and micropip,
+the same core as sources in ``python/`` for pages that load their own Pyodide,
 the TypeScript declarations of the page API, and PyScript (``pyscript-<version>/``)
 with a ``pyscript.json`` config for pages written in Python, and ``LICENSES/``
 (see :mod:`.licences`). Large files get ``.gz`` and ``.br`` twins so servers
@@ -151,8 +152,13 @@ def build_stdlib(out_dir: Path, pyodide_dir: Path, cache: Path) -> Path:
     return target
 
 
-def build_wheel(out_dir: Path, pyodide_dir: Path) -> Path:
-    """Write the browser wheel of the core, compiled by the runtime in ``pyodide_dir``; reproducible byte for byte."""
+def build_wheel(out_dir: Path, pyodide_dir: Path | None) -> Path:
+    """Write the browser wheel of the core; reproducible byte for byte.
+
+    With ``pyodide_dir`` it holds bytecode compiled by that runtime (what the
+    loader and PyScript pages use); without, the sources, which any Pyodide
+    from 0.27 on (Python 3.12 and later) installs with micropip.
+    """
     package = Path(__file__).resolve().parents[1]
     sources: dict[str, str] = {}
     for path in sorted(package.rglob("*.py")):
@@ -160,7 +166,7 @@ def build_wheel(out_dir: Path, pyodide_dir: Path) -> Path:
         if not ships(relative):
             continue
         sources[f"analytics_identity/{relative.as_posix()}"] = path.read_text()
-    files = compile_bytecode(sources, pyodide_dir)
+    files = compile_bytecode(sources, pyodide_dir) if pyodide_dir else {n: s.encode() for n, s in sources.items()}
     dist_info = f"analytics_identity-{__version__}.dist-info"
     files[f"{dist_info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: analytics-identity\nVersion: {__version__}\n"
@@ -275,6 +281,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
     stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
+    # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
+    pure_wheel_path = build_wheel(out / "python", None).relative_to(out).as_posix()
     (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))
     shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
     loader = (root / "web" / "loader.mjs").read_text()
@@ -288,8 +296,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         "interpreter": f"{url_path}{runtime.name}/pyodide.mjs",
         "packages": [f"./{wheel_path}"],
     }, indent=2) + "\n")
-    (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "runtime": runtime.name,
-                                                "stdlib": stdlib_path}))
+    (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "pureWheel": pure_wheel_path,
+                                                "runtime": runtime.name, "stdlib": stdlib_path}))
     write_licences(out, root, micropip)
     if compress:
         _precompress(out, out.parent / ".compress-cache")

@@ -119,10 +119,51 @@ async function boot(writeKey, options) {
   install();
 }
 
+// `disable: true`, or a function of the load options that returns (or
+// resolves to) true. A function that throws disables: it was meant to say
+// whether the library may run.
+async function disabled(options) {
+  try {
+    return (typeof options.disable === "function" ? await options.disable(options) : options.disable) === true;
+  } catch (error) {
+    console.warn(`analytics-identity: disable() raised ${error}; analytics stays disabled`);
+    return true;
+  }
+}
+
+// Disabled: no runtime; window.analytics answers as analytics-next's
+// NullAnalytics does (event calls resolve, ready callbacks run, user() and
+// group() are empty, chained calls return it) and nothing is stored or sent.
+function off() {
+  const buffered = window.analytics;
+  if (buffered.initialized) return; // a Python page got there first
+  const nobody = { id: () => null, anonymousId: () => null, traits: () => ({}) };
+  const api = {
+    initialized: true,
+    load: () => api,
+    user: () => nobody,
+    ready: async (callback) => { if (typeof callback === "function") callback(); },
+    consent: () => ({ state: "pending", categoryPreferences: {}, gpc: navigator.globalPrivacyControl === true }),
+  };
+  for (const method of buffered.methods) {
+    const event = /^(track|page|identify|group|alias|screen)$/.test(method);
+    const chain = /^(on|once|off|debug|add\w+Middleware)$/.test(method);
+    api[method] ??= (...args) => {
+      if (method === "group" && !args.length) return nobody;
+      return event ? Promise.resolve() : chain ? api : undefined;
+    };
+  }
+  window.analytics = api;
+  for (const [method, callback] of buffered) if (method === "ready") api.ready(callback);
+}
+
 // Called by the snippet's analytics.load(writeKey, options). `loadMode`:
 // "idle" (default) boots after the load event, "immediate" boots at once.
 export async function start(writeKey, options) {
   try {
+    if (await disabled(options)) return off();
+    // Decided: the core is not to call the page's function again.
+    options = window.analytics._loadOptions = { ...options, disable: false };
     new WebAssembly.Module(EMPTY_MODULE);
     const immediate = options.loadMode === "immediate";
     const files = checkRuntime(!immediate);

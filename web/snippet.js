@@ -58,7 +58,7 @@
      the snippet writes to storage. */
   function keep() {
     var options = analytics._loadOptions || {};
-    if (window.analytics !== analytics || options.disableClientPersistence || options.disable === true) return;
+    if (window.analytics !== analytics || !mayStore(options)) return;
     var key = "ajs_buffered_calls:" + Date.now() + ":" + Math.random().toString(36).slice(2), calls = [];
     for (var i = 0; i < analytics.length; i++) {
       if (!analytics[i].kept && /^(track|page|identify|group|alias|screen|setAnonymousId|reset)$/.test(analytics[i][0])) {
@@ -71,6 +71,16 @@
       return;
     }
     for (i = 0; i < calls.length; i++) calls[i].kept = key;
+  }
+  /* The core's storage rules (api/settings.py, consent/state.py), so the
+     write above obeys them too: none without persistence, while `disable`
+     is set or undecided (a function: the loader decides it), while consent
+     is required (an unreadable `consent` requires it; a buffered consent()
+     is decided by the core), nor with Global Privacy Control and gpc "deny". */
+  function mayStore(o) {
+    var c = o.consent;
+    return !(o.disableClientPersistence || o.disable) && (c == null || typeof c == "object" && !Array.isArray(c) &&
+      (c.required === undefined || c.required === false) && !(c.gpc == "deny" && navigator.globalPrivacyControl === true));
   }
   addEventListener("pagehide", keep);
   document.addEventListener("visibilitychange", function () {

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+import urllib.parse
+import urllib.request
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
@@ -13,6 +16,13 @@ from tests.conftest import config
 #: A JavaScript expression: the events waiting in the persisted delivery queue (one key each).
 QUEUED = (f"Object.keys(localStorage).filter((key) => key.startsWith('{ITEM_PREFIX}'))"
           ".map((key) => JSON.parse(localStorage.getItem(key)))")
+
+#: Fakes the page being hidden (a tab switch), as the browser reports it.
+HIDE = """() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+    delete document.visibilityState;
+}"""
 
 #: Load options pointing the delivery at the test server.
 def load_options(base_url: str, **extra: Any) -> dict[str, Any]:
@@ -46,3 +56,14 @@ def cookie(context: BrowserContext, name: str) -> str | None:
 
 def local(page: Page, key: str) -> str | None:
     return page.evaluate("key => localStorage.getItem(key)", key)
+
+
+def events(base_url: str, page: Page, count: int, **filters: str) -> list[dict[str, Any]]:
+    """The collector's events matching ``filters``, once ``count`` are there (or after 60 s), oldest first."""
+    query = urllib.parse.urlencode({"limit": "1000", **filters})
+    deadline = time.monotonic() + 60
+    while True:
+        found = json.loads(urllib.request.urlopen(f"{base_url}/api/events?{query}", timeout=5).read())
+        if len(found) >= count or time.monotonic() > deadline:
+            return found[::-1]
+        page.wait_for_timeout(200)

@@ -4,37 +4,15 @@ was ready reach the collector once, with the page and time they were made on."""
 from __future__ import annotations
 
 import json
-import time
-import urllib.parse
-import urllib.request
 from datetime import datetime, timezone
-from typing import Any
 
 from playwright.sync_api import Page, Route
 
 from analytics_identity.api.handover import PREFIX
-from tests.e2e.helpers import boot, load_options, wait_ready
+from tests.e2e.helpers import HIDE, boot, events, load_options, wait_ready
 
 #: A JavaScript expression: the keys of calls left for the next page.
 LEFT = f"Object.keys(localStorage).filter((key) => key.startsWith('{PREFIX}'))"
-
-#: Fakes the page being hidden (a tab switch), as the browser reports it.
-HIDE = """() => {
-    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
-    document.dispatchEvent(new Event("visibilitychange"));
-    delete document.visibilityState;
-}"""
-
-
-def events(base_url: str, page: Page, count: int, **filters: str) -> list[dict[str, Any]]:
-    """The collector's events matching ``filters``, once ``count`` are there (or after 60 s), oldest first."""
-    query = urllib.parse.urlencode({"limit": "1000", **filters})
-    deadline = time.monotonic() + 60
-    while True:
-        found = json.loads(urllib.request.urlopen(f"{base_url}/api/events?{query}", timeout=5).read())
-        if len(found) >= count or time.monotonic() > deadline:
-            return found[::-1]
-        page.wait_for_timeout(200)
 
 
 def iso(milliseconds: int) -> str:

@@ -305,6 +305,11 @@ class Analytics:
             self.track("Segment Consent Preference Updated")
         return self._consent.state.snapshot()
 
+    @property
+    def may_store(self) -> bool:
+        """Whether the page may write to cookies and localStorage now (persistence on, consent given)."""
+        return self.settings.persist and self._consent.may_store
+
     # -- middleware and delivery ---------------------------------------------------
 
     @_guarded

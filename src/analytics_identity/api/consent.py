@@ -44,6 +44,11 @@ class ConsentControl:
         self._overflow_warned = False
 
     @property
+    def may_store(self) -> bool:
+        """The storage gate is open: cookies and localStorage may be written now."""
+        return self._stores.gate.open and not self._disabled
+
+    @property
     def _sending(self) -> bool:
         return self.state.allowed and not self._disabled
 

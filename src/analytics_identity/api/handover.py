@@ -63,8 +63,10 @@ def calls_to_replay(storage: KeyValueStorage | None, own: Sequence[tuple[list[An
                     warn: Callable[[str], None]) -> list[Any]:
     """What earlier pages left, then this page's buffered calls (each with
     the key the snippet kept it under, if any) without those another page
-    has replayed. ``storage``: ``None`` when persistence is off. A store that
-    throws keeps this page's own calls and leaves the rest for a later page."""
+    has replayed. ``storage``: ``None`` when persistence is off or consent
+    is pending (taking a key is a write: they wait for a page that may). A
+    store that throws keeps this page's own calls and leaves the rest for a
+    later page."""
     if storage is None:
         return [call for call, _ in own]
     gone: set[str] = set()

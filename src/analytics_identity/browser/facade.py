@@ -72,7 +72,8 @@ class Core:
         key it stored it under when the page was hidden (``kept``)."""
         analytics = self.analytics
         own = [(arguments_from_js(tuple(entry)), getattr(entry, "kept", None)) for entry in buffered]
-        storage = analytics.host.local_storage if analytics.settings.persist else None
+        # While consent is pending nothing is taken (taking removes): earlier pages' calls wait for a page that may.
+        storage = analytics.host.local_storage if analytics.may_store else None
         self.dispatcher.replay(calls_to_replay(storage, own, analytics.host.warn))
 
     def _apply_query_string(self) -> None:

@@ -76,16 +76,23 @@ const BOOTSTRAP_MODULES = [
 ];
 
 // loadPyodide with a task boundary before Python's start-up (`fsInit` runs
-// just before it) and between the groups of the bootstrap's imports.
-async function startRuntime() {
-  const [{ loadPyodide }, runtime] = await Promise.all([import(RUNTIME + "pyodide.mjs"), import(RUNTIME + "pyodide.asm.mjs")]);
+// just before it) and between the groups of the bootstrap's imports; or,
+// given a memory snapshot, Python restored as it was once the core was
+// imported. The wheel is written first either way (the snapshot holds
+// Python's view of it, not the file).
+async function startRuntime(modules, wheel, snapshot) {
+  const [[{ loadPyodide }, runtime], bytes] = await Promise.all([modules, wheel]);
   return loadPyodide({
     indexURL: RUNTIME,
     stdLibURL: STDLIB,
-    fsInit: () => nextTask(),
+    _loadSnapshot: snapshot,
+    async fsInit(FS) {
+      FS.writeFile(WHEEL_PATH, new Uint8Array(bytes));
+      await nextTask();
+    },
     async createPyodideModule(settings) {
       const module = await runtime.default(settings);
-      for (const modules of BOOTSTRAP_MODULES) {
+      for (const modules of snapshot ? [] : BOOTSTRAP_MODULES) {
         await nextTask();
         if (module.API.rawRun) module.API.rawRun("import " + modules);
       }
@@ -95,28 +102,95 @@ async function startRuntime() {
   });
 }
 
+// Imported straight from the wheel (zipimport, already loaded for the
+// standard library): installing it with loadPackage took ~300 ms, most of
+// it importing the package manager's own modules.
+const WHEEL_PATH = "/lib/" + WHEEL.split("/").pop();
+
+// Warm visits restore a memory snapshot of the interpreter with the core
+// imported, made by snapshot-worker.mjs after an earlier visit was ready and
+// kept in Cache Storage under the files it was made from (a new build never
+// restores an old one). Anything that does not fit: one warning, then the
+// normal boot. Not with persistence off (nothing is stored on the visitor's
+// device then), nor without Cache Storage (an insecure origin).
+const SNAPSHOTS = "analytics-identity";
+const SNAPSHOT_KEY = `${BASE}snapshot?of=${encodeURIComponent([RUNTIME, STDLIB, WHEEL].join(" "))}`;
+
+function snapshots(options) {
+  return typeof caches !== "undefined" && !options.disableClientPersistence && options.disable !== true;
+}
+
+async function savedSnapshot() {
+  try {
+    const saved = await (await caches.open(SNAPSHOTS)).match(SNAPSHOT_KEY);
+    return saved ? new Uint8Array(await saved.arrayBuffer()) : undefined;
+  } catch {
+    return undefined; // storage refused: boot normally
+  }
+}
+
+// Pyodide's snapshot: a magic number, the offset of the heap, then the heap
+// (whole 64 KiB pages). Checked here because Pyodide waits forever when the
+// memory it sizes from a damaged snapshot cannot hold its wasm.
+function wellFormed(snapshot) {
+  const [magic, offset] = new Uint32Array(snapshot.buffer, snapshot.byteOffset, 2);
+  const heap = snapshot.byteLength - offset;
+  return magic === 0x706e7300 && heap >= 16 << 20 && heap % 65536 === 0;
+}
+
+async function restore(modules, wheel, snapshot) {
+  try {
+    if (!wellFormed(snapshot)) throw new Error("it is damaged");
+    const pyodide = await startRuntime(modules, wheel, snapshot);
+    pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
+    performance.mark("analytics-identity:restored");
+    return pyodide;
+  } catch (error) {
+    console.warn(`analytics-identity: the saved start-up state does not fit this runtime (${error && error.message || error}); starting normally.`);
+    caches.open(SNAPSHOTS).then((cache) => cache.delete(SNAPSHOT_KEY)).catch(() => {});
+  }
+}
+
+// After ready, once the page is idle: a worker boots its own runtime, imports
+// the core, and saves the snapshot for the next visit. One tab at a time.
+function saveSnapshotLater() {
+  const save = () => navigator.locks.request("analytics-identity:snapshot", { ifAvailable: true }, async (lock) => {
+    if (!lock || await savedSnapshot()) return;
+    const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    await new Promise((resolve) => {
+      worker.onmessage = worker.onerror = resolve;
+      worker.postMessage({ runtime: RUNTIME, stdlib: STDLIB, wheel: WHEEL, path: WHEEL_PATH, cache: SNAPSHOTS, key: SNAPSHOT_KEY });
+    });
+    worker.terminate();
+  }).catch(() => {});
+  if (navigator.locks) (window.requestIdleCallback || setTimeout)(save, { timeout: 5000 });
+}
+
 async function boot(writeKey, options) {
-  const [pyodide, wheel] = await Promise.all([startRuntime(), get(WHEEL).then((r) => r.arrayBuffer())]);
+  const wheel = get(WHEEL).then((r) => r.arrayBuffer());
+  const modules = Promise.all([import(RUNTIME + "pyodide.mjs"), import(RUNTIME + "pyodide.asm.mjs")]);
+  const snapshot = snapshots(options) ? await savedSnapshot() : undefined;
+  const restored = snapshot && await restore(modules, wheel, snapshot);
+  const pyodide = restored || await startRuntime(modules, wheel);
   await nextTask();
-  // Imported straight from the wheel (zipimport, already loaded for the
-  // standard library): installing it with loadPackage took ~300 ms, most of
-  // it importing the package manager's own modules.
-  const path = "/lib/" + WHEEL.split("/").pop();
-  pyodide.FS.writeFile(path, new Uint8Array(wheel));
-  pyodide.pyimport("sys").path.insert(0, path);
-  pyodide.pyimport("analytics_identity.api.client"); // the core, then the browser layer: two tasks
-  await nextTask();
+  if (!restored) {
+    pyodide.pyimport("sys").path.insert(0, WHEEL_PATH);
+    pyodide.pyimport("analytics_identity.api.client"); // the core, then the browser layer: two tasks
+    await nextTask();
+  }
   const installer = pyodide.pyimport("analytics_identity.browser.install");
   await nextTask();
   const install = () => { installer.install(writeKey, options); };
   // Tabs opened together initialise one at a time, so a first visit mints one
   // anonymousId for all of them (the others read it). Opaque origins have no locks.
   try {
-    if (navigator.locks) return await navigator.locks.request("analytics-identity:init", install);
+    if (navigator.locks) await navigator.locks.request("analytics-identity:init", install);
+    else install();
   } catch (error) {
     if (error.name !== "SecurityError") throw error;
+    install();
   }
-  install();
+  if (!restored && snapshots(options)) saveSnapshotLater();
 }
 
 // `disable: true`, or a function of the load options that returns (or

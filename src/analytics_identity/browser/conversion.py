@@ -92,7 +92,14 @@ _OMIT: Any = object()
 _is_array = js.Array.isArray
 _get = js.Reflect.get
 _keys = js.Object.keys
-_to_string = js.Object.prototype.toString
+
+
+@functools.cache
+def _to_string() -> Any:
+    """``Object.prototype.toString``, looked up on first use: ``Object.prototype``
+    cannot be reached through a proxy of the global object, so a memory
+    snapshot of the interpreter could not record where it came from."""
+    return js.Object.prototype.toString
 
 
 #: How :func:`_from_js` treats values of each Python type, found once per
@@ -137,10 +144,10 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
             return [None if item is _OMIT else item for item in items]
         to_json = _get(value, "toJSON")
         if _kind(type(to_json)) == "proxy" and to_json.typeof == "function":
-            if depth == 0 and str(_to_string.call(value)) == "[object Date]":
+            if depth == 0 and str(_to_string().call(value)) == "[object Date]":
                 return NotJson("a Date")
             return _from_js(to_json.call(value), depth, ancestors)
-        if str(_to_string.call(value)) == "[object RegExp]":
+        if str(_to_string().call(value)) == "[object RegExp]":
             return JsRegExp(str(value.source), str(value.flags))
         result: dict[str, Any] = {}
         for key in _keys(value):

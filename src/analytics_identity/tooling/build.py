@@ -255,7 +255,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
 
     Versioned runtime files go under ``pyodide-<version>/`` and the wheel
     under ``wheels/<content hash>/`` so servers may cache them forever;
-    ``snippet.js`` and ``loader.mjs`` keep stable names.
+    ``snippet.js``, ``loader.mjs`` and ``snapshot-worker.mjs`` keep stable names.
     """
     root = root or project_root()
     node_pyodide = root / "node_modules" / "pyodide"
@@ -289,6 +289,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__STDLIB__", stdlib_path))
     (out / "loader.mjs").write_text(loader)
+    shutil.copyfile(root / "web" / "snapshot-worker.mjs", out / "snapshot-worker.mjs")
     _copy_pyscript(root, out)
     # PyScript resolves `interpreter` against the page and a "./" package
     # against this file, so the interpreter names the folder's URL path.

@@ -1,0 +1,74 @@
+"""Warm visits restore the interpreter from a memory snapshot an earlier visit
+saved; a snapshot that does not fit falls back to the normal boot with one warning."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from playwright.sync_api import ConsoleMessage, Page
+
+from tests.conftest import config
+from tests.e2e.helpers import boot, load_options, wait_ready
+
+SNAPSHOTS = "caches.open('analytics-identity').then((cache) => cache.keys())"
+RESTORED = "performance.getEntriesByName('analytics-identity:restored').length"
+
+
+def saved_snapshot(page: Page) -> None:
+    """Waits until the page's idle-time worker has saved its snapshot."""
+    deadline = time.monotonic() + config.BOOT_TIMEOUT_MS / 1000
+    while page.evaluate(f"{SNAPSHOTS}.then((keys) => keys.length)") != 1:
+        assert time.monotonic() < deadline, "no snapshot was saved"
+        page.wait_for_timeout(250)
+
+
+def warnings(page: Page) -> list[str]:
+    seen: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if message.type == "warning" and message.text.startswith("analytics-identity:"):
+            seen.append(message.text)
+
+    page.on("console", note)
+    return seen
+
+
+def test_a_warm_visit_restores_the_snapshot_and_keeps_the_visitor(page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 0
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    seen = warnings(page)
+    boot(page, base_url, before="analytics.track('Warm')")
+    assert page.evaluate(RESTORED) == 1
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+    event = page.evaluate("analytics.identify('u-1', {plan: 'pro'}).then((ctx) => ctx.event)")
+    assert event["userId"] == "u-1" and event["anonymousId"] == anonymous_id
+    assert seen == []
+
+
+def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_warning(
+        page: Page, base_url: str) -> None:
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    # As if saved by another build of the runtime: one byte of its build id differs.
+    page.evaluate("""async () => {
+        const cache = await caches.open('analytics-identity');
+        const [key] = await cache.keys();
+        const bytes = new Uint8Array(await (await cache.match(key)).arrayBuffer());
+        bytes[20] ^= 1;
+        await cache.put(key, new Response(bytes));
+    }""")
+    seen = warnings(page)
+    page.goto(base_url + "/blank.html")
+    page.evaluate(f"analytics.load('test-key', {json.dumps(load_options(base_url))})")
+    wait_ready(page)
+    assert page.evaluate(RESTORED) == 0
+    assert len(seen) == 1 and "does not fit" in seen[0] and "starting normally" in seen[0]
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+    assert page.evaluate("analytics.track('After').then((ctx) => ctx.event.event)") == "After"
+    saved_snapshot(page)  # a new one replaces it, and fits
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 1 and len(seen) == 1

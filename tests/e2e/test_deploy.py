@@ -2,7 +2,7 @@
 
 The build is deployed as the page says (``static/analytics/`` under the
 site's root), a page carries the documented snippet, and the collector sits
-behind nginx's ``proxy_pass``. The README's identity example then runs in
+behind nginx's ``proxy_pass`` with the documented options. The README's identity example then runs in
 Chromium against that origin, and the headers the page promises are checked
 on the responses.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -35,6 +36,17 @@ DOCUMENTED_LOAD = '{ apiHost: location.host + "/v1" }'
 TEST_LOAD = '{ apiHost: location.host + "/v1", protocol: "http" }'
 
 
+def documented_collector_options() -> list[str]:
+    """deploy.md's collector command, less where it listens, stores and finds the build (the test's own)."""
+    words = shlex.split(fenced("collector", DEPLOY))
+    assert words[:2] == ["analytics-identity", "serve"] and len(words) % 2 == 0
+    pairs = list(zip(words[2::2], words[3::2]))
+    options = [word for option, value in pairs if option not in {"--host", "--port", "--db", "--static"}
+               for word in (option, value)]
+    assert options == ["--write-key", "YOUR_WRITE_KEY"]  # the page's key: events are accepted only with it
+    return options
+
+
 @dataclass
 class Deployment:
     site: str
@@ -54,7 +66,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>deployed</title>\n'
         f"{snippet.replace(DOCUMENTED_LOAD, TEST_LOAD)}</head><body>a page of the site</body></html>\n")
     port = free_port()
-    with ServerProcess(BUILD, folder / "events.sqlite3", quiet=True) as collector, \
+    collector_process = ServerProcess(BUILD, folder / "events.sqlite3", quiet=True, options=documented_collector_options())
+    with collector_process as collector, \
             Nginx(folder / "nginx", documented_server_block(port, site, collector.port), port) as nginx:
         yield Deployment(nginx.url, collector.url, nginx)
         assert "[emerg]" not in nginx.errors() and "[crit]" not in nginx.errors(), nginx.errors()

@@ -1,7 +1,8 @@
 """docs/troubleshooting.md lists every message the loader, the snippet and the core can print.
 
 Messages are read from the sources (each ``warn(...)`` call of the Python
-package that ships to the browser, each ``console.error`` of ``web/``) and
+package that ships to the browser, each ``console.warn``/``console.error`` of
+``web/``) and
 rendered with ``…`` for the parts computed at run time, so a new or
 reworded message fails here until the page says what it means.
 """
@@ -61,15 +62,18 @@ def python_messages() -> set[str]:
 
 
 def javascript_messages() -> set[str]:
-    """The loader's explanations and the snippet's error, ``${…}`` and ``" + x + "`` as ``…``."""
-    loader = (ROOT / "web" / "loader.mjs").read_text()
-    explain = loader.split("function explain(", 1)[1].split("\n}\n", 1)[0]
-    literals = re.findall(r'"([^"]{12,})"|`([^`]{12,})`', explain)
-    messages = {re.sub(r"\$\{[^}]*\}", "…", a or b) for a, b in literals}
-    snippet = (ROOT / "web" / "snippet.js").read_text()
-    call = snippet.split("console.error(", 1)[1].split(");", 1)[0]
-    messages.add("…".join(re.findall(r'"([^"]*)"', call)).replace("……", "…"))
-    return {re.sub(r"^analytics-identity: ", "", m) for m in messages}
+    """Every ``console.warn``/``console.error`` of ``web/`` and the loader's explanations,
+    ``${…}`` and ``" + x + "`` as ``…``."""
+    messages = set()
+    for path in sorted((ROOT / "web").glob("*.*js")):
+        source = path.read_text()
+        for call in re.findall(r"console\.(?:warn|error)\((.*?)\);[ \t]*$", source, flags=re.S | re.M):
+            if call.startswith("explain("):
+                explain = source.split("function explain(", 1)[1].split("\n}\n", 1)[0]
+                messages |= {a or b for a, b in re.findall(r'"([^"]{12,})"|`([^`]{12,})`', explain)}
+                continue
+            messages.add("…".join(a or b for a, b in re.findall(r'"([^"]*)"|`([^`]*)`', call)))
+    return {re.sub("…+", "…", re.sub(r"\$\{[^}]*\}", "…", m)).removeprefix("analytics-identity: ") for m in messages}
 
 
 def documented() -> str:

@@ -20,6 +20,17 @@ from .transport import Reply, Request
 __all__ = ["UrllibTransport"]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib replays a redirected POST as a GET without its body (which could answer 200 and lose
+    the events): the 3xx is the answer instead, and the delivery policy retries it."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class UrllibTransport:
     """``urllib.request`` POSTs with a timeout; never raises."""
 
@@ -29,7 +40,7 @@ class UrllibTransport:
     def send(self, request: Request, done: Callable[[Reply], None]) -> None:
         http = urllib.request.Request(request.url, request.body.encode(), dict(request.headers), method="POST")
         try:
-            with urllib.request.urlopen(http, timeout=self.timeout) as response:
+            with _OPENER.open(http, timeout=self.timeout) as response:
                 reply = Reply(response.status)
         except urllib.error.HTTPError as error:
             reply = Reply(error.code, parse_retry_after(error.headers.get("Retry-After"), time.time()),

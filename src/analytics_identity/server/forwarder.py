@@ -4,81 +4,57 @@ Segment, RudderStack's data plane and Jitsu take ``POST …/v1/batch`` with
 ``{"batch": [...], "writeKey", "sentAt"}`` and the write key as Basic auth
 user name. One thread reads the durable outbox (:mod:`.outbox`) oldest first
 and sends batches of one write key within Segment's limits (500 KB a
-request; each event is at most 32 KB, checked when it was accepted).
+request; each event is at most 32 KB, checked when it was accepted), with
+the CPython transport and the answer policy the browser's delivery uses
+(:mod:`analytics_identity.delivery.policy`):
 
-- 2xx: the batch is removed from the outbox, so it is never sent again,
-  across restarts too (the server stops the thread only after the request
-  in flight has its answer).
-- A network error, a time-out, 408, 429 or 5xx: the same batch is retried
-  after a back-off (0.5 s doubling up to 60 s, with jitter; ``Retry-After``
-  honoured). A time-out may hide a batch the upstream did take: it is sent
-  again with the same ``messageId``s, which these engines deduplicate on.
-- Any other 4xx, or a redirect (give ``--forward`` the final URL): the
-  upstream will never take it; its rows stay in the outbox marked with the
-  reason, and the rest goes on.
+- 2xx: the batch leaves the outbox, so it is never sent again, across
+  restarts too (the server stops the thread only after the request in
+  flight has its answer).
+- No answer (refused, reset, timed out), a redirect (give ``--forward`` the
+  final URL), 408, 425, 429 or 5xx: the same batch is retried after a
+  back-off (1 s doubling to 5 min, jittered; ``Retry-After`` honoured). A
+  time-out may hide a batch the upstream did take: it is sent again with
+  the same ``messageId``s, which these engines deduplicate on.
+- 400 or 413 for a batch: its events are sent one by one, so one bad event
+  does not hold back the others.
+- Any other 4xx, or 400/413 for one event: the upstream will never take it;
+  it stays in the outbox marked with the reason, and the rest goes on.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import random
 import threading
-import urllib.error
-import urllib.request
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 from .. import __version__
+from ..delivery.policy import DONE, DROP, SPLIT, classify, retry_delay
+from ..delivery.transport import Endpoint, Reply, Request
+from ..delivery.urllib_transport import UrllibTransport
 from .instants import iso
 from .outbox import Outbox, upstream_event
 
-__all__ = ["FIRST_RETRY", "MAX_BATCH_BYTES", "MAX_RETRY", "Forwarder"]
+__all__ = ["MAX_BATCH_BYTES", "Forwarder"]
 
 log = logging.getLogger("analytics_identity.forwarder")
 
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirected POST would be replayed as a GET without its body: answer with the 3xx instead."""
-
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
 #: Segment's batch limit (the collector's own body limit is the same).
 MAX_BATCH_BYTES = 500 * 1024
-#: Rows looked at per batch; at least a few hundred bytes each, so 500 KB needs no more.
+#: Rows looked at per batch; each is a few hundred bytes at least, so 500 KB needs no more.
 _ROWS = 2000
-FIRST_RETRY = 0.5
-MAX_RETRY = 60.0
 #: With nothing queued, look at the outbox this often anyway (new events also wake the thread).
 _IDLE_POLL = 5.0
-_RETRYABLE = {408, 429}
 
 
 class _Retry(Exception):
-    """The batch may go through later; ``after`` is the upstream's own ``Retry-After``, if any."""
+    """The upstream may take the batch later."""
 
-    def __init__(self, reason: str, after: float | None = None) -> None:
-        super().__init__(reason)
-        self.after = after
-
-
-def _retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), capped at :data:`MAX_RETRY`."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return min(max(seconds, 0.0), MAX_RETRY)
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(f"HTTP {reply.status}: {reply.error}" if reply.status else reply.error or "no answer")
+        self.reply = reply
 
 
 class Forwarder:
@@ -88,6 +64,8 @@ class Forwarder:
         self.url = url
         self.timeout = timeout
         self._db_path = db_path
+        self._transport = UrllibTransport(timeout)
+        self._rng = random.Random()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,21 +87,21 @@ class Forwarder:
 
     def _run(self) -> None:
         outbox = Outbox(self._db_path)
-        delay = 0.0
+        attempts = 0
         try:
             while not self._stop.is_set():
                 self._wake.clear()
                 try:
                     sent = self._forward_once(outbox)
                 except Exception as error:  # noqa: BLE001 - the thread must outlive any failure
-                    problem = error if isinstance(error, _Retry) else _Retry(f"{type(error).__name__}: {error}")
-                    delay = min(max(delay * 2, FIRST_RETRY), MAX_RETRY)
-                    wait = problem.after if problem.after is not None else delay * random.uniform(0.8, 1.2)
-                    log.warning("forwarding to %s failed (%s); retrying in %.1f s", self.url, problem, wait)
+                    attempts += 1
+                    reply = error.reply if isinstance(error, _Retry) else Reply(0, None, repr(error))
+                    wait = retry_delay(reply, attempts, self._rng)
+                    log.warning("forwarding to %s failed (%s); retrying in %.1f s", self.url, error, wait)
                     self._stop.wait(wait)
                     continue
                 if sent:
-                    delay = 0.0
+                    attempts = 0
                 else:
                     self._wake.wait(_IDLE_POLL)
         finally:
@@ -135,9 +113,8 @@ class Forwarder:
         rows = outbox.head(_ROWS)
         if not rows:
             return False
-        sent_at = iso(now)
-        key, _ = upstream_event(rows[0][1], now)
-        envelope = f'],"writeKey":{json.dumps(key)},"sentAt":"{sent_at}"}}'
+        key = upstream_event(rows[0][1], now)[0]
+        envelope = f'],"writeKey":{json.dumps(key)},"sentAt":"{iso(now)}"}}'
         size = len('{"batch":[') + len(envelope.encode())
         seqs, texts = [], []
         for seq, stored in rows:
@@ -150,29 +127,31 @@ class Forwarder:
             seqs.append(seq)
             texts.append(text)
             size += length
-        body = ('{"batch":[' + ",".join(texts) + envelope).encode()
-        status, reason = self._post(body, key)
-        if 200 <= status < 300:
-            outbox.delivered(seqs)
+        reply = self._post(texts, key, envelope)
+        if classify(reply, len(seqs)) == SPLIT:
+            for seq, text in zip(seqs, texts):
+                self._settle(outbox, [seq], self._post([text], key, envelope))
         else:
-            log.error("the upstream %s refused %d events for good (HTTP %d: %s); kept in the outbox as failed",
-                      self.url, len(seqs), status, reason)
-            outbox.failed(seqs, f"HTTP {status}: {reason}")
+            self._settle(outbox, seqs, reply)
         return True
 
-    def _post(self, body: bytes, key: str | None) -> tuple[int, str]:
-        """POST one batch: ``(status, reason)`` for a final answer; raises :class:`_Retry` otherwise."""
+    def _post(self, texts: list[str], key: str | None, envelope: str) -> Reply:
         headers = {"Content-Type": "application/json", "User-Agent": f"analytics-identity/{__version__}"}
-        if key:
-            headers["Authorization"] = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
-                return response.status, ""
-        except urllib.error.HTTPError as error:
-            reason = error.read(300).decode("utf-8", "replace").strip() or str(error.reason)
-            if error.code in _RETRYABLE or error.code >= 500:
-                raise _Retry(f"HTTP {error.code}: {reason}", _retry_after(error.headers.get("Retry-After"))) from None
-            return error.code, reason
-        except (OSError, ValueError) as error:  # refused, reset, timed out, bad answer
-            raise _Retry(str(error) or type(error).__name__) from None
+        if key:  # Basic auth as the browser's delivery sends it
+            headers["Authorization"] = Endpoint(self.url, "", key).headers["Authorization"]
+        replies: list[Reply] = []
+        self._transport.send(Request(self.url, '{"batch":[' + ",".join(texts) + envelope, headers), replies.append)
+        return replies[0]
+
+    def _settle(self, outbox: Outbox, seqs: list[int], reply: Reply) -> None:
+        """Delivered, refused for good, or (raising :class:`_Retry`) to be tried again."""
+        outcome = classify(reply, len(seqs))
+        if outcome == DONE:
+            outbox.delivered(seqs)
+        elif outcome == DROP:
+            reason = f"HTTP {reply.status}: {reply.error.strip()}"
+            log.error("the upstream %s refused %d events for good (%s); kept in the outbox as failed",
+                      self.url, len(seqs), reason)
+            outbox.failed(seqs, reason)
+        else:
+            raise _Retry(reply)

@@ -56,6 +56,18 @@ def site(request: pytest.FixtureRequest, collector: ServerProcess) -> Iterator[s
         yield f"http://shop.example.test:{server.port}"
 
 
+#: Records every ``document.cookie`` assignment of the page's scripts in ``window.cookieWrites``.
+COOKIE_SPY = """
+    const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
+    window.cookieWrites = [];
+    Object.defineProperty(Document.prototype, "cookie", {
+        configurable: true,
+        get() { return cookie.get.call(this); },
+        set(value) { window.cookieWrites.push(String(value)); cookie.set.call(this, value); },
+    });
+"""
+
+
 def anonymous_id_cookies(response: Response) -> list[str]:
     return [h["value"] for h in response.headers_array()
             if h["name"].lower() == "set-cookie" and h["value"].startswith("ajs_anonymous_id=")]
@@ -74,6 +86,7 @@ def test_the_first_response_the_browser_and_the_events_share_one_anonymous_id(
         site: str, collector: ServerProcess, upstream: Upstream, context: BrowserContext, page: Page) -> None:
     responses: list[Response] = []
     page.on("response", lambda response: responses.append(response))
+    page.add_init_script(COOKIE_SPY)
     document = page.goto(site + "/")
     assert document is not None
     (set_cookie,) = anonymous_id_cookies(document)
@@ -90,9 +103,11 @@ def test_the_first_response_the_browser_and_the_events_share_one_anonymous_id(
         ("page", None, "site-key"), ("track", "Order Completed", "server-key")]
     assert {e["anonymousId"] for e in events} == {minted}
 
-    # One cookie, the server's, now also in localStorage: nothing minted a second id.
+    # One cookie, the server's, now also in localStorage: nothing minted a second id, and with
+    # cookie.renew false no script wrote it (Safari would cap a script-written cookie at 7 days).
     cookies = [(c["value"], c["domain"]) for c in context.cookies() if c["name"] == "ajs_anonymous_id"]
     assert cookies == [(minted, ".example.test")]
+    assert page.evaluate("cookieWrites.filter((c) => c.startsWith('ajs_anonymous_id='))") == []
     assert page.evaluate("localStorage.getItem('ajs_anonymous_id')") == json.dumps(minted)
 
     # Only the document set the cookie: not the build's assets, the site's API or the collector.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics_identity.server import Identity, read_identity
-from analytics_identity.server.anonymous_cookie import AnonymousIdCookie, cookie_domain
+from analytics_identity.server.identity_cookies import IdentityCookies, cookie_domain
 from tests.unit.identity_hosts import CountingJar, host, page
 
 UUID = "39ee7ea5-b6d8-4174-b612-04e1ef3fa952"
@@ -119,50 +120,70 @@ def test_cookie_domain_is_the_registrable_domain_the_core_probes_for(host_header
 
 @pytest.mark.parametrize("options", [None, {"maxage": 30, "sameSite": "None", "path": "/"},
                                      {"domain": "example.co.uk", "secure": True}])
-def test_the_server_writes_the_cookie_string_the_browser_core_writes(options: dict | None) -> None:
+def test_the_server_writes_the_cookie_strings_the_browser_core_writes(options: dict | None) -> None:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     on = host("shop.example.co.uk", jar=CountingJar(public_suffixes=frozenset({"uk", "co.uk"})))
     on.clock = lambda: now
-    anonymous_id = page(on, {"cookie": options} if options else {}).user().anonymousId()
-    browser = [c for c in on.cookies.ours() if c.startswith("ajs_anonymous_id=")]  # type: ignore[attr-defined]
-    server = AnonymousIdCookie(options, clock=lambda: now).set_cookie(
-        Identity(anonymous_id), "shop.example.co.uk", "text/html; charset=utf-8", [])
-    assert browser == [server]
+    analytics = page(on, {"cookie": options} if options else {})
+    analytics.identify("u-1")
+    analytics.group("g-1")
+    ids = Identity(analytics.user().anonymousId(), "u-1", "g-1")
+    browser = {c.split("=", 1)[0]: c for c in on.cookies.ours() if not c.startswith("ajs_anonymous_id=;")}  # type: ignore[attr-defined]
+    server = IdentityCookies(options, clock=lambda: now).set_cookies(ids, "shop.example.co.uk", "text/html", [])
+    assert server == [browser["ajs_anonymous_id"], browser["ajs_user_id"], browser["ajs_group_id"]]
 
 
 def test_numeric_looking_ids_are_written_json_quoted_as_the_core_does() -> None:
-    cookie = AnonymousIdCookie().set_cookie(Identity("12345"), "localhost", "text/html", [])
-    assert cookie is not None and cookie.startswith("ajs_anonymous_id=%2212345%22; expires=")
+    (cookie,) = IdentityCookies().set_cookies(Identity("12345"), "localhost", "text/html", [])
+    assert cookie.startswith("ajs_anonymous_id=%2212345%22; expires=")
     assert read_identity(cookie.split(";")[0]).anonymous_id == "12345"
 
 
 @pytest.mark.parametrize("content_type", [None, "application/json", "text/javascript", "image/png", "text/plain",
                                           "application/xhtml+xml", "text/htmlx"])
 def test_no_cookie_but_on_html_documents(content_type: str | None) -> None:
-    assert AnonymousIdCookie().set_cookie(Identity(UUID), "localhost", content_type, []) is None
+    assert IdentityCookies().set_cookies(Identity(UUID, "u", "g"), "localhost", content_type, []) == []
 
 
-def test_at_most_one_anonymous_id_cookie_per_response() -> None:
-    cookies = AnonymousIdCookie()
-    assert cookies.set_cookie(Identity(UUID), "localhost", "TEXT/HTML", ["ajs_anonymous_id=x; path=/"]) is None
-    assert cookies.set_cookie(Identity(UUID), "localhost", "text/html", ["session=1; HttpOnly"]) is not None
+def test_at_most_one_cookie_of_each_name_per_response() -> None:
+    cookies = IdentityCookies()
+    ids = Identity(UUID, "u-1")
+    assert cookies.set_cookies(ids, "localhost", "TEXT/HTML", ["ajs_anonymous_id=x; path=/"])[0].startswith(
+        "ajs_user_id=u-1;")
+    assert len(cookies.set_cookies(ids, "localhost", "text/html", ["session=1; HttpOnly"])) == 2
 
 
 def test_a_cookie_the_browser_would_drop_is_not_sent() -> None:
-    assert AnonymousIdCookie().set_cookie(Identity("😀" * 500), "localhost", "text/html", []) is None
+    assert IdentityCookies().set_cookies(Identity("😀" * 500), "localhost", "text/html", []) == []
+
+
+def test_with_renew_false_the_browser_core_leaves_a_cookie_that_holds_its_value_to_the_server() -> None:
+    """``cookie: {renew: false}``: no script write (which Safari would cap at 7 days) unless a value changes."""
+    (set_cookie,) = IdentityCookies().set_cookies(Identity(UUID), "shop.example.com", "text/html", [])
+    for renew, writes in ((True, [set_cookie.split(";")[0]]), (False, [])):
+        on = host("shop.example.com")
+        on.cookies.jar["ajs_anonymous_id"] = UUID  # type: ignore[attr-defined]
+        analytics = page(on, {"cookie": {"renew": renew}})
+        assert analytics.user().anonymousId() == UUID
+        analytics.track("Viewed")
+        assert [c.split(";")[0] for c in on.cookies.ours() if c.startswith("ajs_anonymous_id=")] == writes  # type: ignore[attr-defined]
+        assert on.local_storage.items["ajs_anonymous_id"] == json.dumps(UUID)  # type: ignore[attr-defined]
+        analytics.identify("u-2")  # a change is still written
+        assert on.cookies.jar["ajs_user_id"] == "u-2"  # type: ignore[attr-defined]
 
 
 def test_identify_mints_a_uuid4_only_when_the_visitor_has_none() -> None:
-    cookies = AnonymousIdCookie()
+    cookies = IdentityCookies()
     assert cookies.identify(f"ajs_anonymous_id={UUID}; ajs_user_id=u") == Identity(UUID, "u")
     minted = {cookies.identify("ajs_user_id=u").anonymous_id for _ in range(50)}
     assert len(minted) == 50 and all(len(value) == 36 and value[14] == "4" for value in minted)
 
 
-@pytest.mark.parametrize("options", [{"maxage": "1y"}, {"sameSite": "sometimes"}, {"domain": "a;b"}, {"maxage": 1e12}])
+@pytest.mark.parametrize("options", [{"maxage": "1y"}, {"sameSite": "sometimes"}, {"domain": "a;b"}, {"maxage": 1e12},
+                                     {"renew": "no"}])
 def test_bad_cookie_options_fail_when_the_site_starts(options: dict) -> None:
     with pytest.raises(ValueError):
-        AnonymousIdCookie(options)
+        IdentityCookies(options)
 
 
 def test_the_server_package_imports_nothing_from_the_browser_layer_or_any_framework() -> None:

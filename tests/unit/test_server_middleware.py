@@ -83,6 +83,8 @@ class Site:
 
     def __init__(self, kind: str, **options: Any) -> None:
         self.kind = kind
+        #: The Set-Cookie values :meth:`get` returns, by name prefix.
+        self.names: tuple[str, ...] = ("ajs_anonymous_id=",)
         if kind == "asgi":
             self._client: Any = TestClient(starlette_app(**options), base_url="http://shop.example.com")
         else:
@@ -90,14 +92,14 @@ class Site:
 
     def get(self, path: str, cookies: str = "", host: str = "shop.example.com",
             **headers: str) -> tuple[str, list[str]]:
-        """The body and the ``ajs_anonymous_id`` Set-Cookie values."""
+        """The body and the Set-Cookie values :attr:`names` selects."""
         headers = {"Host": host, **({"Cookie": cookies} if cookies else {}), **headers}
         response = self._client.get(path, headers=headers)
         if self.kind == "asgi":
             body, set_cookies = response.text, response.headers.get_list("set-cookie")
         else:
             body, set_cookies = response.get_data(as_text=True), response.headers.getlist("Set-Cookie")
-        return body, [c for c in set_cookies if c.startswith("ajs_anonymous_id=")]
+        return body, [c for c in set_cookies if c.startswith(self.names)]
 
 
 @pytest.fixture(params=["asgi", "wsgi"])
@@ -124,6 +126,24 @@ def test_api_and_asset_responses_carry_no_cookie_but_read_the_identity(kind: str
     body, cookies = site.get("/api", f"ajs_anonymous_id={UUID}; ajs_user_id=u-1; ajs_group_id=g-1")
     assert cookies == [] and Identity(**json.loads(body)) == Identity(UUID, "u-1", "g-1")
     assert site.get("/app.js")[1] == []
+
+
+def test_documents_re_set_the_user_and_group_cookies_the_visitor_has(kind: str) -> None:
+    site = Site(kind)
+    site.names = ("ajs_",)
+    _, cookies = site.get("/", f"ajs_anonymous_id={UUID}; ajs_user=%7B%22id%22%3A%22u-1%22%7D; ajs_group_id=%22g-1%22")
+    assert [c.split(";")[0] for c in cookies] == [f"ajs_anonymous_id={UUID}", "ajs_user_id=u-1", "ajs_group_id=g-1"]
+    assert site.get("/api", "ajs_user_id=u-1; ajs_group_id=g-1")[1] == []
+
+
+def test_allow_decides_whether_identity_cookies_are_set(kind: str) -> None:
+    """A site that asks for consent first: nothing stored until its consent tool's cookie says yes."""
+    site = Site(kind, allow=lambda cookies: cookies.get("consent") == "analytics")
+    site.names = ("ajs_",)
+    body, cookies = site.get("/")
+    assert cookies == [] and len(body) == len("<p></p>") + 36  # an id for this request all the same
+    body, cookies = site.get("/", f"consent=analytics; ajs_anonymous_id={UUID}; ajs_user_id=u-1")
+    assert body == f"<p>{UUID}</p>" and len(cookies) == 2
 
 
 def test_the_app_own_cookie_is_the_only_one(kind: str) -> None:

@@ -3,16 +3,16 @@
 Pure ASGI, so it wraps any ASGI application and imports no framework. The
 identity goes in ``scope["state"]``, which Starlette and FastAPI show as
 ``request.state.analytics_identity`` (Django: ``request.scope["state"]``);
-HTML responses get the ``ajs_anonymous_id`` cookie the browser core would
-write (see :mod:`.anonymous_cookie`), in the same response.
+HTML responses get the id cookies the browser core would write (see
+:mod:`.identity_cookies`), in the same response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
-from .anonymous_cookie import AnonymousIdCookie
+from .identity_cookies import IdentityCookies
 
 __all__ = ["IdentityMiddleware"]
 
@@ -28,11 +28,12 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
 
 
 class IdentityMiddleware:
-    """``app = IdentityMiddleware(app, cookie={...})``; ``cookie`` as ``analytics.load``'s option."""
+    """Wraps an ASGI app; ``cookie`` and ``allow``: see :class:`.IdentityCookies`."""
 
-    def __init__(self, app: ASGIApp, *, cookie: dict[str, Any] | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, cookie: dict[str, Any] | None = None,
+                 allow: Callable[[Mapping[str, str]], bool] | None = None) -> None:
         self.app = app
-        self.cookies = AnonymousIdCookie(cookie)
+        self.cookies = IdentityCookies(cookie, allow=allow)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -40,9 +41,10 @@ class IdentityMiddleware:
             return
         headers = scope.get("headers") or []
         # HTTP/2 may split the Cookie header into one field per cookie.
-        identity = self.cookies.identify(b"; ".join(value for key, value in headers if key.lower() == b"cookie"))
+        cookie_header = b"; ".join(value for key, value in headers if key.lower() == b"cookie")
+        identity = self.cookies.identify(cookie_header)
         scope.setdefault("state", {})["analytics_identity"] = identity
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not self.cookies.allowed(cookie_header):
             await self.app(scope, receive, send)
             return
         server = scope.get("server") or ("", None)
@@ -53,12 +55,13 @@ class IdentityMiddleware:
             if message["type"] == "http.response.start":
                 response_headers = list(message.get("headers") or [])
                 content_type = _header(response_headers, b"content-type")
-                cookie = self.cookies.set_cookie(
+                cookies = self.cookies.set_cookies(
                     identity, host, content_type.decode("latin-1") if content_type else None,
                     [value.decode("latin-1") for key, value in response_headers if key.lower() == b"set-cookie"],
                 )
-                if cookie:
-                    message = {**message, "headers": [*response_headers, (b"set-cookie", cookie.encode("latin-1"))]}
+                if cookies:
+                    added = [(b"set-cookie", cookie.encode("latin-1")) for cookie in cookies]
+                    message = {**message, "headers": [*response_headers, *added]}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

@@ -16,7 +16,7 @@ from typing import Any
 from ..storage.codec import decode_value, parse_cookie_header
 from ..identity.entity import User, legacy_user_id, sio_anonymous_id, stored_id
 
-__all__ = ["ANONYMOUS_ID_COOKIE", "GROUP_ID_COOKIE", "USER_ID_COOKIE", "Identity", "read_identity"]
+__all__ = ["ANONYMOUS_ID_COOKIE", "GROUP_ID_COOKIE", "USER_ID_COOKIE", "Identity", "cookie_jar", "read_identity"]
 
 ANONYMOUS_ID_COOKIE = User.ANONYMOUS_KEY
 USER_ID_COOKIE = "ajs_user_id"
@@ -32,21 +32,24 @@ class Identity:
     group_id: str | None = None
 
 
-def _header_text(header: str | bytes | None) -> str:
-    """The header as the page's ``document.cookie`` shows it: the browser sends UTF-8.
+def cookie_jar(header: str | bytes | None) -> dict[str, str]:
+    """A ``Cookie`` header's raw values by name, as the page's ``document.cookie`` shows them.
 
-    Frameworks hand a ``str`` header over as Latin-1 (PEP 3333, Starlette's
-    ``request.headers``), so a ``str`` whose Latin-1 bytes are UTF-8 is read
-    as UTF-8; any other ``str`` was decoded already and stays as it is.
+    The browser sends UTF-8. Frameworks hand a ``str`` header over as
+    Latin-1 (PEP 3333, Starlette's ``request.headers``), so a ``str`` whose
+    Latin-1 bytes are UTF-8 is read as UTF-8; any other ``str`` was decoded
+    already and stays as it is.
     """
     if header is None:
-        return ""
-    if isinstance(header, str):
+        text = ""
+    elif isinstance(header, str):
         try:
-            return header.encode("latin-1").decode("utf-8")
+            text = header.encode("latin-1").decode("utf-8")
         except UnicodeError:  # decoded already; a lone surrogate (no browser sends one) becomes "?"
-            return header.encode("utf-8", "replace").decode("utf-8")
-    return bytes(header).decode("utf-8", "replace")
+            text = header.encode("utf-8", "replace").decode("utf-8")
+    else:
+        text = bytes(header).decode("utf-8", "replace")
+    return parse_cookie_header(text)
 
 
 def _value(jar: dict[str, str], name: str) -> Any:
@@ -65,7 +68,7 @@ def read_identity(cookie_header: str | bytes | None) -> Identity:
     the raw ``bytes`` of ASGI; an unusable value (an object where an id
     belongs, ``"null"``, broken encoding) counts as absent.
     """
-    jar = parse_cookie_header(_header_text(cookie_header))
+    jar = cookie_jar(cookie_header)
     return Identity(
         anonymous_id=stored_id(_value(jar, ANONYMOUS_ID_COOKIE)) or sio_anonymous_id(_value(jar, "_sio")),
         user_id=stored_id(_value(jar, USER_ID_COOKIE)) or legacy_user_id(_value(jar, "ajs_user")),

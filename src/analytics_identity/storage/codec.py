@@ -121,6 +121,10 @@ class CookieAttributes:
     """Attributes of every cookie we write (``cookie`` load option).
 
     ``max_age_days`` follows analytics.js' ``cookie.maxage`` unit (days).
+    ``renew`` (``cookie.renew``, ours): ``False`` writes a cookie only when its
+    value changes and leaves pushing its expiry to the site's server
+    (``IdentityMiddleware``): Safari caps a cookie written by script at 7
+    days, one set in a response of the site's own server it does not.
     """
 
     max_age_days: float = 365
@@ -128,6 +132,7 @@ class CookieAttributes:
     domain: str | None = None
     same_site: str = "Lax"
     secure: bool = False
+    renew: bool = True
 
     @classmethod
     def from_options(cls, options: dict[str, Any] | None) -> CookieAttributes:
@@ -143,7 +148,10 @@ class CookieAttributes:
         same_site = _SAME_SITE.get(str(options.get("sameSite", "Lax")).lower())
         if same_site is None:
             raise ValueError(f"cookie.sameSite must be Lax, Strict or None, not {options.get('sameSite')!r}")
-        return cls(float(maxage), path, domain, same_site, bool(options.get("secure", False)))
+        renew = options.get("renew", True)
+        if not isinstance(renew, bool):
+            raise ValueError(f"cookie.renew must be true or false, not {renew!r}")
+        return cls(float(maxage), path, domain, same_site, bool(options.get("secure", False)), renew)
 
 
 def serialize(

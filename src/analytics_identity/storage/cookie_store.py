@@ -214,9 +214,11 @@ class CookieStore:
 
         Costs nothing after the first time: reads keep the cookie alive
         without a ``document.cookie`` write (and the slow read that follows
-        one) on every call.
+        one) on every call. Nothing at all with ``cookie.renew: false``, where
+        the site's server renews the cookie (a script write would bring
+        Safari's 7-day cap back).
         """
-        if key not in self._renewed:
+        if key not in self._renewed and self._attributes.renew:
             self.set(key, value)
 
     def _cookie_domain(self) -> str | None:

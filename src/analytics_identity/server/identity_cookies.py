@@ -1,32 +1,37 @@
-"""The ``ajs_anonymous_id`` cookie a server sets: exactly what the browser core writes.
+"""The identity cookies a server sets: exactly what the browser core writes.
 
-Same name, encoding (``encode_value``), attributes and string
+Same names, encoding (``encode_value``), attributes and string
 (``serialize``, the ``cookie`` load option through ``CookieAttributes``) as
 the core's cookie store, and the same domain: the core probes for the widest
 domain the browser accepts a cookie for, which is the host's registrable
 domain (its public suffix plus one label, private suffixes such as
 ``github.io`` included, as Chromium counts them); no domain for an IP
 address, ``localhost`` or a single-label host. The browser then finds its
-cookie already there and its renewal overwrites the server's one instead of
+cookie already there, and a renewal overwrites the server's one instead of
 adding a second copy.
 
-Both middlewares use this one class, so ASGI and WSGI sites set one cookie.
+Every HTML document response carries ``ajs_anonymous_id`` (minted when the
+visitor has none) and re-sets ``ajs_user_id`` / ``ajs_group_id`` when the
+visitor has them: a cookie set by the site's own server is not held to
+Safari's 7-day cap on cookies written by script, so the page can leave
+renewing to the server (``cookie: {renew: false}``). Both middlewares use
+this one class.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
 from ..identity.ids import uuid4
-from .visitor import ANONYMOUS_ID_COOKIE, Identity, read_identity
+from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
+from .visitor import ANONYMOUS_ID_COOKIE, GROUP_ID_COOKIE, USER_ID_COOKIE, Identity, cookie_jar, read_identity
 
-__all__ = ["AnonymousIdCookie", "cookie_domain", "is_html"]
+__all__ = ["IdentityCookies", "cookie_domain", "is_html"]
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
@@ -61,18 +66,22 @@ def is_html(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "text/html"
 
 
-class AnonymousIdCookie:
-    """Reads the visitor, mints an anonymousId when there is none, and writes its cookie on documents.
+class IdentityCookies:
+    """Reads the visitor, mints an anonymousId when there is none, and writes the id cookies on documents.
 
     ``cookie`` is the ``cookie`` option of ``analytics.load`` (``domain``,
     ``maxage`` in days, ``path``, ``sameSite``, ``secure``): give the server
     the same one the page gives ``load``. Bad options raise ``ValueError`` here,
-    when the site starts, not on a request.
+    when the site starts, not on a request. ``allow`` gets the request's
+    cookies (raw values by name) and says whether identity cookies may be set
+    (a site that asks for consent first reads its consent tool's cookie).
     """
 
-    def __init__(self, cookie: dict[str, Any] | None = None,
+    def __init__(self, cookie: dict[str, Any] | None = None, *,
+                 allow: Callable[[Mapping[str, str]], bool] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.attributes = CookieAttributes.from_options(cookie)
+        self._allow = allow
         self._clock = clock
 
     def identify(self, cookie_header: str | bytes | None) -> Identity:
@@ -80,19 +89,28 @@ class AnonymousIdCookie:
         identity = read_identity(cookie_header)
         return identity if identity.anonymous_id else replace(identity, anonymous_id=uuid4())
 
-    def set_cookie(self, identity: Identity, host: str, content_type: str | None,
-                   set_cookies: Iterable[str]) -> str | None:
-        """The ``Set-Cookie`` value to add to a response, or ``None``.
+    def allowed(self, cookie_header: str | bytes | None) -> bool:
+        """Whether this request's response may set identity cookies."""
+        return self._allow is None or bool(self._allow(cookie_jar(cookie_header)))
+
+    def set_cookies(self, identity: Identity, host: str, content_type: str | None,
+                    set_cookies: Iterable[str]) -> list[str]:
+        """The ``Set-Cookie`` values to add to a response.
 
         Only on HTML documents (never on API, asset or event responses), never
-        when the response already sets the cookie (at most one per response),
-        and never a cookie the browser would drop for its size.
+        for a name the response sets already (at most one of each), and never
+        a cookie the browser would drop for its size.
         """
-        if not identity.anonymous_id or not is_html(content_type):
-            return None
-        if any(value.split("=", 1)[0].strip() == ANONYMOUS_ID_COOKIE for value in set_cookies):
-            return None
+        if not is_html(content_type):
+            return []
+        taken = {value.split("=", 1)[0].strip() for value in set_cookies}
         domain = self.attributes.domain or cookie_domain(host)
-        cookie = serialize(ANONYMOUS_ID_COOKIE, encode_value(identity.anonymous_id), self.attributes, domain,
-                           self._clock())
-        return cookie if len(cookie.encode("utf-8")) <= MAX_COOKIE_BYTES else None
+        now = self._clock()
+        cookies = []
+        for name, value in ((ANONYMOUS_ID_COOKIE, identity.anonymous_id), (USER_ID_COOKIE, identity.user_id),
+                            (GROUP_ID_COOKIE, identity.group_id)):
+            if value and name not in taken:
+                cookie = serialize(name, encode_value(value), self.attributes, domain, now)
+                if len(cookie.encode("utf-8")) <= MAX_COOKIE_BYTES:
+                    cookies.append(cookie)
+        return cookies

@@ -10,7 +10,7 @@ from analytics_identity.server import WSGIIdentityMiddleware
 from tests.e2e.sites.site import STATIC, page, purchase
 
 app = Flask(__name__, static_folder=STATIC, static_url_path="/static/analytics")
-app.wsgi_app = WSGIIdentityMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+app.wsgi_app = WSGIIdentityMiddleware(app.wsgi_app)  # type: ignore[method-assign]  # as the README says
 
 
 @app.get("/")

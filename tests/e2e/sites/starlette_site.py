@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
@@ -29,8 +28,8 @@ async def health(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-app = Starlette(
-    routes=[Route("/", home), Route("/api/identity", identity), Route("/api/purchase", buy, methods=["POST"]),
-            Route("/healthz", health), Mount("/static/analytics", StaticFiles(directory=STATIC))],
-    middleware=[Middleware(IdentityMiddleware)],
-)
+app = Starlette(routes=[
+    Route("/", home), Route("/api/identity", identity), Route("/api/purchase", buy, methods=["POST"]),
+    Route("/healthz", health), Mount("/static/analytics", StaticFiles(directory=STATIC)),
+])
+app.add_middleware(IdentityMiddleware)  # as the README says

@@ -126,7 +126,7 @@ def test_gzipped_bodies_are_read_and_bombs_refused(make_client: Client) -> None:
 @pytest.mark.parametrize(("body", "reason"), [
     ('{"type":"track","messageId":"m-x","anonymousId":"a","event":"E","properties":{"name":"\\ud800"}}',
      "properties.name holds a lone UTF-16 surrogate"),
-    ('{"type":"track","messageId":"m-x","anonymousId":"a","event":"cut \\ud83d"}', "the event.event holds a lone"),
+    ('{"type":"track","messageId":"m-x","anonymousId":"a","event":"cut \\ud83d"}', "event.event holds a lone"),
     ('{"type":"track","messageId":"m-x","anonymousId":"a","event":"E","traits":{"\\udc00":1}}', "a key in"),
     ('{"type":"track","messageId":"m-x","anonymousId":"a","event":"E","properties":{"n":NaN}}', "NaN is not JSON"),
     ('{"type":"track","messageId":"m-x","anonymousId":"a","event":"E","properties":{"n":-Infinity}}', "not JSON"),

@@ -1,8 +1,9 @@
 """The CPython side: identity for Python web servers, and the collector. Never shipped to the browser.
 
 ``read_identity``, ``IdentityMiddleware`` (ASGI) and ``WSGIIdentityMiddleware``
-are pure Python and need no web framework; the collector (``app``) needs the
-``server`` extra.
+are pure Python and import no web framework and nothing of the browser layer
+(the middlewares need the Public Suffix List of the ``server`` extra, which
+also brings the collector's Starlette and uvicorn).
 """
 
 from .asgi import IdentityMiddleware

@@ -73,15 +73,19 @@ class EventStore:
             return
         removed = 0
         self._db.execute("BEGIN IMMEDIATE")
-        for seq, body, received_at in self._db.execute("SELECT seq, body, received_at FROM events").fetchall():
-            text = readable(body, received_at)
-            if text is None:
-                self._db.execute("DELETE FROM events WHERE seq = ?", (seq,))
-                removed += 1
-            else:
-                self._db.execute("UPDATE events SET body = ? WHERE seq = ?", (text, seq))
-        self._db.execute(f"PRAGMA user_version = {_VERSION}")
-        self._db.execute("COMMIT")
+        try:
+            for seq, body, received_at in self._db.execute("SELECT seq, body, received_at FROM events").fetchall():
+                text = readable(body, received_at)
+                if text is None:
+                    self._db.execute("DELETE FROM events WHERE seq = ?", (seq,))
+                    removed += 1
+                else:
+                    self._db.execute("UPDATE events SET body = ? WHERE seq = ?", (text, seq))
+            self._db.execute(f"PRAGMA user_version = {_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         if removed:
             print(f"analytics-identity: removed {removed} stored events that could not be read back", file=sys.stderr)
 

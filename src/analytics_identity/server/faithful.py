@@ -73,7 +73,7 @@ def _text(event: dict[str, Any], received_at: str) -> str:
 
 def faithful(event: dict[str, Any], received_at: str) -> FaithfulEvent:
     """The event as it will be stored and read back; raises :class:`Unfaithful` when it cannot be."""
-    problem = _problem(event, "the event", 0)
+    problem = _problem(event, "event", 0)
     if problem:
         raise Unfaithful(problem)
     return FaithfulEvent(event["messageId"], event["type"], event.get("anonymousId"), event.get("userId"),
@@ -86,6 +86,6 @@ def readable(body: str, received_at: str) -> str | None:
         event = json.loads(body)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(event, dict) or _problem(event, "the event", 0):
+    if not isinstance(event, dict) or _problem(event, "event", 0):
         return None
     return _text(event, received_at)

@@ -147,3 +147,24 @@ def test_analytics_d_ts_declares_what_the_table_dispatches() -> None:
     assert declared <= set(METHODS), declared - set(METHODS)
     assert _interface("AnalyticsSnippet") - {"load"} <= {m.name for m in METHODS.values() if m.buffered}
     assert _interface("User") == set(ACCESSORS["user"]) and _interface("Group") == set(ACCESSORS["group"])
+
+
+def test_a_page_call_reads_document_cookie_once_at_its_entry_and_off_finds_the_listener() -> None:
+    on = host()
+    calls = dispatcher(on)
+    calls.call("identify", ["u", {"a": 1}])
+    calls.call("track", ["Warm-up"])  # renewals of this page are done
+    heard: list[str] = []
+
+    def listener(name: str, *rest: Any) -> None:
+        heard.append(name)
+
+    calls.call("on", ["track", listener])
+    reads = on.cookies.reads  # type: ignore[attr-defined]
+    for _ in range(5):
+        calls.call("track", ["Steady"])
+    assert calls.accessor("user", "id", ["u"]) == "u"
+    assert on.cookies.reads - reads == 6  # type: ignore[attr-defined]
+    calls.call("off", ["track", listener])
+    calls.call("track", ["Unheard"])
+    assert heard == ["Steady"] * 5

@@ -25,7 +25,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 @pytest.fixture
 def analytics() -> Analytics:
-    host = MemoryHost(page_info=PAGE, clock=lambda: datetime(2026, 11, 28, 12, 0, 1, 234567, timezone.utc))
+    host = MemoryHost(page_info=PAGE, clock=datetime(2026, 11, 28, 12, 0, 1, 234567, timezone.utc).timestamp)
     return Analytics(host, "KEY", {"apiHost": "collector.test/v1"})
 
 

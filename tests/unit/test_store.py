@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from analytics_identity.api.entry import CookieSnapshot, PageCode
 from analytics_identity.storage.codec import CookieAttributes
 from analytics_identity.storage import LocalStorageStore, MemoryStore, PageStores, PriorityStorage
 from tests.unit.identity_hosts import (
@@ -18,7 +21,7 @@ from tests.unit.identity_hosts import (
     ThrowingStorage,
 )
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(timezone.utc).timestamp()
 
 
 class Page:
@@ -29,12 +32,22 @@ class Page:
         self.jar = jar or CountingJar()
         self.storage = storage or CountingStorage()
         self.warnings: list[str] = []
-        self.page = PageStores(self.jar, self.storage, attributes or CookieAttributes(), lambda: NOW,
+        self.snapshot = CookieSnapshot(self.jar)
+        self.page = PageStores(self.snapshot, self.storage, attributes or CookieAttributes(), lambda: NOW,
                                self.warnings.append)
         self.cookie, self.local, self.memory = self.page.cookie, self.page.local_storage, self.page.memory
 
     def stores(self, *names: str) -> PriorityStorage:
         return self.page.priority(names or ("cookie", "localStorage", "memory"))
+
+    @contextmanager
+    def call(self, read_now: bool = False) -> Iterator[None]:
+        """One public call, as its entry brackets it."""
+        self.snapshot.enter(read_now)
+        try:
+            yield
+        finally:
+            self.snapshot.exit()
 
 
 def test_first_store_with_a_value_wins_and_every_store_is_written() -> None:
@@ -258,51 +271,52 @@ def test_once_the_stores_agree_a_read_touches_only_the_cookie_while_it_holds_the
     assert page.storage.items["ajs_anonymous_id"] == '"changed-in-another-tab"'
 
 
-def test_held_reads_the_header_once_and_a_write_drops_the_copy() -> None:
+def test_a_call_reads_the_header_once_and_a_write_drops_the_copy() -> None:
     page = Page()
     ids = page.stores()
     ids.set("ajs_user_id", "u")
     ids.set("ajs_anonymous_id", "a")
     reads = page.jar.reads
-    with page.cookie.held():
-        page.cookie.read_now()
+    with page.call(read_now=True):
         assert page.jar.reads == reads + 1
         assert ids.get_and_sync("ajs_user_id") == "u"
         assert ids.get_and_sync("ajs_anonymous_id") == "a"
     assert page.jar.reads == reads + 1
-    with page.cookie.held():
+    with page.call():
         ids.get_and_sync("ajs_user_id")
         ids.set("ajs_user_id", "v")  # the write drops the copy: the next read sees it
         assert ids.get_and_sync("ajs_user_id") == "v"
     page.jar.jar["ajs_user_id"] = "outside"
-    assert ids.get_and_sync("ajs_user_id") == "outside"  # nothing held outside a block
+    assert ids.get_and_sync("ajs_user_id") == "outside"  # nothing held outside a call
 
 
-def test_the_held_copy_is_dropped_for_page_code_and_when_an_inner_block_ends() -> None:
+def test_the_copy_is_dropped_for_page_code_and_when_an_inner_call_ends() -> None:
     page = Page()
     ids = page.stores("cookie")
     page.jar.jar["ajs_user_id"] = "v1"
-    with page.cookie.held():
+
+    def listener() -> None:
+        with page.call():  # that calls analytics
+            assert ids.get("ajs_user_id") == "v2"
+        page.jar.jar["ajs_user_id"] = "v3"
+        assert ids.get("ajs_user_id") == "v3"  # the inner call's end dropped the copy
+        page.jar.jar["ajs_user_id"] = "v4"
+        assert ids.get("ajs_user_id") == "v4"  # and nothing is held while page code runs
+
+    with page.call():
         assert ids.get("ajs_user_id") == "v1"
         page.jar.jar["ajs_user_id"] = "v2"  # page code assigned document.cookie itself
         assert ids.get("ajs_user_id") == "v1"  # held
-        with page.cookie.page_code():  # a listener, say
-            with page.cookie.held():  # that calls analytics
-                assert ids.get("ajs_user_id") == "v2"
-            page.jar.jar["ajs_user_id"] = "v3"
-            assert ids.get("ajs_user_id") == "v3"  # the inner block's end dropped the copy
-            page.jar.jar["ajs_user_id"] = "v4"
-            assert ids.get("ajs_user_id") == "v4"  # and nothing is held while page code runs
+        PageCode(listener, page.snapshot)()
         reads = page.jar.reads
         assert ids.get("ajs_user_id") == "v4" and ids.get("ajs_user_id") == "v4"
         assert page.jar.reads == reads + 1  # held again once the page code returned
 
 
-def test_reading_now_from_a_cookie_store_that_cannot_read_fails_where_the_core_reads() -> None:
+def test_reading_now_from_a_jar_that_cannot_read_fails_where_the_core_reads() -> None:
     page = Page(jar=ThrowingJar())
     ids = page.stores()
-    with page.cookie.held():
-        page.cookie.read_now()
+    with page.call(read_now=True):
         assert ids.get("ajs_user_id") is None
     assert page.jar.reads == 2
     assert any("cookie is unavailable" in warning for warning in page.warnings)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from analytics_identity.storage.codec import CookieAttributes
 from analytics_identity.storage import CookieStore
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
 @dataclass

@@ -8,23 +8,22 @@ ignored with a warning.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar
+from datetime import datetime, timezone
+from typing import Any
 
 from .. import __version__
 from ..consent import ConsentState
 from ..delivery import Delivery, Network
-from ..events.build import build_event
+from ..events.build import build_event, page_context
 from ..events.emitter import Emitter
-from ..events.jsonsafe import json_safe
 from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
-from ..identity.entity import READ, Group, InvalidId, User
+from ..identity.entity import READ, Group, User
 from ..storage.gate import GatedStorage, StorageGate
 from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
 from .consent import ConsentControl
+from .entry import CookieSnapshot, guarded
 from .querystring import calls_from_query
 from ..storage import PageStores
 from .settings import Settings
@@ -32,33 +31,6 @@ from .settings import Settings
 __all__ = ["Analytics"]
 
 Context = dict[str, Any]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _guarded(method: F) -> F:
-    """Turn any exception into one warning: nothing throws into the host page.
-
-    The call reads ``document.cookie`` at most once between the points where
-    page code runs (see :meth:`~analytics_identity.store.CookieStore.held`).
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: Analytics, *args: Any, **kwargs: Any) -> Any:
-        try:
-            # Traits, properties and options: JSON.stringify's rules, up front.
-            args = tuple(json_safe(a, self.host.warn, f"{method.__name__} argument {i + 1}")
-                         if isinstance(a, (dict, list)) else a for i, a in enumerate(args))
-            kwargs = {k: json_safe(v, self.host.warn, f"{method.__name__} option {k}")
-                      if isinstance(v, (dict, list)) else v for k, v in kwargs.items()}
-            with self._cookies.held():
-                return method(self, *args, **kwargs)
-        except (InvalidId, ValueError, TypeError) as error:
-            self.host.warn(f"{method.__name__} ignored: {error}")
-        except Exception as error:  # noqa: BLE001 - last line of defence for the page
-            self.host.warn(f"{method.__name__} failed: {type(error).__name__}: {error}")
-        return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _merge_options(positional: dict[str, Any], keywords: dict[str, Any]) -> dict[str, Any]:
@@ -106,11 +78,10 @@ class Analytics:
         )
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
-        stores = PageStores(host.cookies, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
+        #: ``document.cookie`` as every store reads it: at most once per public call (:mod:`.entry`).
+        self.cookie_snapshot = CookieSnapshot(host.cookies)
+        stores = PageStores(self.cookie_snapshot, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
         self._consent = ConsentControl(state, self.settings, stores, self.delivery, host.warn)
-        self._cookies = stores.cookie
-        #: Whether the page added middleware: page code then runs inside each event call.
-        self._page_middleware = False
         user = stores.for_entity(self.settings.user.stores, self.settings.user.keys.id,
                                  self.settings.user.keys.traits)
         self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
@@ -128,12 +99,12 @@ class Analytics:
         """The current user: ``id()``, ``anonymousId()``, ``traits()``."""
         return self._user
 
-    @_guarded
+    @guarded
     def setAnonymousId(self, id: Any = READ) -> str | None:
         """Set (or with no argument read) the anonymousId; returns it."""
         return self._user.anonymous_id(id)
 
-    @_guarded
+    @guarded
     def queryString(self, query: str) -> list[Context]:
         """Apply ``?ajs_aid=…&ajs_uid=…&ajs_trait_*=…&ajs_event=…&ajs_prop_*=…``.
 
@@ -155,7 +126,7 @@ class Analytics:
             results.append(self.track(calls.event, calls.properties))
         return [context for context in results if context is not None]
 
-    @_guarded
+    @guarded
     def reset(self) -> None:
         """Forget user and group: ids, anonymousId and traits, from every store."""
         self._user.reset()
@@ -190,7 +161,7 @@ class Analytics:
             user_id=self._user.id(),
             anonymous_id=self._user.anonymous_id(),
             page=page,
-            now=page.called_at or self.host.now(),
+            now=page.called_at or datetime.fromtimestamp(self.host.now(), timezone.utc),
             version=__version__,
         )
         self._consent.stamp(event)
@@ -202,16 +173,14 @@ class Analytics:
                 self._consent.route(final)
             if callback is not None:
                 try:
-                    with self._cookies.page_code():
-                        callback(context)
+                    callback(context)
                 except Exception as error:  # noqa: BLE001 - page callbacks must not break the library
                     self.host.warn(f"{event_type} callback raised {type(error).__name__}: {error}")
 
-        with self._cookies.page_code() if self._page_middleware else nullcontext():
-            self._middleware.run(event, dispatched)
+        self._middleware.run(event, dispatched)
         return context
 
-    @_guarded
+    @guarded
     def identify(self, *args: Any, **options: Any) -> Context:
         """``identify(userId?, traits?, options?, callback?)``.
 
@@ -226,7 +195,7 @@ class Analytics:
         self._emit("identify", self._user.id(), traits, options)
         return context
 
-    @_guarded
+    @guarded
     def track(self, *args: Any, **options: Any) -> Context:
         """``track(event, properties?, options?, callback?)``."""
         name, properties, positional, callback = resolve_track(*args)
@@ -235,16 +204,13 @@ class Analytics:
         self._emit("track", name, properties, options)
         return context
 
-    @_guarded
+    @guarded
     def page(self, *args: Any, **options: Any) -> Context:
         """``page(category?, name?, properties?, options?, callback?)``."""
         category, name, properties, positional, callback = resolve_page(*args)
         options = _merge_options(positional, options)
         info = self.host.page()
-        properties = {
-            "path": info.path, "referrer": info.referrer, "search": info.search,
-            "title": info.title, "url": info.url, **properties,
-        }
+        properties = {**page_context(info), **properties}
         if name is not None:
             properties.setdefault("name", name)
         if category is not None:
@@ -260,7 +226,7 @@ class Analytics:
             return self._group
         return self._group_call(*args, **options)
 
-    @_guarded
+    @guarded
     def _group_call(self, *args: Any, **options: Any) -> Context:
         group_id, traits, positional, callback = resolve_user(*args)
         options = _merge_options(positional, options)
@@ -270,7 +236,7 @@ class Analytics:
         self._emit("group", self._group.id(), traits, options)
         return context
 
-    @_guarded
+    @guarded
     def screen(self, *args: Any) -> Context:
         """``screen(category?, name?, properties?, options?, callback?)``, as for apps."""
         category, name, properties, options, callback = resolve_page(*args)
@@ -279,7 +245,7 @@ class Analytics:
         self._emit("screen", category, name, properties, options)
         return context
 
-    @_guarded
+    @guarded
     def alias(self, *args: Any, **options: Any) -> Context:
         """``alias(userId, previousId?, options?, callback?)``; sends ``userId: to``."""
         to, previous, positional, callback = resolve_alias(*args)
@@ -293,7 +259,7 @@ class Analytics:
 
     # -- consent --------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def consent(self, preferences: Any = READ) -> dict[str, Any]:
         """``consent(true | false | {Category: bool})`` decides; no argument reads.
 
@@ -312,61 +278,47 @@ class Analytics:
 
     # -- middleware and delivery ---------------------------------------------------
 
-    @_guarded
+    @guarded
     def addSourceMiddleware(self, fn: Middleware) -> Analytics:
         """Run ``fn({payload: {obj: event}, next, integrations})`` on every event before delivery."""
         self._middleware.add(fn)
-        self._page_middleware = True
         return self
 
-    @_guarded
+    @guarded
     def flush(self) -> None:
         """Send every queued event now (CPython has no timers to do it later)."""
         self.delivery.flush()
 
     # -- listeners --------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def on(self, name: str, listener: Callable[..., Any]) -> Analytics:
         self._emitter.on(name, listener)
         return self
 
-    @_guarded
+    @guarded
     def once(self, name: str, listener: Callable[..., Any]) -> Analytics:
         self._emitter.once(name, listener)
         return self
 
-    @_guarded
+    @guarded
     def off(self, name: str, listener: Callable[..., Any]) -> Analytics:
         self._emitter.off(name, listener)
         return self
 
     def _emit(self, name: str, *args: Any) -> None:
-        """Tell the page's listeners, which may change the cookies."""
-        with self._cookies.page_code():
-            self._emitter.emit(name, *args)
+        """Tell the page's listeners."""
+        self._emitter.emit(name, *args)
 
     def became_ready(self) -> None:
         """Tell ``on('ready')`` listeners; the host calls it once the snippet's calls have run."""
         self._emit("ready")
 
-    @_guarded
+    @guarded
     def ready(self, callback: Callable[..., Any] | None = None) -> None:
         """The instance exists only once ready, so the callback runs now."""
         if callback is not None:
-            with self._cookies.page_code():
-                callback()
-
-    def held_cookies(self) -> AbstractContextManager[None]:
-        """A block that reads ``document.cookie`` at most once
-        (:meth:`~analytics_identity.store.CookieStore.held`), as each public
-        method does; the browser bridge wraps each call from the page in one."""
-        return self._cookies.held()
-
-    def read_cookies_now(self) -> None:
-        """Read ``document.cookie`` now, inside :meth:`held_cookies`
-        (:meth:`~analytics_identity.store.CookieStore.read_now`)."""
-        self._cookies.read_now()
+            callback()
 
     # Pythonic aliases for Python pages.
     set_anonymous_id = setAnonymousId

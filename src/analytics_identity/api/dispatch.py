@@ -69,10 +69,12 @@ class Dispatcher:
         if method is None or method.kind in (UNSUPPORTED, ENTITY, LOAD):
             self.analytics.host.warn(f"analytics.{name}() is not supported; call ignored")
             return None
-        with self.analytics.held_cookies():
-            if method.reads_identity:
-                self.analytics.read_cookies_now()  # here, where the stack is shallow
+        snapshot = self.analytics.cookie_snapshot
+        snapshot.enter(method.reads_identity)  # here, where the stack is shallow
+        try:
             result = getattr(self.analytics, name)(*args)
+        finally:
+            snapshot.exit()
         if method.kind == READY:  # analytics-next's ready() returns a promise
             return self._caller.promise(None)
         if method.kind == EVENT and isinstance(result, dict) and "event" in result:
@@ -90,9 +92,12 @@ class Dispatcher:
             if not args:  # a read: one document.cookie read anyway
                 value = self._caller.value(fn(READ))
             else:
-                with self.analytics.held_cookies():  # the setter reads, then writes
-                    self.analytics.read_cookies_now()
+                snapshot = self.analytics.cookie_snapshot
+                snapshot.enter(read_now=True)  # the setter reads, then writes
+                try:
                     value = self._caller.value(fn(args[0]))
+                finally:
+                    snapshot.exit()
             return self._caller.null if value is None else value
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{kind}().{name} failed: {error}")

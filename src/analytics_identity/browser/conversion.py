@@ -9,7 +9,7 @@ from typing import Any
 import js
 
 from ..api.querystring import JsRegExp
-from ..events.jsonsafe import MAX_DEPTH, NotJson
+from ..events.jsonsafe import NotJson, refusal
 from .ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
 __all__ = ["JsFunction", "arguments_from_js", "from_js", "resolved", "to_js_value"]
@@ -132,11 +132,10 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
         return JsFunction(value)
     if typeof != "object":  # a symbol
         return NotJson("a symbol") if depth == 0 else _OMIT
-    if depth >= MAX_DEPTH:
-        return NotJson(f"nested deeper than {MAX_DEPTH} levels")
     identity = value.js_id
-    if identity in ancestors:
-        return NotJson("a cycle")
+    reason = refusal(identity, depth, ancestors)
+    if reason is not None:
+        return NotJson(reason)
     ancestors.add(identity)
     try:
         if _is_array(value):

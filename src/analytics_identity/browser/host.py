@@ -7,7 +7,6 @@ in sandboxed frames.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timezone
 from typing import Any
 
 import js
@@ -111,8 +110,10 @@ class BrowserHost:
             timezone=facts.timezone,
         )
 
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(js.Date.now() / 1000, timezone.utc)
+    @staticmethod
+    def now() -> float:
+        """``Date.now()`` in seconds: the page's one clock (the delivery's timers read it too)."""
+        return float(js.Date.now()) / 1000
 
     def global_privacy_control(self) -> bool:
         return getattr(js.navigator, "globalPrivacyControl", None) is True

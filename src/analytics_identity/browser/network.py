@@ -15,6 +15,7 @@ from ..delivery import KEEPALIVE_BYTES, Network, Reply, Request
 from ..delivery.policy import parse_retry_after
 from .conversion import to_js_value
 from .ffi import create_once_callable, create_proxy
+from .host import BrowserHost
 
 __all__ = ["BrowserTimers", "FetchTransport", "browser_network", "watch_page"]
 
@@ -51,7 +52,7 @@ class FetchTransport:
             response = await js.fetch(request.url, init)
             status = int(response.status)
             error = "" if status < 400 else str(await response.text())[:200]
-            reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), js.Date.now() / 1000), error)
+            reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), BrowserHost.now()), error)
         except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
             reply = Reply(0, None, str(error)[:200])
         finally:
@@ -81,8 +82,7 @@ class BrowserTimers:
     def __init__(self, warn: Callable[[str], None]) -> None:
         self._warn = warn
 
-    def now(self) -> float:
-        return float(js.Date.now()) / 1000
+    now = staticmethod(BrowserHost.now)
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
         pending = True

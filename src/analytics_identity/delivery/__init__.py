@@ -6,7 +6,8 @@ from .batching import Strategy
 from .policy import backoff_delay
 from .queue import MAX_ITEMS, Delivery
 from .store import ITEM_PREFIX, LEASE_PREFIX, LEGACY_QUEUE_KEY
-from .timers import ManualTimers, Timers
+from ..host.protocols import Timers
+from .timers import ManualTimers
 from .transport import (
     ENDPOINTS,
     KEEPALIVE_BYTES,

@@ -1,7 +1,7 @@
 """Getting events to the collector without losing any: the queue of one tab.
 
 Pure Python: the network and the clock come in through two small protocols
-(:class:`~.transport.Transport`, :class:`~.timers.Timers`), so the browser
+(:class:`~.transport.Transport`, :class:`~analytics_identity.host.Timers`), so the browser
 plugs in ``fetch`` and ``setTimeout`` (see :mod:`analytics_identity.browser.network`)
 and tests plug in a fake clock. The parts, each in its own module:
 
@@ -27,14 +27,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..events.build import iso_timestamp
-from ..host import KeyValueStorage
+from ..host import KeyValueStorage, Timers
 from ..identity.ids import uuid4
 from .batching import Strategy, ready, requests_for, wake_at
 from .item import QueueItem
 from .policy import DONE, RETRY, SPLIT, classify, retry_delay
 from .store import QueueStore
 from .tabs import LEASE_S, TabQueue
-from .timers import Timers
 from .transport import KEEPALIVE_BYTES, Endpoint, Network, Reply, Request
 
 __all__ = ["MAX_IN_FLIGHT", "MAX_ITEMS", "Delivery"]

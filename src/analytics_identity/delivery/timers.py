@@ -1,24 +1,12 @@
-"""Wall-clock time and one-shot timers: ``setTimeout`` in the browser, a manual clock in CPython and tests.
+"""Timers on a manual clock: the :class:`~analytics_identity.host.Timers` of CPython and tests.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
 
-__all__ = ["ManualTimers", "Timers"]
-
-
-class Timers(Protocol):
-    """Wall-clock time (shared by every tab, so leases compare) and one-shot timers."""
-
-    def now(self) -> float: ...
-
-    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
-        """Run ``fn`` after ``delay`` seconds; returns a function that cancels it."""
-        ...
-
+__all__ = ["ManualTimers"]
 
 
 class ManualTimers:

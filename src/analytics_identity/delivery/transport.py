@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .timers import ManualTimers, Timers
+from ..host.protocols import Timers
+from .timers import ManualTimers
 
 __all__ = ["ENDPOINTS", "KEEPALIVE_BYTES", "Endpoint", "MemoryTransport", "Network", "Reply", "Request", "Transport"]
 

@@ -38,7 +38,7 @@ def campaign_from_search(search: str) -> dict[str, str]:
 
 
 def page_context(page: PageInfo) -> dict[str, str]:
-    """``context.page`` from the live location, title and referrer."""
+    """``context.page``, and the default properties of a ``page()`` call: location, title and referrer."""
     return {
         "path": page.path,
         "referrer": page.referrer,

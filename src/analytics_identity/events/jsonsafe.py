@@ -27,7 +27,7 @@ from typing import Any
 
 from .build import iso_timestamp
 
-__all__ = ["MAX_DEPTH", "NotJson", "json_safe"]
+__all__ = ["MAX_DEPTH", "NotJson", "json_safe", "refusal"]
 
 #: Deeper values are dropped: real traits are a few levels deep, and the
 #: walk must stay far from Python's recursion limit.
@@ -41,6 +41,18 @@ class NotJson:
     """A value the bridge found JSON cannot hold (a ``BigInt``, a cycle, …)."""
 
     reason: str
+
+
+def refusal(identity: int, depth: int, ancestors: set[int]) -> str | None:
+    """Why ``JSON.stringify`` would refuse a container at ``depth``: too deep, or inside itself.
+
+    The one rule of both walks: this module's over Python values, and the
+    browser's conversion of JavaScript values (which reads ``toJSON`` and
+    getters on the JavaScript side, where they live).
+    """
+    if depth >= MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    return "a cycle" if identity in ancestors else None
 
 
 def _key(key: Any) -> str | None:
@@ -79,10 +91,9 @@ class _Walk:
         if isinstance(value, date):
             return value.isoformat()
         if isinstance(value, (dict, list, tuple)):
-            if depth >= MAX_DEPTH:
-                return self.note(path, f"nested deeper than {MAX_DEPTH} levels")
-            if id(value) in self._ancestors:
-                return self.note(path, "a cycle")
+            reason = refusal(id(value), depth, self._ancestors)
+            if reason is not None:
+                return self.note(path, reason)
             self._ancestors.add(id(value))
             try:
                 if isinstance(value, dict):

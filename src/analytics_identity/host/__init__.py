@@ -6,6 +6,6 @@ here imports ``js``.
 
 from .memory import MemoryCookieJar, MemoryHost, MemoryStorage
 from .page import PageInfo, page_address
-from .protocols import CookieJar, Host, KeyValueStorage, describe
+from .protocols import Clock, CookieJar, Host, KeyValueStorage, Timers, describe
 
-__all__ = ["CookieJar", "Host", "KeyValueStorage", "MemoryCookieJar", "MemoryHost", "MemoryStorage", "PageInfo", "describe", "page_address"]
+__all__ = ["Clock", "CookieJar", "Host", "KeyValueStorage", "MemoryCookieJar", "MemoryHost", "MemoryStorage", "PageInfo", "Timers", "describe", "page_address"]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -79,7 +80,7 @@ class MemoryHost:
     cookies: MemoryCookieJar = field(default_factory=MemoryCookieJar)
     local_storage: KeyValueStorage = field(default_factory=MemoryStorage)
     page_info: PageInfo = field(default_factory=PageInfo)
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], float] = time.time
     warnings: list[str] = field(default_factory=list)
     pinned_page: PageInfo | None = None
     #: The Global Privacy Control signal of the visitor's browser.
@@ -88,7 +89,7 @@ class MemoryHost:
     def page(self) -> PageInfo:
         return self.page_info if self.pinned_page is None else self.pinned_page
 
-    def now(self) -> datetime:
+    def now(self) -> float:
         return self.clock()
 
     def global_privacy_control(self) -> bool:

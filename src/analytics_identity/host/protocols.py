@@ -7,12 +7,12 @@ holds the in-memory fakes for CPython, tests and Python programs outside a brows
 from __future__ import annotations
 
 import reprlib
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from .page import PageInfo
 
-__all__ = ["CookieJar", "Host", "KeyValueStorage", "describe"]
+__all__ = ["Clock", "CookieJar", "Host", "KeyValueStorage", "Timers", "describe"]
 
 
 class CookieJar(Protocol):
@@ -42,7 +42,25 @@ class KeyValueStorage(Protocol):
 
 
 
-class Host(Protocol):
+class Clock(Protocol):
+    """The one clock of the core: wall-clock seconds since the epoch (``Date.now() / 1000``).
+
+    Wall-clock, not monotonic: it stamps events, dates cookies, and compares
+    with what other tabs wrote (the delivery's leases).
+    """
+
+    def now(self) -> float: ...
+
+
+class Timers(Clock, Protocol):
+    """The clock and one-shot timers (``setTimeout`` in the browser)."""
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
+        """Run ``fn`` after ``delay`` seconds; returns a function that cancels it."""
+        ...
+
+
+class Host(Clock, Protocol):
     """Everything the core touches outside Python."""
 
     cookies: CookieJar
@@ -51,8 +69,6 @@ class Host(Protocol):
     pinned_page: PageInfo | None
 
     def page(self) -> PageInfo: ...
-
-    def now(self) -> datetime: ...
 
     def warn(self, message: str) -> None: ...
 

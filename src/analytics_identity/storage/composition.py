@@ -9,7 +9,6 @@ cookie, and the classic cookies are read from the cookie alone.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import NamedTuple
 
 from ..host.protocols import CookieJar, KeyValueStorage
@@ -45,7 +44,7 @@ class PageStores:
         jar: CookieJar,
         local_storage: KeyValueStorage,
         attributes: CookieAttributes,
-        clock: Callable[[], datetime],
+        clock: Callable[[], float],
         warn: Callable[[str], None],
         gate: StorageGate | None = None,
     ) -> None:

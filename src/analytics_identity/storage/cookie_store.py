@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ..host.protocols import CookieJar
@@ -51,7 +50,7 @@ class CookieStore:
         self,
         jar: CookieJar,
         attributes: CookieAttributes,
-        clock: Callable[[], datetime],
+        clock: Callable[[], float],
         warn: Callable[[str], None],
     ) -> None:
         self._jar = jar
@@ -62,8 +61,6 @@ class CookieStore:
         self._probed = attributes.domain is not None
         self._renewed: set[str] = set()
         self._unverified = False
-        self._holds = 0
-        self._held = False
         self._header = ""
         self._parsed: dict[str, str] = {}
         #: Decoded values of ``_parsed``, by key, as :meth:`get` needed them.
@@ -76,16 +73,20 @@ class CookieStore:
         """The names of the page's cookies."""
         return list(self._cookies())
 
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), timezone.utc)
+
     def _raw(self, key: str) -> str | None:
         """The raw value of ``key``."""
         return self._cookies().get(key)
 
     def _cookies(self) -> dict[str, str]:
-        """The parsed header; parsed again only when it changed, read again only when not held."""
-        if self._held:
-            return self._parsed
+        """The parsed header, parsed again only when it changed.
+
+        The jar is the call's :class:`~analytics_identity.api.entry.CookieSnapshot`:
+        within a public call this reads ``document.cookie`` once.
+        """
         header = self._jar.read()
-        self._held = self._holds > 0
         if header != self._header:
             self._header = header
             self._parsed = parse_cookie_header(header)
@@ -93,53 +94,6 @@ class CookieStore:
             names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
             self._duplicated = {name for name, count in names.items() if count > 1}
         return self._parsed
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Read ``document.cookie`` at most once in the block (each read is a browser call).
-
-        The client holds it for each public call, the browser bridge for
-        each call from the page (``analytics.user().id(x)`` too). The held
-        copy is only ever our own code's view while it runs: it is dropped
-        by every write of ours and whenever a block ends, and nothing is held
-        while page code runs inside the block (:meth:`page_code`): a
-        listener or middleware may assign ``document.cookie`` and then call
-        ``analytics`` again, and that call must read what it changed. Blocks
-        nest; an inner one uses the copy of the outer one.
-        """
-        self._holds += 1
-        try:
-            yield
-        finally:
-            self._holds -= 1
-            self._held = False
-
-    def read_now(self) -> None:
-        """Read the header at once, inside a :meth:`held` block.
-
-        For the browser bridge, at the entry of a call from the page: in
-        headless Chromium a ``document.cookie`` read from Python costs more the
-        deeper the WebAssembly stack is (measured: ~37 µs at the entry, ~170 µs
-        ten C-level calls deeper; ``document.title`` hardly changes), and each
-        call through C (a context manager, a bound method called with
-        ``*args``) adds frames. A store that fails to read fails again where
-        the core reads, and is reported there.
-        """
-        with suppress(Exception):
-            self._cookies()
-
-    @contextmanager
-    def page_code(self) -> Iterator[None]:
-        """Page code (listeners, middleware, callbacks) runs in the block: hold nothing meanwhile."""
-        holds, self._holds, self._held = self._holds, 0, False
-        try:
-            yield
-        finally:
-            self._holds, self._held = holds, False
-
-    def _write(self, cookie: str) -> None:
-        self._held = False
-        self._jar.write(cookie)
 
     def get(self, key: str) -> Any | None:
         raw = self._raw(key)
@@ -169,19 +123,19 @@ class CookieStore:
             self._renewed.discard(key)
             if current is not None:
                 domain = self._cookie_domain()
-                self._write(serialize(key, "", self._attributes, domain, self._clock(), expire=True))
+                self._jar.write(serialize(key, "", self._attributes, domain, self._now(), expire=True))
                 if domain:  # also drop a host-only copy another library may have left
-                    self._write(serialize(key, "", self._attributes, None, self._clock(), expire=True))
+                    self._jar.write(serialize(key, "", self._attributes, None, self._now(), expire=True))
             return
         encoded = encode_value(value)
         if current == encoded and key in self._renewed:
             return
-        cookie = serialize(key, encoded, self._attributes, self._cookie_domain(), self._clock())
+        cookie = serialize(key, encoded, self._attributes, self._cookie_domain(), self._now())
         if len(cookie.encode("utf-8")) > MAX_COOKIE_BYTES:
             if current is not None:  # a stale cookie would win the next read
                 self.set(key, None)
             raise StoreError(f"cookie {key} would exceed {MAX_COOKIE_BYTES} bytes; kept in the other stores")
-        self._write(cookie)
+        self._jar.write(cookie)
         self._renewed.add(key)
         if self._unverified:
             # The first write on a page without cookies tells whether the browser keeps any.
@@ -196,15 +150,15 @@ class CookieStore:
         copy wins every read and hides what we write. Scripts cannot see a
         cookie's path, so each ancestor of the page's path is tried.
         """
-        now = self._clock()
+        now = self._now()
         parts = self._jar.pathname.split("/")
         paths = ["/".join(parts[:i]) for i in range(2, len(parts) + 1)]
         domain = self._cookie_domain()
         for path in (p for p in paths if p and not any(ch in p for ch in ";,\r\n")):
             for where in {None, domain}:
-                self._write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
+                self._jar.write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
         if domain:
-            self._write(serialize(key, "", self._attributes, None, now, expire=True))
+            self._jar.write(serialize(key, "", self._attributes, None, now, expire=True))
         if key not in self._copies_warned:
             self._copies_warned.add(key)
             self._warn(f"found more than one {key} cookie (another path or domain); removed the extra copies")
@@ -229,10 +183,10 @@ class CookieStore:
 
     def _sticks(self, domain: str | None, now: datetime) -> bool:
         """Write the probe cookie for ``domain``, read it back, remove it."""
-        self._write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
+        self._jar.write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
         if parse_cookie_header(self._jar.read()).get(_PROBE) != "1":
             return False
-        self._write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
+        self._jar.write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
         return True
 
     def _probe(self) -> str | None:
@@ -242,7 +196,7 @@ class CookieStore:
         has no cookie at all, cookies may be refused altogether: the first
         real write is then read back to find out.
         """
-        now = self._clock()
+        now = self._now()
         for level in candidate_domains(self._jar.hostname):
             if self._sticks(level, now):
                 return level

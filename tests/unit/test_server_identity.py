@@ -123,7 +123,7 @@ def test_cookie_domain_is_the_registrable_domain_the_core_probes_for(host_header
 def test_the_server_writes_the_cookie_strings_the_browser_core_writes(options: dict | None) -> None:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     on = host("shop.example.co.uk", jar=CountingJar(public_suffixes=frozenset({"uk", "co.uk"})))
-    on.clock = lambda: now
+    on.clock = now.timestamp
     analytics = page(on, {"cookie": options} if options else {})
     analytics.identify("u-1")
     analytics.group("g-1")

@@ -133,6 +133,7 @@ def test_pending_drop_sends_only_what_is_made_after_the_grant(page: Page, base_u
 
 def test_global_privacy_control_is_stamped_and_forces_its_categories_false(page: Page, base_url: str) -> None:
     page.add_init_script(GPC)
+    page.context.set_extra_http_headers({"Sec-GPC": "1"})  # what such a browser sends with every request
     boot(page, base_url, options=required(base_url),
          before="analytics.consent({Analytics: true, Advertising: true}); analytics.track('With GPC')")
     anonymous = anonymous_id(page)
@@ -141,6 +142,7 @@ def test_global_privacy_control_is_stamped_and_forces_its_categories_false(page:
     delivered = events(base_url, page, 1, anonymousId=anonymous)
     assert delivered[0]["context"]["consent"] == {
         "categoryPreferences": {"Analytics": True, "Advertising": False}, "gpc": True}
+    assert delivered[0]["requestHeaders"] == {"Sec-GPC": "1"}  # the collector recorded the header
 
 
 def test_gpc_deny_removes_what_an_earlier_visit_stored_and_stores_and_sends_nothing(
@@ -205,8 +207,13 @@ def test_disable_loads_no_runtime_stores_and_sends_nothing_and_keeps_answering(
     assert not [url for url in requests if "/v1/" in url or "pyodide" in url or url.endswith(".whl")]
 
 
-def test_anonymize_ip_sends_a_zero_address_on_every_event(page: Page, base_url: str) -> None:
-    boot(page, base_url, options=load_options(base_url, anonymizeIp=True),
-         before="analytics.page(); analytics.track('Anonymous address', {}, {context: {ip: '203.0.113.9'}})")
+@pytest.mark.parametrize("anonymize", [True, False], ids=["anonymizeIp", "default"])
+def test_anonymize_ip_sends_a_zero_address_and_the_collector_stores_none(
+        page: Page, base_url: str, anonymize: bool) -> None:
+    boot(page, base_url, options=load_options(base_url, anonymizeIp=anonymize),
+         before="analytics.page(); analytics.track('Address', {}, {context: {ip: '203.0.113.9'}})")
     delivered = events(base_url, page, 2, anonymousId=anonymous_id(page))
-    assert [e["context"]["ip"] for e in delivered] == ["0.0.0.0", "0.0.0.0"]
+    addresses = [e["context"]["ip"] for e in delivered]
+    # By default the collector stores the address the request came from, as Segment's does.
+    assert addresses == (["0.0.0.0", "0.0.0.0"] if anonymize else ["127.0.0.1", "203.0.113.9"])
+    assert "requestHeaders" not in delivered[0]

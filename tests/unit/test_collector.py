@@ -7,6 +7,7 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from analytics_identity.delivery import Network
 from analytics_identity.host import MemoryHost
 from analytics_identity.server.app import create_app
 from analytics_identity.server.collector import MAX_BODY_BYTES, MAX_EVENT_BYTES
+from analytics_identity.server.outbox import upstream_event
 from analytics_identity.server.process import ServerProcess
 from analytics_identity.delivery.urllib_transport import UrllibTransport
 
@@ -75,7 +77,7 @@ def test_batch_endpoints(client: TestClient) -> None:
     answer = post(client, "/v1/batch", {"batch": [event(3, "identify", userId="u")], "context": {"ip": "1.2.3.4"}})
     assert answer.json()["stored"] == 1
     newest = client.get("/api/events?limit=1").json()[0]
-    assert newest["messageId"] == "m-3" and newest["context"] == {}
+    assert newest["messageId"] == "m-3" and newest["context"] == {"ip": "127.0.0.1"}  # its own, with the address
     assert client.get("/api/events?limit=5").json()[-1]["writeKey"] == "k"
 
 
@@ -204,3 +206,37 @@ def test_python_programs_can_post_for_real(served: str) -> None:
     assert analytics.delivery.pending == []
     stored = httpx.get(served + "/api/events?userId=py-user").json()
     assert [e["type"] for e in stored] == ["track", "identify"] and stored[0]["writeKey"] == "py-key"
+
+
+def _stored(client: TestClient, n: str) -> dict[str, Any]:
+    return next(e for e in client.get("/api/events?limit=100").json() if e["messageId"] == f"m-{n}")
+
+
+def test_an_event_without_an_address_gets_the_request_s(client: TestClient) -> None:
+    post(client, "/v1/t", event("with-address"))
+    assert _stored(client, "with-address")["context"]["ip"] == "127.0.0.1"
+
+
+def test_an_anonymized_event_stores_no_client_address_anywhere(client: TestClient) -> None:
+    post(client, "/v1/t", event("anonymized", context={"ip": "0.0.0.0", "page": {"path": "/"}}))
+    post(client, "/v1/b", {"batch": [event("anonymized-batch", context={"ip": "0.0.0.0"})]})
+    for n in ("anonymized", "anonymized-batch"):
+        kept = _stored(client, n)
+        assert kept["context"]["ip"] == "0.0.0.0" and "127.0.0.1" not in json.dumps(kept)
+
+
+def test_an_address_the_event_names_is_kept(client: TestClient) -> None:
+    post(client, "/v1/t", event("server-side", context={"ip": "203.0.113.9"}))
+    assert _stored(client, "server-side")["context"]["ip"] == "203.0.113.9"
+
+
+def test_sec_gpc_is_recorded_with_each_event_of_the_request(client: TestClient) -> None:
+    headers = {"Content-Type": "text/plain", "Sec-GPC": "1"}
+    client.post("/v1/t", content=json.dumps(event("gpc-single")), headers=headers)
+    client.post("/v1/b", content=json.dumps({"batch": [event("gpc-a"), event("gpc-b", "page")]}), headers=headers)
+    post(client, "/v1/t", event("no-gpc"))
+    for n in ("gpc-single", "gpc-a", "gpc-b"):
+        assert _stored(client, n)["requestHeaders"] == {"Sec-GPC": "1"}
+    assert "requestHeaders" not in _stored(client, "no-gpc")
+    relayed = upstream_event(json.dumps(_stored(client, "gpc-single")), datetime.now(timezone.utc))[1]
+    assert "requestHeaders" not in json.loads(relayed)  # the collector's record, not part of the event

@@ -26,6 +26,7 @@ from .eventstore import EventStore
 from .faithful import FaithfulEvent, Unfaithful, faithful
 from .forwarder import Forwarder
 from .instants import iso
+from .privacy import RequestFacts
 
 __all__ = ["MAX_BODY_BYTES", "MAX_EVENT_BYTES", "BadRequest", "Collector", "validate_event"]
 
@@ -73,9 +74,10 @@ def validate_event(event: Any, expected_type: str | None = None) -> dict[str, An
     return {**event, "type": kind}
 
 
-def _stored(event: Any, expected_type: str | None, write_keys: WriteKeys, received_at: str) -> FaithfulEvent:
+def _stored(event: Any, expected_type: str | None, write_keys: WriteKeys, received_at: str,
+            request: RequestFacts) -> FaithfulEvent:
     """One event checked for shape, write key, fidelity and size, as it will be stored."""
-    event = validate_event(event, expected_type)
+    event = request.annotate(validate_event(event, expected_type))
     refusal = write_keys.refusal(event.get("writeKey"))
     if refusal:
         raise BadRequest(refusal, 401)
@@ -144,13 +146,14 @@ class Collector:
         endpoint = request.path_params["endpoint"]
         received_at = iso(datetime.now(timezone.utc))
         key = basic_auth_key(request)
+        facts = RequestFacts.of(request)
         try:
             if endpoint not in TYPES and endpoint not in ("b", "batch"):
                 raise BadRequest(f"unknown endpoint /v1/{endpoint}", 404)
             body = await self._body(request)
             if endpoint in TYPES:
                 events = [_stored({"writeKey": key, **body} if key else body, TYPES[endpoint], self.write_keys,
-                                  received_at)]
+                                  received_at, facts)]
             else:
                 batch = body.get("batch")
                 if not isinstance(batch, list) or not batch:
@@ -162,7 +165,7 @@ class Collector:
                 for index, event in enumerate(batch):
                     try:
                         events.append(_stored({**defaults, **event} if isinstance(event, dict) else event, None,
-                                              self.write_keys, received_at))
+                                              self.write_keys, received_at, facts))
                     except BadRequest as error:
                         raise BadRequest(f"batch[{index}]: {error}", error.status) from None
         except BadRequest as error:

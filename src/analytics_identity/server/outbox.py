@@ -15,6 +15,7 @@ from datetime import datetime
 
 from .eventstore import connect
 from .instants import iso, parse_instant
+from .privacy import REQUEST_HEADERS
 
 __all__ = ["Outbox", "upstream_event"]
 
@@ -22,7 +23,7 @@ __all__ = ["Outbox", "upstream_event"]
 def upstream_event(text: str, now: datetime) -> tuple[str | None, str]:
     """A stored event as relayed at ``now``: its write key and JSON text.
 
-    ``receivedAt`` is ours, not the upstream's. ``sentAt`` moves on by the
+    ``receivedAt`` and ``requestHeaders`` are ours, not the upstream's. ``sentAt`` moves on by the
     time the event waited here: Segment-style engines correct the client's
     clock with ``receivedAt - (sentAt - timestamp)``, which without the move
     would date an event relayed after an outage at the relay time. An unreadable
@@ -30,6 +31,7 @@ def upstream_event(text: str, now: datetime) -> tuple[str | None, str]:
     The text is never longer than the stored one, so the event limit holds.
     """
     event = json.loads(text)
+    event.pop(REQUEST_HEADERS, None)
     received, sent = parse_instant(event.pop("receivedAt", None)), parse_instant(event.get("sentAt"))
     if received and sent:
         event["sentAt"] = iso(sent + (now - received))

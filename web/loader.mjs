@@ -152,10 +152,11 @@ async function restore(modules, wheel, snapshot) {
 }
 
 // After ready, once the page is idle: a worker boots its own runtime, imports
-// the core, and saves the snapshot for the next visit. One tab at a time.
-function saveSnapshotLater() {
+// the core, and saves the snapshot for the next visit. One tab at a time, and
+// only while the core may store (consent given or not required: `mayStore`).
+function saveSnapshotLater(mayStore) {
   const save = () => navigator.locks.request("analytics-identity:snapshot", { ifAvailable: true }, async (lock) => {
-    if (!lock || await savedSnapshot()) return;
+    if (!lock || !mayStore() || await savedSnapshot()) return;
     const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
     await new Promise((resolve) => {
       worker.onmessage = worker.onerror = resolve;
@@ -190,7 +191,10 @@ async function boot(writeKey, options) {
     if (error.name !== "SecurityError") throw error;
     install();
   }
-  if (!restored && snapshots(options)) saveSnapshotLater();
+  if (!restored && snapshots(options)) saveSnapshotLater(() => {
+    const analytics = installer.shared_instance();
+    try { return analytics.may_store; } finally { analytics.destroy(); }
+  });
 }
 
 // `disable: true`, or a function of the load options that returns (or

@@ -217,3 +217,14 @@ def test_anonymize_ip_sends_a_zero_address_and_the_collector_stores_none(
     # By default the collector stores the address the request came from, as Segment's does.
     assert addresses == (["0.0.0.0", "0.0.0.0"] if anonymize else ["127.0.0.1", "203.0.113.9"])
     assert "requestHeaders" not in delivered[0]
+
+
+def test_no_start_up_snapshot_is_saved_while_consent_is_pending(page: Page, base_url: str) -> None:
+    boot(page, base_url, options=required(base_url))
+    # The loader's idle-time save runs first (idle callbacks run in order) and holds this lock while it works.
+    saved = page.evaluate("""async () => {
+        await new Promise((resolve) => requestIdleCallback(resolve, {timeout: 5000}));
+        await navigator.locks.request("analytics-identity:snapshot", () => {});
+        return (await (await caches.open("analytics-identity")).keys()).length;
+    }""")
+    assert saved == 0 and stored(page) == ([], {})

@@ -25,11 +25,6 @@ export interface Options {
   [key: string]: any;
 }
 
-/** What event calls resolve to and pass to their callback. */
-export interface Context {
-  event: SegmentEvent;
-}
-
 export interface SegmentEvent {
   type: "track" | "page" | "identify" | "group" | "alias" | "screen";
   messageId: string;
@@ -43,9 +38,32 @@ export interface SegmentEvent {
   traits?: Traits;
   groupId?: string | null;
   previousId?: string | null;
-  context?: Record<string, any>;
+  /** Always present on the events this library builds. */
+  context: Record<string, any>;
   integrations?: Integrations;
   [key: string]: any;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export interface LogMessage { level: LogLevel; message: string; time?: Date; extras?: Record<string, any> }
+export interface CoreMetric { metric: string; value: number; type: "gauge" | "counter"; tags: string[]; timestamp: number }
+
+/** What event calls resolve to and pass to their callback (analytics-next's `Context`). */
+export interface Context {
+  event: SegmentEvent;
+  /** The context's own id (not the event's messageId). */
+  readonly id: string;
+  logger: { log(level: LogLevel, message: string, extras?: object): void; flush(): void; readonly logs: LogMessage[] };
+  stats: {
+    metrics: CoreMetric[];
+    increment(metric: string, by?: number, tags?: string[]): void;
+    gauge(metric: string, value: number, tags?: string[]): void;
+    flush(): void;
+    serialize(): unknown[];
+  };
+  /** Set when the event could not be handed to delivery (the only failure a call sees: delivery retries later). */
+  failedDelivery(): { reason: unknown } | undefined;
+  toJSON(): { id: string; event: SegmentEvent; logs: LogMessage[]; metrics: CoreMetric[] };
 }
 
 export type Callback = (ctx: Context) => Promise<unknown> | unknown;
@@ -56,15 +74,39 @@ export interface CookieOptions {
   path?: string;
   secure?: boolean;
   sameSite?: string;
+  /** analytics-identity only: `false` writes a cookie only when its value changes (docs/server.md). */
+  renew?: boolean;
 }
 
 export type StoreType = "cookie" | "localStorage" | "memory";
+/** A store with its own settings (cookie attributes for `cookie`). */
+export interface StoreTypeWithSettings { name: StoreType; settings?: CookieOptions }
+export interface StorageSettings { stores: (StoreType | StoreTypeWithSettings)[] }
 
 export interface UserOptions {
+  /** Keep no user identity at all (analytics-next's `user.disable`). */
+  disable?: boolean;
   persist?: boolean;
+  /** `oldKey`: the cookie classic analytics.js kept `{id, traits}` in (default `ajs_user`). */
   cookie?: { key?: string; oldKey?: string };
-  localStorage?: { key?: string };
+  localStorage?: { key: string };
   localStorageFallbackDisabled?: boolean;
+  storage?: StorageSettings;
+}
+
+export type HighEntropyHint = "architecture" | "bitness" | "model" | "platformVersion" | "uaFullVersion" | "fullVersionList" | "wow64";
+
+export interface DeliveryStrategy {
+  strategy?: "standard" | "batching";
+  config?: { size?: number; timeout?: number; keepalive?: boolean; [key: string]: any };
+}
+
+/** `integrations["Segment.io"]`: where analytics-next reads the delivery settings. */
+export interface SegmentioOptions {
+  apiHost?: string;
+  protocol?: "http" | "https";
+  deliveryStrategy?: DeliveryStrategy;
+  httpConfig?: Record<string, any>;
 }
 
 /** The `consent` load option (docs/privacy.md). */
@@ -94,16 +136,31 @@ export interface ConsentSnapshot {
 
 /** analytics.load(writeKey, options): analytics-next's InitOptions, plus `loadMode` and the privacy options. */
 export interface InitOptions {
-  integrations?: Integrations & { "Segment.io"?: { apiHost?: string; protocol?: "http" | "https"; [key: string]: any } };
+  integrations?: Record<string, boolean | JSONObject | undefined> & { "Segment.io"?: SegmentioOptions | boolean; All?: boolean };
+  /** Also accepted at the top level (as `integrations["Segment.io"]`'s). */
   apiHost?: string;
   protocol?: "http" | "https";
+  deliveryStrategy?: DeliveryStrategy;
   cookie?: CookieOptions;
-  storage?: { stores: StoreType[] };
+  storage?: StorageSettings;
   user?: UserOptions;
   group?: UserOptions;
   disableClientPersistence?: boolean;
   useQueryString?: boolean | { aid?: RegExp; uid?: RegExp };
-  deliveryStrategy?: { strategy?: "standard" | "batching"; config?: { size?: number; timeout?: number } };
+  /** A page call as the library loads (analytics-next's option). */
+  initialPageview?: boolean;
+  /** `false`: events that cannot be sent now are dropped instead of retried. */
+  retryQueue?: boolean;
+  /** Refused with a warning: events go out as plain JSON. */
+  obfuscate?: boolean;
+  /** Added to `context.userAgentData` where the browser offers them. */
+  highEntropyValuesClientHints?: HighEntropyHint[];
+  /** The global the instance is installed as (default "analytics"). */
+  globalAnalyticsKey?: string;
+  /** Accepted for compatibility; there are no device-mode destinations here. */
+  disableAutoISOConversion?: boolean;
+  plan?: Record<string, any>;
+  updateCDNSettings?: (settings: any) => any;
   /**
    * analytics-identity only: when the runtime boots. "idle" (default) waits for
    * the window load event and an idle moment, so the page's first paint and
@@ -113,36 +170,73 @@ export interface InitOptions {
   /** analytics-identity only: consent before anything is stored or sent (docs/privacy.md). */
   consent?: ConsentOptions;
   /** Nothing stored, nothing sent, no runtime loaded; a function gets these options. */
-  disable?: boolean | ((options: InitOptions) => boolean | Promise<boolean>);
+  disable?: boolean | ((settings: any) => boolean | Promise<boolean>);
   /** Every event says `context.ip: "0.0.0.0"`: the collector stores no client address. */
   anonymizeIp?: boolean;
-  [key: string]: any;
 }
 
 /** analytics.user() */
 export interface User {
-  id(): ID;
-  id(id: ID): ID;
-  anonymousId(): ID;
-  anonymousId(id: ID): ID;
-  traits(): Traits;
-  traits(traits: Traits): Traits;
+  id(id?: ID): ID;
+  anonymousId(id?: ID): ID;
+  traits(traits?: Traits | null): Traits;
+  /** Forget the id and traits (and the anonymousId). */
+  logout(): void;
+  /** Remove every key of the user from every store. */
+  reset(): void;
+  /** Read the stored values again (they are read on every call anyway). */
+  load(): User;
 }
 
 /** analytics.group() */
 export interface Group {
-  id(): ID;
-  id(id: ID): ID;
-  traits(): Traits;
-  traits(traits: Traits): Traits;
+  id(id?: ID): ID;
+  traits(traits?: Traits | null): Traits;
+  logout(): void;
+  reset(): void;
+  load(): Group;
 }
+
+/** The object a source middleware edits: `payload.obj` is the event. */
+export interface MiddlewarePayload { obj: SegmentEvent }
 
 /** A source middleware: edit `payload.obj`, then call `next(payload)` (or `next(null)` to drop the event). */
 export type MiddlewareFunction = (params: {
-  payload: { obj: SegmentEvent };
-  next: (payload: { obj: SegmentEvent } | null) => void;
-  integrations: Integrations;
-}) => unknown;
+  payload: MiddlewarePayload;
+  next: (payload: MiddlewarePayload | null) => void;
+  integrations?: Integrations;
+}) => void | Promise<void>;
+
+/** Accepted for compatibility and refused with a warning: there are no device-mode destinations here. */
+export type DestinationMiddlewareFunction = (params: {
+  payload: MiddlewarePayload;
+  integration: string;
+  next: (payload: MiddlewarePayload | null) => void;
+}) => void | Promise<void>;
+
+/** analytics-next's plugin shape; `register` refuses plugins with a warning (no plugin system here). */
+export interface Plugin {
+  name: string;
+  type: "before" | "after" | "destination" | "enrichment" | "utility";
+  version: string;
+  isLoaded(): boolean;
+  load(ctx: Context, instance: any): Promise<unknown>;
+  unload?(ctx: Context, instance: any): Promise<unknown> | unknown;
+  ready?(): Promise<unknown>;
+  track?(ctx: Context): Promise<Context> | Context;
+  identify?(ctx: Context): Promise<Context> | Context;
+  page?(ctx: Context): Promise<Context> | Context;
+  group?(ctx: Context): Promise<Context> | Context;
+  alias?(ctx: Context): Promise<Context> | Context;
+  screen?(ctx: Context): Promise<Context> | Context;
+}
+
+/** Elements `trackLink`/`trackClick` bind to (a jQuery object works too). */
+export type LinkTargets = Element | Element[] | { toArray(): Element[] } | null;
+export type FormTargets = HTMLFormElement | HTMLFormElement[] | null;
+/** The event name, or a function of the element giving it (properties likewise). */
+export type ElementEvent<E> = string | ((element: E) => string);
+export type ElementProperties<E> = EventProperties | ((element: E) => EventProperties);
 
 export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "reset" | "initialize" | "ready" | string;
 
@@ -150,55 +244,75 @@ export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "
 export interface AnalyticsBrowser {
   /** True once the runtime has replaced the snippet's buffer. */
   readonly initialized: boolean;
+  /** The library's version. */
+  readonly VERSION: string;
   load(writeKey: string, options?: InitOptions): AnalyticsBrowser;
   ready(callback?: () => unknown): Promise<unknown>;
 
   identify(userId?: ID | object, traits?: Traits | Options | Callback | null, options?: Options | Callback, callback?: Callback): Promise<Context>;
-  track(event: string, properties?: EventProperties | Callback, options?: Options | Callback, callback?: Callback): Promise<Context>;
+  track(event: string | object, properties?: EventProperties | Callback, options?: Options | Callback, callback?: Callback): Promise<Context>;
   page(category?: string | object, name?: string | object | Callback, properties?: EventProperties | Options | Callback | null, options?: Options | Callback | null, callback?: Callback): Promise<Context>;
   group(): Group;
-  group(groupId: ID | object, traits?: Traits | null, options?: Options, callback?: Callback): Promise<Context>;
+  group(groupId: ID | object, traits?: Traits | Options | Callback | null, options?: Options | Callback, callback?: Callback): Promise<Context>;
   alias(to: string | number, from?: string | number | Options, options?: Options | Callback, callback?: Callback): Promise<Context>;
   screen(category?: string | object, name?: string | object | Callback, properties?: EventProperties | Options | Callback | null, options?: Options | Callback | null, callback?: Callback): Promise<Context>;
+  /** A page call for `url` (classic analytics.js). */
+  pageview(url: string): Promise<AnalyticsBrowser>;
+  /** Track a click on each element; links navigate after the event is handed to delivery (`timeout()` ms at most). */
+  trackLink(links: LinkTargets, event: ElementEvent<Element>, properties?: ElementProperties<Element>, options?: Options): AnalyticsBrowser;
+  trackClick(links: LinkTargets, event: ElementEvent<Element>, properties?: ElementProperties<Element>, options?: Options): AnalyticsBrowser;
+  /** Track each form's submission; the form is submitted after the event is handed to delivery. */
+  trackForm(forms: FormTargets, event: ElementEvent<HTMLFormElement>, properties?: ElementProperties<HTMLFormElement>, options?: Options): AnalyticsBrowser;
+  trackSubmit(forms: FormTargets, event: ElementEvent<HTMLFormElement>, properties?: ElementProperties<HTMLFormElement>, options?: Options): AnalyticsBrowser;
   reset(): void;
   setAnonymousId(id?: string): ID;
+  /** Apply `?ajs_aid=…&ajs_uid=…&ajs_event=…` as on load (docs/identity.md). */
+  queryString(query: string): Promise<Context[]>;
   user(): User;
+  /** analytics.js' `push([method, ...args])`: calls the method. */
+  push(call: unknown[]): unknown;
+  /** The ms `trackLink`/`trackForm` wait for the event before navigating (300 by default). */
+  timeout(ms: number): void;
+  /** Send every waiting event now. */
+  flush(): Promise<void>;
 
   on(event: EmitterEvent, listener: (...args: any[]) => void): AnalyticsBrowser;
   once(event: EmitterEvent, listener: (...args: any[]) => void): AnalyticsBrowser;
   off(event: EmitterEvent, listener?: (...args: any[]) => void): AnalyticsBrowser;
+  /** `true`: every call is logged on the console. */
   debug(toggle: boolean): AnalyticsBrowser;
-  addSourceMiddleware(middleware: MiddlewareFunction): AnalyticsBrowser;
+  addSourceMiddleware(middleware: MiddlewareFunction): Promise<AnalyticsBrowser>;
+  /** Refused with a warning: there are no device-mode destinations here. */
+  addDestinationMiddleware(integrationName: string, ...middlewares: DestinationMiddlewareFunction[]): Promise<AnalyticsBrowser>;
+  /** Refused with a warning (a no-op in analytics-next too). */
+  addIntegrationMiddleware(...args: unknown[]): void;
+  /** Refused with a warning: no plugin system here. */
+  register(...plugins: Plugin[]): Promise<Context>;
+  deregister(...plugins: string[]): Promise<Context>;
   /** analytics-identity only: the visitor's decision (returns the new state), or with no argument the state. */
   consent(preferences?: ConsentPreferences): ConsentSnapshot;
 }
 
-/** window.analytics before the runtime is ready: the snippet's buffer of calls. */
-export interface AnalyticsSnippet extends Array<unknown[]> {
-  invoked: boolean;
-  initialized?: undefined;
-  SNIPPET_VERSION: string;
-  /** Where the rest of the build is served (the snippet's folder, data-base, or preset). */
-  _base: string;
-  methods: string[];
+/**
+ * `window.analytics`: the snippet's buffer until the runtime is ready, then the
+ * instance. Typed as the instance, as analytics-next types its snippet: before
+ * ready, calls are buffered and return the buffer.
+ */
+export interface AnalyticsSnippet extends Omit<AnalyticsBrowser, "load" | "initialized"> {
   load(writeKey: string, options?: InitOptions): void;
-  identify(...args: unknown[]): AnalyticsSnippet;
-  track(...args: unknown[]): AnalyticsSnippet;
-  page(...args: unknown[]): AnalyticsSnippet;
-  group(...args: unknown[]): AnalyticsSnippet;
-  alias(...args: unknown[]): AnalyticsSnippet;
-  reset(...args: unknown[]): AnalyticsSnippet;
-  ready(callback?: () => unknown): AnalyticsSnippet;
-  setAnonymousId(id?: string): AnalyticsSnippet;
-  on(...args: unknown[]): AnalyticsSnippet;
-  once(...args: unknown[]): AnalyticsSnippet;
-  off(...args: unknown[]): AnalyticsSnippet;
-  debug(...args: unknown[]): AnalyticsSnippet;
-  consent(preferences?: ConsentPreferences): AnalyticsSnippet;
+  readonly initialized?: boolean;
+  invoked?: boolean;
+  SNIPPET_VERSION?: string;
+  /** Where the rest of the build is served (the snippet's folder, data-base, or preset). */
+  _base?: string;
+  methods?: string[];
+  _writeKey?: string;
+  _loadOptions?: InitOptions;
 }
 
 declare global {
   interface Window {
-    analytics: AnalyticsSnippet | AnalyticsBrowser;
+    analytics: AnalyticsSnippet;
   }
+  var analytics: AnalyticsSnippet;
 }

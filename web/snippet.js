@@ -14,8 +14,8 @@
   analytics._base = base.replace(/\/?$/, "/");
   analytics.methods = ["identify", "track", "page", "group", "alias", "reset", "ready",
     "setAnonymousId", "on", "once", "off", "debug", "addSourceMiddleware",
-    "addDestinationMiddleware", "trackClick", "trackLink", "trackForm", "trackSubmit",
-    "pageview", "screen", "register", "deregister", "consent"];
+    "addDestinationMiddleware", "addIntegrationMiddleware", "trackClick", "trackLink", "trackForm",
+    "trackSubmit", "pageview", "screen", "register", "deregister", "timeout", "flush", "consent"];
   analytics.factory = function (method) {
     return function () {
       var args = Array.prototype.slice.call(arguments);
@@ -24,7 +24,7 @@
       while (args.length && args[args.length - 1] === undefined) args.pop();
       /* Event calls keep the page and time they were made on (replayed after
          a client-side navigation, they still describe it); the core strips it. */
-      if (/^(track|page|identify|group|alias|screen)$/.test(method)) {
+      if (/^(track|page|identify|group|alias|screen|pageview)$/.test(method)) {
         var canonical = document.querySelector("link[rel='canonical']");
         args.push({ __bufferedPage: { url: location.href, canonical: canonical && canonical.getAttribute("href"),
           path: location.pathname, search: location.search, hash: location.hash,
@@ -61,7 +61,7 @@
     if (window.analytics !== analytics || !mayStore(options)) return;
     var key = "ajs_buffered_calls:" + Date.now() + ":" + Math.random().toString(36).slice(2), calls = [];
     for (var i = 0; i < analytics.length; i++) {
-      if (!analytics[i].kept && /^(track|page|identify|group|alias|screen|setAnonymousId|reset)$/.test(analytics[i][0])) {
+      if (!analytics[i].kept && /^(track|page|identify|group|alias|screen|pageview|setAnonymousId|reset)$/.test(analytics[i][0])) {
         calls.push(analytics[i]);
       }
     }

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from analytics_identity.api.dispatch import Dispatcher
-from analytics_identity.api.methods import ACCESSORS, BUFFERED_PAGE, METHODS, UNSUPPORTED
+from analytics_identity.api.methods import ACCESSORS, BUFFERED_PAGE, METHODS
 from analytics_identity.host import MemoryHost, PageInfo
 from analytics_identity.tooling.build import project_root
 from tests.unit.identity_hosts import host, page
@@ -19,6 +19,7 @@ class PlainCaller:
     """Results as they are; a promise is ``("promise", value)``; a deferred one is a list its resolver fills."""
 
     null = None
+    instance = "the instance"
 
     @staticmethod
     def value(value: Any) -> Any:
@@ -38,12 +39,12 @@ def dispatcher(on: MemoryHost | None = None) -> Dispatcher:
     return Dispatcher(page(on or host()), PlainCaller())
 
 
-def test_event_calls_resolve_to_their_context_and_listeners_return_nothing() -> None:
+def test_event_calls_resolve_to_their_context_and_listeners_chain() -> None:
     calls = dispatcher()
     kind, context = calls.call("track", ["Clicked", {"a": 1}])
     assert kind == "promise" and context["event"]["event"] == "Clicked"
     assert calls.call("ready", []) == ("promise", None)
-    assert calls.call("on", ["track", lambda *args: None]) is None
+    assert calls.call("on", ["track", lambda *args: None]) == "the instance"
     assert calls.call("setAnonymousId", ["anon-1"]) == "anon-1"
     assert calls.accessor("user", "anonymousId", []) == "anon-1"
     assert calls.accessor("user", "id", ["u1"]) == "u1" and calls.accessor("user", "id", []) == "u1"
@@ -55,11 +56,11 @@ def test_only_the_methods_table_is_dispatched() -> None:
     calls = dispatcher(on)
     ready: list[str] = []
     calls.analytics.on("ready", lambda: ready.append("ready"))
-    for name in ("became_ready", "_dispatch", "host", "delivery", "user", "load", "trackLink", "nope"):
+    for name in ("became_ready", "_dispatch", "host", "delivery", "user", "load", "nope"):
         assert calls.call(name, []) is None
     assert ready == []
     assert on.warnings == [f"analytics.{name}() is not supported; call ignored" for name in
-                           ("became_ready", "_dispatch", "host", "delivery", "user", "load", "trackLink", "nope")]
+                           ("became_ready", "_dispatch", "host", "delivery", "user", "load", "nope")]
 
 
 def test_replay_runs_set_anonymous_id_and_on_then_the_query_then_the_rest_in_order_and_ready_last() -> None:
@@ -142,7 +143,7 @@ def test_the_snippet_stubs_every_buffered_method_and_pins_the_event_calls() -> N
 
 def test_analytics_d_ts_declares_what_the_table_dispatches() -> None:
     declared = _interface("AnalyticsBrowser")
-    supported = {m.name for m in METHODS.values() if m.kind != UNSUPPORTED}
+    supported = {m.name for m in METHODS.values() if not m.refused}
     assert supported <= declared, supported - declared
     assert declared <= set(METHODS), declared - set(METHODS)
     assert _interface("AnalyticsSnippet") - {"load"} <= {m.name for m in METHODS.values() if m.buffered}

@@ -16,12 +16,14 @@ from .. import __version__
 from ..consent import ConsentState
 from ..delivery import Delivery, Network
 from ..events.build import build_event, page_context
+from ..events.context import Context
 from ..events.emitter import Emitter
 from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
 from ..identity.entity import READ, Group, User
 from ..storage.gate import GatedStorage, StorageGate
 from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
+from .classic import ClassicCalls
 from .consent import ConsentControl
 from .entry import CookieSnapshot, guarded
 from .querystring import calls_from_query
@@ -29,8 +31,6 @@ from ..storage import PageStores
 from .settings import Settings
 
 __all__ = ["Analytics"]
-
-Context = dict[str, Any]
 
 
 def _merge_options(positional: dict[str, Any], keywords: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-class Analytics:
+class Analytics(ClassicCalls):
     """Identity and events for one page.
 
     Python callers use the same methods as page JavaScript, with the same
@@ -78,6 +78,8 @@ class Analytics:
         )
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
+        #: ``debug(true)``: every event is logged on the console.
+        self._debug = False
         #: ``document.cookie`` as every store reads it: at most once per public call (:mod:`.entry`).
         self.cookie_snapshot = CookieSnapshot(host.cookies)
         stores = PageStores(self.cookie_snapshot, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
@@ -165,12 +167,16 @@ class Analytics:
             version=__version__,
         )
         self._consent.stamp(event)
-        context = {"event": event}
+        context = Context(event)
 
         def dispatched(final: dict[str, Any] | None) -> None:
-            if final is not None:
+            if final is None:
+                context.failure = "dropped by a source middleware"
+            else:
                 context["event"] = final
-                self._consent.route(final)
+                context.failure = self._consent.route(final)
+            if self._debug:
+                self.host.log(f"{event_type}: {context.failure or 'handed to delivery'} {final or event}")
             if callback is not None:
                 try:
                     callback(context)
@@ -302,8 +308,15 @@ class Analytics:
         return self
 
     @guarded
-    def off(self, name: str, listener: Callable[..., Any]) -> Analytics:
+    def off(self, name: str, listener: Callable[..., Any] | None = None) -> Analytics:
+        """Without a listener, every listener of ``name`` goes."""
         self._emitter.off(name, listener)
+        return self
+
+    @guarded
+    def debug(self, toggle: Any = True) -> Analytics:
+        """``debug(true)``: log each event on the console as it is handed to delivery or dropped."""
+        self._debug = toggle is True
         return self
 
     def _emit(self, name: str, *args: Any) -> None:

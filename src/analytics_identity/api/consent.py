@@ -34,8 +34,8 @@ class ConsentControl:
         self._stores = stores
         self._delivery = delivery
         #: Keys of ours without the ``ajs_`` prefix: custom ``cookie.key``/``localStorage.key``, classic cookies.
-        self._owned = {*User.LEGACY_KEYS, *(key for entity in (settings.user, settings.group)
-                                            for key in (entity.keys.id, entity.keys.traits))}
+        self._owned = {User.SIO_KEY, settings.user.keys.legacy, *(key for entity in (settings.user, settings.group)
+                                                                 for key in (entity.keys.id, entity.keys.traits))}
         self._disabled = settings.disabled
         self._anonymize_ip = settings.anonymize_ip
         self._warn = warn
@@ -71,8 +71,11 @@ class ConsentControl:
         if self._anonymize_ip:
             context["ip"] = ANONYMOUS_IP
 
-    def route(self, event: dict[str, Any]) -> None:
-        """A finished event (after middleware): queued for delivery, held for a decision, or dropped."""
+    def route(self, event: dict[str, Any]) -> str | None:
+        """A finished event (after middleware): queued for delivery, held for a decision, or dropped.
+
+        Returns why it was dropped (the context's ``failedDelivery()``), ``None`` otherwise.
+        """
         if self._sending:
             self._delivery.enqueue(event)
         elif self.state.holds and not self._disabled:
@@ -82,6 +85,9 @@ class ConsentControl:
                     self._overflow_warned = True
                     self._warn(f"more than {MAX_ITEMS} events wait for consent; dropped the oldest")
             self._held.append(event)
+        else:
+            return "analytics is disabled" if self._disabled else f"consent is {self.state.state}"
+        return None
 
     def update(self, preferences: Any) -> Change:
         """``consent(preferences)``: apply the decision to the stores, the delivery and the held events."""

@@ -19,10 +19,24 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from ..host import page_address
+from ..events.context import Context
+from ..host import describe, page_address
 from ..identity.entity import READ
 from .client import Analytics
-from .methods import ACCESSORS, BUFFERED_PAGE, CHAIN, ENTITY, EVENT, LOAD, METHODS, READY, UNSUPPORTED
+from .methods import (
+    ACCESSORS,
+    ACTIONS,
+    BUFFERED_PAGE,
+    CHAIN,
+    CHAIN_ASYNC,
+    ENTITY,
+    EVENT,
+    LOAD,
+    METHODS,
+    PROMISE,
+    READY,
+    Method,
+)
 from .querystring import query_from_location
 
 __all__ = ["Caller", "Dispatcher"]
@@ -33,6 +47,8 @@ class Caller(Protocol):
 
     #: What an accessor returns for ``None`` (JavaScript ``null``).
     null: Any
+    #: ``window.analytics`` itself, which chaining calls return.
+    instance: Any
 
     def value(self, value: Any) -> Any:
         """A Python result as a plain JavaScript value."""
@@ -55,6 +71,8 @@ class Dispatcher:
         self._caller = caller
         #: Calls made while the buffer replays, with the resolver of the promise they returned.
         self._waiting: list[tuple[str, list[Any], Callable[[Any], None]]] | None = None
+        #: Refused methods already warned about: one warning each per page.
+        self._refused: set[str] = set()
 
     def call(self, name: str, args: list[Any]) -> Any:
         """``window.analytics[name](...args)``, arguments already converted."""
@@ -66,38 +84,65 @@ class Dispatcher:
 
     def _invoke(self, name: str, args: list[Any]) -> Any:
         method = METHODS.get(name)
-        if method is None or method.kind in (UNSUPPORTED, ENTITY, LOAD):
+        if method is None or method.kind in (ENTITY, LOAD):
             self.analytics.host.warn(f"analytics.{name}() is not supported; call ignored")
             return None
+        if method.refused:
+            if name not in self._refused:
+                self._refused.add(name)
+                self.analytics.host.warn(f"analytics.{name}() is not supported: {method.refused}; call ignored")
+            refused = Context.refused("track", f"analytics.{name}() is not supported")
+            return self._shape(method, refused if method.kind == EVENT else None)
+        if name == "push":
+            entry = args[0] if args else None
+            if not (isinstance(entry, list) and entry and isinstance(entry[0], str) and entry[0] != "push"):
+                self.analytics.host.warn(f"analytics.push() needs [method, ...args], not {describe(entry)}; call ignored")
+                return None
+            return self._invoke(entry[0], entry[1:])
         snapshot = self.analytics.cookie_snapshot
         snapshot.enter(method.reads_identity)  # here, where the stack is shallow
         try:
             result = getattr(self.analytics, name)(*args)
         finally:
             snapshot.exit()
+        return self._shape(method, result)
+
+    def _shape(self, method: Method, result: Any) -> Any:
+        """What analytics-next returns for this method; a refused event call still gets its context."""
+        caller = self._caller
+        if method.kind == EVENT:
+            if not isinstance(result, Context):
+                result = Context.refused(method.name, "the call was refused: see the console warning")
+            return caller.promise(caller.value(result))
         if method.kind == READY:  # analytics-next's ready() returns a promise
-            return self._caller.promise(None)
-        if method.kind == EVENT and isinstance(result, dict) and "event" in result:
-            return self._caller.promise(self._caller.value(result))
-        return None if method.kind == CHAIN else self._caller.value(result)
+            return caller.promise(None)
+        if method.kind == CHAIN:
+            return caller.instance
+        if method.kind == CHAIN_ASYNC:
+            return caller.promise(caller.instance)
+        if method.kind == PROMISE:
+            return caller.promise(caller.value(result))
+        return caller.value(result)
 
     def accessor(self, kind: str, name: str, args: list[Any]) -> Any:
-        """``analytics.user().id(...)`` and friends; no argument reads."""
+        """``analytics.user().id(...)`` and friends: no argument reads; ``logout()``, ``reset()`` act."""
         attribute = ACCESSORS[kind].get(name)
         if attribute is None:
             return None
         entity = self.analytics.user() if kind == "user" else self.analytics.group()
         fn = getattr(entity, attribute)
         try:
-            if not args:  # a read: one document.cookie read anyway
-                value = self._caller.value(fn(READ))
-            else:
+            if args or name in ACTIONS:
                 snapshot = self.analytics.cookie_snapshot
-                snapshot.enter(read_now=True)  # the setter reads, then writes
+                snapshot.enter(read_now=True)  # a setter or an action reads, then writes
                 try:
-                    value = self._caller.value(fn(args[0]))
+                    value = self._caller.value(fn() if name in ACTIONS else fn(args[0]))
                 finally:
                     snapshot.exit()
+                if name in ACTIONS:
+                    return None
+            else:  # a read: one document.cookie read anyway
+                value = self._caller.value(fn(READ))
             return self._caller.null if value is None else value
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{kind}().{name} failed: {error}")
@@ -113,6 +158,8 @@ class Dispatcher:
                 self.analytics.host.warn(f"ignored a malformed buffered call: {entry!r:.60}")
                 continue
             entries.append((entry[0], list(entry[1:])))
+        if self.analytics.settings.initial_pageview:  # analytics-next queues it first of the buffered calls
+            entries.insert(0, ("page", []))
         first = [METHODS[name].replay_first if name in METHODS else False for name, _ in entries]
         self._waiting = []
         try:

@@ -28,10 +28,10 @@ DEFAULT_API_HOST = "api.segment.io/v1"
 def _stores_option(storage: Any, warn: Callable[[str], None], where: str) -> tuple[str, ...] | None:
     """``storage: {stores: ["cookie", "localStorage", "memory"]}``: the priority order.
 
-    Entries may also be ``{name, settings}`` objects as analytics-next accepts;
-    only the name is used (cookie attributes come from the ``cookie`` option).
-    Memory is added last when missing: a value must survive within the page
-    even when every other store fails.
+    Entries may also be ``{name, settings}`` objects as analytics-next accepts
+    (the cookie store's settings: :func:`_store_cookie_settings`). Memory is
+    added last when missing: a value must survive within the page even when
+    every other store fails.
     """
     if storage is None:
         return None
@@ -45,6 +45,15 @@ def _stores_option(storage: Any, warn: Callable[[str], None], where: str) -> tup
         warn(f"{where}.stores: unknown store(s) {unknown} ignored")
     # Memory always works, so it always ends the list.
     return tuple(dict.fromkeys([*(name for name in names if name in _STORE_NAMES), "memory"]))
+
+
+def _store_cookie_settings(storage: Any) -> dict[str, Any] | None:
+    """The ``settings`` of a ``{name: "cookie", settings}`` entry of ``storage.stores``."""
+    stores = storage.get("stores") if isinstance(storage, dict) else None
+    for entry in stores if isinstance(stores, list) else ():
+        if isinstance(entry, dict) and entry.get("name") == "cookie" and isinstance(entry.get("settings"), dict):
+            return entry["settings"]
+    return None
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,11 @@ class EntitySettings:
         cookie = options.get("cookie") if isinstance(options.get("cookie"), dict) else {}
         local = options.get("localStorage") if isinstance(options.get("localStorage"), dict) else {}
         stores = _stores_option(options.get("storage"), warn, f"{where}.storage") or page_stores
-        persist = page_persist and options.get("persist", True) is not False
+        if _store_cookie_settings(options.get("storage")) is not None:
+            warn(f"{where}.storage.stores[].settings ignored: a page has one cookie configuration "
+                 "(the cookie option, or storage.stores[].settings at the top level)")
+        # `disable`: analytics-next keeps nothing about the entity; here it lives in memory for the page.
+        persist = page_persist and options.get("persist", True) is not False and options.get("disable") is not True
         if not persist:
             stores = ("memory",)
         elif options.get("localStorageFallbackDisabled", False):
@@ -80,6 +93,7 @@ class EntitySettings:
             keys=EntityKeys(
                 id=_key(cookie.get("key"), defaults.id, f"{where}.cookie.key", warn),
                 traits=_key(local.get("key"), defaults.traits, f"{where}.localStorage.key", warn),
+                legacy=_key(cookie.get("oldKey"), defaults.legacy, f"{where}.cookie.oldKey", warn),
             ),
             stores=stores,
             persist=persist,
@@ -168,6 +182,36 @@ def _delivery_strategy(options: Any, warn: Callable[[str], None]) -> Strategy:
     return Strategy(batching=True, size=size, timeout=timeout / 1000)
 
 
+#: Every load option read here or by the loader (analytics-next 1.84's, and ours).
+KNOWN_OPTIONS = frozenset({
+    "integrations", "apiHost", "protocol", "deliveryStrategy", "cookie", "storage", "user", "group",
+    "disableClientPersistence", "useQueryString", "initialPageview", "retryQueue", "obfuscate",
+    "highEntropyValuesClientHints", "globalAnalyticsKey", "disableAutoISOConversion", "plan", "updateCDNSettings",
+    "disable", "loadMode", "consent", "anonymizeIp",
+})
+#: analytics-next options refused here, each with the value that asks for what is refused and why.
+UNSUPPORTED_OPTIONS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "retryQueue": (lambda v: v is False, "events that could not be sent are always kept and retried "
+                                         "(docs/delivery.md)"),
+    "obfuscate": (lambda v: v is True, "nothing is loaded from Segment's CDN, so there are no plugin or "
+                                       "destination names to hide"),
+    "highEntropyValuesClientHints": (lambda v: bool(v), "events carry context.userAgent, not client hints"),
+    "globalAnalyticsKey": (lambda v: v != "analytics", "the instance is always window.analytics"),
+    "plan": (lambda v: v is not None, "tracking plans come from Segment's CDN settings, which are not loaded here"),
+    "updateCDNSettings": (lambda v: v is not None, "no CDN settings are loaded here"),
+}
+
+
+def _warn_unsupported(options: dict[str, Any], warn: Callable[[str], None]) -> None:
+    """One warning per option that is refused, and one naming the options nothing reads."""
+    for name, (asks, why) in UNSUPPORTED_OPTIONS.items():
+        if name in options and asks(options[name]):
+            warn(f"load option {name} is not supported: {why}; ignored")
+    unknown = sorted(str(name) for name in options if name not in KNOWN_OPTIONS)
+    if unknown:
+        warn(f"unknown load option(s) {', '.join(unknown)} ignored")
+
+
 USER_KEYS = EntityKeys("ajs_user_id", "ajs_user_traits")
 GROUP_KEYS = EntityKeys("ajs_group_id", "ajs_group_properties")
 
@@ -189,6 +233,8 @@ class Settings:
     disabled: bool = False
     #: ``anonymizeIp``: every event says ``context.ip: "0.0.0.0"``.
     anonymize_ip: bool = False
+    #: ``initialPageview``: a page call before the buffered calls, as analytics-next.
+    initial_pageview: bool = False
 
     @classmethod
     def from_options(cls, write_key: str, options: Any, warn: Callable[[str], None]) -> Settings:
@@ -201,9 +247,14 @@ class Settings:
             options.get("integrations"), dict
         ) else {}
         segment = segment if isinstance(segment, dict) else {}
+        _warn_unsupported(options, warn)
         stores = _stores_option(options.get("storage"), warn, "storage") or _STORE_NAMES
+        cookie_option = options.get("cookie") if isinstance(options.get("cookie"), dict) else None
+        store_cookie = _store_cookie_settings(options.get("storage"))
+        if store_cookie is not None:  # a cookie store's own settings, over the cookie option
+            cookie_option = {**(cookie_option or {}), **store_cookie}
         try:
-            cookie = CookieAttributes.from_options(options.get("cookie") if isinstance(options.get("cookie"), dict) else None)
+            cookie = CookieAttributes.from_options(cookie_option)
         except ValueError as error:
             warn(f"cookie options ignored: {error}")
             cookie = CookieAttributes()
@@ -220,7 +271,8 @@ class Settings:
                 str(segment.get("apiHost") or options.get("apiHost") or DEFAULT_API_HOST),
                 write_key if isinstance(write_key, str) else "",
             ),
-            delivery=_delivery_strategy(options.get("deliveryStrategy"), warn),
+            # analytics-next reads it under integrations["Segment.io"]; the top level is accepted too.
+            delivery=_delivery_strategy(segment.get("deliveryStrategy", options.get("deliveryStrategy")), warn),
             persist=persist,
             cookie=cookie,
             user=user,
@@ -229,4 +281,5 @@ class Settings:
             consent=consent,
             disabled=disabled,
             anonymize_ip=options.get("anonymizeIp") is True,
+            initial_pageview=options.get("initialPageview") is True,
         )

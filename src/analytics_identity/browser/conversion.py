@@ -9,16 +9,24 @@ from typing import Any
 import js
 
 from ..api.querystring import JsRegExp
+from ..events.context import Context
 from ..events.jsonsafe import NotJson, refusal
+from .context import page_context
 from .ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
 __all__ = ["JsFunction", "arguments_from_js", "from_js", "resolved", "to_js_value"]
 
 
 def to_js_value(value: Any) -> Any:
-    """Python results as plain JavaScript values (objects, not Maps)."""
+    """Python results as plain JavaScript values (objects, not Maps); a
+    :class:`~analytics_identity.events.context.Context` as analytics-next's."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, Context):
+        if value.page_object is None:
+            plain = to_js(dict(value), dict_converter=_from_entries, create_pyproxies=False)
+            value.page_object = page_context(plain, value.failure, value._id)
+        return value.page_object
     return to_js(value, dict_converter=_from_entries, create_pyproxies=False)
 
 

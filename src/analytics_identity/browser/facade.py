@@ -13,6 +13,7 @@ from typing import Any
 
 import js
 
+from .. import __version__
 from ..api.client import Analytics
 from ..api.dispatch import Dispatcher
 from ..api.handover import calls_to_replay
@@ -27,6 +28,8 @@ class JsCaller:
     """Results as JavaScript values and promises (the :class:`~analytics_identity.api.dispatch.Caller`)."""
 
     null = jsnull
+    #: ``window.analytics``, once :meth:`Core.facade` built it.
+    instance: Any = None
 
     @staticmethod
     def value(value: Any) -> Any:
@@ -48,12 +51,13 @@ class Core:
 
     def __init__(self, analytics: Analytics) -> None:
         self.analytics = analytics
-        self.dispatcher = Dispatcher(analytics, JsCaller())
+        self.caller = JsCaller()
+        self.dispatcher = Dispatcher(analytics, self.caller)
 
     def call(self, method: str, *args: Any) -> Any:
         """``window.analytics[method](...args)``: never throws into the page."""
         try:
-            return self.dispatcher.call(method, arguments_from_js(args))
+            return self.dispatcher.call(method, _arguments(method, args))
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{method}() failed: {type(error).__name__}: {error}")
             return None
@@ -71,13 +75,10 @@ class Core:
         the calls made meanwhile. The snippet stamps a buffered call with the
         key it stored it under when the page was hidden (``kept``)."""
         analytics = self.analytics
-        own = [(arguments_from_js(tuple(entry)), getattr(entry, "kept", None)) for entry in buffered]
+        own = [(_buffered_call(tuple(entry)), getattr(entry, "kept", None)) for entry in buffered]
         # While consent is pending nothing is taken (taking removes): earlier pages' calls wait for a page that may.
         storage = analytics.host.local_storage if analytics.may_store else None
         self.dispatcher.replay(calls_to_replay(storage, own, analytics.host.warn))
-
-    def _apply_query_string(self) -> None:
-        self.dispatcher.apply_query_string()
 
     def facade(self) -> Any:
         """The JavaScript object that becomes ``window.analytics``, built from the methods table.
@@ -85,13 +86,16 @@ class Core:
         Built here rather than in JavaScript so that a Python page
         (PyScript) and the script-tag loader install the very same thing.
         """
-        api = js.Object.new()
+        api = self.caller.instance = js.Object.new()
         api.initialized = True
+        api.VERSION = __version__
         accessors = {}
         for kind, names in ACCESSORS.items():
             accessors[kind] = target = js.Object.new()
             for name in names:
-                setattr(target, name, create_proxy(functools.partial(self.entity, kind, name)))
+                # load(): every accessor reads the stores already; it gives the accessor back.
+                fn = (lambda *args, target=target: target) if name == "load" else functools.partial(self.entity, kind, name)
+                setattr(target, name, create_proxy(fn))
         for method in METHODS.values():
             if method.kind == LOAD:
                 fn: Callable[..., Any] = lambda *args: api  # noqa: E731 - loaded already
@@ -105,3 +109,16 @@ class Core:
 
     def _entity_or_call(self, name: str, accessor_only: bool, accessor: Any, *args: Any) -> Any:
         return accessor if accessor_only or not args else self.call(name, *args)
+
+
+def _arguments(name: Any, args: tuple[Any, ...]) -> list[Any]:
+    """A page call's arguments as Python values; ``trackLink``'s elements stay JavaScript values."""
+    method = METHODS.get(name) if isinstance(name, str) else None
+    if method is not None and method.elements and args:
+        return [args[0], *arguments_from_js(args[1:])]
+    return arguments_from_js(args)
+
+
+def _buffered_call(entry: tuple[Any, ...]) -> list[Any]:
+    """A snippet buffer entry, ``[method, ...args]``."""
+    return [entry[0], *_arguments(entry[0], entry[1:])] if entry else []

@@ -7,11 +7,13 @@ in sandboxed frames.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import js
 
 from ..host import PageInfo, page_address
+from .elements import bind
 from .ffi import jsnull
 
 __all__ = ["BrowserCookieJar", "BrowserHost", "BrowserStorage"]
@@ -120,6 +122,12 @@ class BrowserHost:
 
     def warn(self, message: str) -> None:
         js.console.warn(f"analytics-identity: {message}")
+
+    def log(self, message: str) -> None:
+        js.console.log(f"analytics-identity: {message}")
+
+    def bind(self, kind: str, targets: Any, fire: Callable[[Any], None], delay_ms: Callable[[], float]) -> int:
+        return bind(kind, targets, fire, delay_ms)
 
 
 #: A request that has not been answered after this long counts as failed

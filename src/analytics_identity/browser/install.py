@@ -41,10 +41,9 @@ def install(write_key: Any = None, options: Any = None) -> Core:
         watch_page(_instance.analytics)
         if buffer is None or buffered is not None:
             js.window.analytics = _instance.facade()
-            if buffered is not None:
-                _instance.replay(buffered)
-            else:  # a Python page without the snippet: the query string still applies
-                _instance._apply_query_string()
+            # A Python page without the snippet still gets what a load does: the calls
+            # earlier pages left, the query string, initialPageview, `ready`.
+            _instance.replay(buffered if buffered is not None else [])
     elif write_key is not None:
         _instance.analytics.host.warn("analytics is already loaded; the new load options are ignored")
     return _instance

@@ -26,7 +26,11 @@ class Emitter:
         wrapper.original = listener  # type: ignore[attr-defined]
         self.on(name, wrapper)
 
-    def off(self, name: str, listener: Callable[..., Any]) -> None:
+    def off(self, name: str, listener: Callable[..., Any] | None = None) -> None:
+        """Remove ``listener`` (also when added with ``once``), or every listener of ``name``."""
+        if listener is None:
+            self._listeners.pop(name, None)
+            return
         self._listeners[name] = [
             fn for fn in self._listeners.get(name, []) if fn != listener and getattr(fn, "original", None) != listener
         ]

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from ..storage.codec import parse_cookie_header
 from .page import PageInfo
@@ -85,6 +86,10 @@ class MemoryHost:
     pinned_page: PageInfo | None = None
     #: The Global Privacy Control signal of the visitor's browser.
     gpc: bool = False
+    #: ``debug(true)`` lines.
+    logs: list[str] = field(default_factory=list)
+    #: ``trackLink``/``trackForm`` bindings: ``(kind, element, fire, delay_ms)``.
+    bound: list[tuple[str, Any, Callable[[Any], None], Callable[[], float]]] = field(default_factory=list)
 
     def page(self) -> PageInfo:
         return self.page_info if self.pinned_page is None else self.pinned_page
@@ -98,3 +103,13 @@ class MemoryHost:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
         print(f"analytics-identity: {message}", file=sys.stderr)
+
+    def log(self, message: str) -> None:
+        self.logs.append(message)
+        print(f"analytics-identity: {message}", file=sys.stderr)
+
+    def bind(self, kind: str, targets: Any, fire: Callable[[Any], None], delay_ms: Callable[[], float]) -> int:
+        """No document here: the bindings are kept (``bound``) for a caller to fire."""
+        elements = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+        self.bound.extend((kind, element, fire, delay_ms) for element in elements)
+        return len(elements)

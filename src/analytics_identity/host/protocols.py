@@ -72,6 +72,16 @@ class Host(Clock, Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    def log(self, message: str) -> None:
+        """A verbose line for ``debug(true)`` (``console.log``)."""
+        ...
+
+    def bind(self, kind: str, targets: Any, fire: Callable[[Any], None], delay_ms: Callable[[], float]) -> int:
+        """``trackLink``/``trackForm``: call ``fire(element)`` when one of ``targets`` is
+        clicked (``kind`` "link") or submitted ("form"), then navigate or submit
+        after ``delay_ms()``; returns how many elements were bound."""
+        ...
+
     def global_privacy_control(self) -> bool:
         """``navigator.globalPrivacyControl === true``: the visitor asks not to be sold or shared."""
         ...

@@ -100,6 +100,8 @@ class EntityKeys:
 
     id: str
     traits: str
+    #: Classic analytics.js' ``{id, traits}`` cookie (``user.cookie.oldKey``); users only.
+    legacy: str = "ajs_user"
 
 
 class Entity:
@@ -191,6 +193,10 @@ class Entity:
         self._ids.set(self.keys.id, None)
         self._traits.set(self.keys.traits, None)
 
+    def load(self) -> Entity:
+        """analytics-next's ``load()``: nothing to do, every accessor reads the stores."""
+        return self
+
     def _identity_changed(self) -> None:
         """Hook run when one non-null id replaces another."""
 
@@ -198,7 +204,8 @@ class Entity:
 class User(Entity):
     """The visitor: adds the anonymousId, and imports the legacy classic cookies.
 
-    Classic analytics.js kept ``{id, traits}`` in the ``ajs_user`` cookie and
+    Classic analytics.js kept ``{id, traits}`` in the ``ajs_user`` cookie (or
+    ``user.cookie.oldKey``) and
     the socket.io era ``"<anonymousId>----<userId>"`` in ``_sio``. Both are
     read once, when the user is created, into the current keys (only where
     those are empty), and never written; ``logout`` and ``reset`` delete them
@@ -206,7 +213,8 @@ class User(Entity):
     """
 
     ANONYMOUS_KEY: Final = "ajs_anonymous_id"
-    LEGACY_KEYS: Final = ("ajs_user", "_sio")
+    #: The socket.io era's cookie.
+    SIO_KEY: Final = "_sio"
 
     def __init__(
         self,
@@ -222,20 +230,20 @@ class User(Entity):
             self._import_legacy(legacy_storage)
 
     def _import_legacy(self, legacy: PriorityStorage) -> None:
-        user = legacy.get("ajs_user")
+        user = legacy.get(self.keys.legacy)
         if user is not None and self.id() is None:
             legacy_id = legacy_user_id(user)
             if legacy_id is not None:
                 self.id(legacy_id)
             if isinstance(user, dict) and isinstance(user.get("traits"), dict) and not self.traits():
                 self.traits(user["traits"])
-        sio = sio_anonymous_id(legacy.get("_sio"))
+        sio = sio_anonymous_id(legacy.get(self.SIO_KEY))
         if sio is not None and self._ids.get_and_sync(self.ANONYMOUS_KEY, stored_id) is None:
             self._ids.set(self.ANONYMOUS_KEY, sio)
 
     def _forget_legacy(self) -> None:
         if self._legacy is not None:
-            for key in self.LEGACY_KEYS:
+            for key in (self.keys.legacy, self.SIO_KEY):
                 self._legacy.set(key, None)
 
     def anonymous_id(self, value: Any = READ) -> str | None:

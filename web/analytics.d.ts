@@ -238,7 +238,14 @@ export type FormTargets = HTMLFormElement | HTMLFormElement[] | null;
 export type ElementEvent<E> = string | ((element: E) => string);
 export type ElementProperties<E> = EventProperties | ((element: E) => EventProperties);
 
-export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "reset" | "initialize" | "ready" | string;
+/** What `on("error", listener)` hears for each event delivery gave up on (refused by the collector, or pushed out of a full queue), as analytics-next's; `reason` is a message here. */
+export interface DeliveryFailure {
+  code: "delivery_failure";
+  reason: string;
+  ctx: { event: SegmentEvent };
+}
+
+export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "reset" | "initialize" | "ready" | "error" | string;
 
 /** window.analytics once loaded. */
 export interface AnalyticsBrowser {

@@ -181,16 +181,9 @@ async function boot(writeKey, options) {
   }
   const installer = pyodide.pyimport("analytics_identity.browser.install");
   await nextTask();
-  const install = () => { installer.install(writeKey, options); };
-  // Tabs opened together initialise one at a time, so a first visit mints one
-  // anonymousId for all of them (the others read it). Opaque origins have no locks.
-  try {
-    if (navigator.locks) await navigator.locks.request("analytics-identity:init", install);
-    else install();
-  } catch (error) {
-    if (error.name !== "SecurityError") throw error;
-    install();
-  }
+  // install() takes the first-visit lock itself, so every path (this loader,
+  // PyScript, a page's own Pyodide) mints one anonymousId for tabs opened together.
+  installer.install(writeKey, options);
   if (!restored && snapshots(options)) saveSnapshotLater(() => {
     const analytics = installer.shared_instance();
     try { return analytics.may_store; } finally { analytics.destroy(); }

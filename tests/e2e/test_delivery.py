@@ -299,6 +299,21 @@ def test_429_retry_after_is_honoured_and_a_400_drops_with_a_warning(page: Page, 
     assert any("refused 1 event(s) (page) with 400" in w for w in warnings)
 
 
+def test_an_error_listener_hears_of_an_event_the_collector_refuses(page: Page, base_url: str) -> None:
+    """As analytics-next's delivery_failure: the event and why it was given up on."""
+    page.route("**/v1/t", lambda route: route.fulfill(status=400, body='{"error": "nope"}'))
+    boot(page, base_url)
+    page.evaluate("""() => {
+        window.failures = [];
+        analytics.on("error", (failure) => failures.push(failure));
+        analytics.track("Refused", { n: 1 });
+    }""")
+    page.wait_for_function("failures.length === 1")
+    (failure,) = page.evaluate("failures")
+    assert failure["code"] == "delivery_failure" and "refused it with 400" in failure["reason"]
+    assert failure["ctx"]["event"]["event"] == "Refused" and failure["ctx"]["event"]["properties"] == {"n": 1}
+
+
 def test_a_canonical_link_gives_the_page_address_as_analytics_next_does(page: Page, base_url: str) -> None:
     """The canonical href wins (plus the page's query), for buffered and live calls; a link without href does not."""
     page.goto(base_url + "/blank.html?ref=ad#section")

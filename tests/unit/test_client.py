@@ -228,3 +228,21 @@ def test_page_code_inside_a_call_that_changes_the_cookie_is_seen_by_the_calls_it
     assert seen == ["from-page", "again"]
     assert sent(context)["userId"] == "u"
     assert analytics.user().id() == "again"
+
+
+def test_an_error_listener_hears_of_each_event_the_collector_refuses() -> None:
+    from analytics_identity.delivery import Network, Reply
+
+    class Refusing:
+        def send(self, request: Any, done: Any) -> None:
+            done(Reply(400, None, "bad write key"))
+
+        def send_final(self, request: Any) -> None:
+            pass
+
+    analytics = Analytics(host(), "write-key", {}, Network(Refusing()))
+    heard: list[dict[str, Any]] = []
+    analytics.on("error", heard.append)
+    context = analytics.track("Refused")
+    assert [(h["code"], h["reason"], h["ctx"]["event"]["messageId"]) for h in heard] == [
+        ("delivery_failure", "the collector refused it with 400: bad write key", sent(context)["messageId"])]

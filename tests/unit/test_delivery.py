@@ -451,3 +451,18 @@ def test_a_tab_writes_its_lease_before_the_items_it_holds(storage: MemoryStorage
     tab.delivery.start()  # adopts the closed tab's event
     tab.delivery.enqueue(event(1))
     assert writes == [LEASE_PREFIX + tab.delivery.tab, ITEM_PREFIX + "m0", ITEM_PREFIX + "m1"]
+
+
+def test_dropped_events_are_told_with_their_reason(storage: MemoryStorage, timers: ManualTimers) -> None:
+    told: list[tuple[list[str], str]] = []
+    delivery = Delivery(Endpoint("http", "collector.test/v1", "KEY"), Strategy(), storage,
+                        Network(FakeTransport(), timers, random.Random(7)), print, max_items=2,
+                        dropped=lambda events, reason: told.append(([e["messageId"] for e in events], reason)))
+    for n in range(3):
+        delivery.enqueue(event(n))
+    assert told == [(["m0"], "the event queue is full (2)")]
+    transport = delivery.network.transport
+    assert isinstance(transport, FakeTransport)
+    transport.answer(200)  # m0, sent before it was pushed out
+    transport.answer(403)
+    assert told[-1] == (["m1"], "the collector refused it with 403")

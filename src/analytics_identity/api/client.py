@@ -61,9 +61,13 @@ class Analytics(ClassicCalls):
         write_key: str = "",
         options: dict[str, Any] | None = None,
         network: Network | None = None,
+        *,
+        start: bool = True,
     ) -> None:
         """``network`` is the browser's fetch and timers; without one (CPython)
-        events are kept in memory (:class:`~analytics_identity.delivery.MemoryTransport`)."""
+        events are kept in memory (:class:`~analytics_identity.delivery.MemoryTransport`).
+        ``start=False`` leaves :meth:`start` to the caller (the browser's install,
+        which first takes the page's first-visit lock)."""
         self.host = host
         self.settings = Settings.from_options(write_key, options, host.warn)
         state = ConsentState(self.settings.consent, host.global_privacy_control())
@@ -75,6 +79,7 @@ class Analytics(ClassicCalls):
             GatedStorage(host.local_storage, gate) if self.settings.persist else None,
             network or Network(),
             host.warn,
+            dropped=self._dropped,
         )
         self._middleware = SourceMiddleware(host.warn)
         self._emitter = Emitter(host.warn)
@@ -90,10 +95,21 @@ class Analytics(ClassicCalls):
         group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
                                   self.settings.group.keys.traits)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Mint the anonymousId (during initialization, as the user's document
+        promises) and send what earlier pages left queued."""
         if self.settings.user.persist:
-            # Minted during initialization, as the user's document promises.
             self._user.anonymous_id()
         self._consent.start()
+
+    def _dropped(self, events: list[dict[str, Any]], reason: str) -> None:
+        """Events the delivery gave up on: ``on("error")`` listeners hear of each,
+        with analytics-next's ``{code: "delivery_failure", reason, ctx}``."""
+        for event in events:
+            self._emit("error", {"code": "delivery_failure", "reason": reason, "ctx": {"event": event}})
 
     # -- identity -----------------------------------------------------------
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import js
@@ -10,12 +11,15 @@ import js
 from ..api.client import Analytics
 from .conversion import from_js
 from .facade import Core
-from .ffi import JsProxy
+from .ffi import JsProxy, create_once_callable
 from .host import BrowserHost
 from .network import browser_network, watch_page
 
 __all__ = ["install", "load", "shared_instance"]
 
+
+#: The Web Lock tabs take in turn to initialise.
+INIT_LOCK = "analytics-identity:init"
 
 _instance: Core | None = None
 
@@ -26,9 +30,11 @@ def install(write_key: Any = None, options: Any = None) -> Core:
     Called by ``loader.mjs`` after the boot, or by :func:`load` /
     ``from analytics_identity import analytics`` in a Python page. Without
     arguments it takes what the page passed to the snippet's
-    ``analytics.load()``, if anything. Calls the snippet buffered are
-    replayed once; a page whose ``window.analytics`` is already live (another
-    runtime won the race) keeps it.
+    ``analytics.load()``, if anything. The instance is returned at once;
+    minting the anonymousId, replacing the snippet's buffer and replaying
+    its calls happen under the first-visit lock (:func:`_under_init_lock`).
+    A page whose ``window.analytics`` is already live (another runtime won
+    the race) keeps it.
     """
     global _instance
     if _instance is None:
@@ -37,16 +43,61 @@ def install(write_key: Any = None, options: Any = None) -> Core:
         if write_key is None and buffered is not None:
             write_key, options = getattr(buffered, "_writeKey", ""), getattr(buffered, "_loadOptions", None)
         host = BrowserHost()
-        _instance = Core(Analytics(host, str(write_key or ""), from_js(options) or {}, browser_network(host.warn)))
-        watch_page(_instance.analytics)
+        analytics = Analytics(host, str(write_key or ""), from_js(options) or {}, browser_network(host.warn),
+                              start=False)
+        _instance = core = Core(analytics)
+        watch_page(analytics)
         if buffer is None or buffered is not None:
-            js.window.analytics = _instance.facade()
-            # A Python page without the snippet still gets what a load does: the calls
-            # earlier pages left, the query string, initialPageview, `ready`.
-            _instance.replay(buffered if buffered is not None else [])
+            _under_init_lock(lambda: _start(core, buffered), host.warn)
+        else:
+            analytics.start()
     elif write_key is not None:
         _instance.analytics.host.warn("analytics is already loaded; the new load options are ignored")
     return _instance
+
+
+def _start(core: Core, buffered: Any) -> None:
+    """Mint, become ``window.analytics`` and replay what the snippet buffered (or apply the query)."""
+    core.analytics.start()
+    if getattr(getattr(js.window, "analytics", None), "initialized", False):
+        return  # another runtime installed itself while this one waited
+    js.window.analytics = core.facade()
+    # A Python page without the snippet still gets what a load does: the calls
+    # earlier pages left, the query string, initialPageview, `ready`.
+    core.replay(buffered if buffered is not None else [])
+
+
+def _under_init_lock(start: Callable[[], None], warn: Callable[[str], None]) -> None:
+    """Run ``start`` holding the Web Lock ``analytics-identity:init``.
+
+    Tabs opened together initialise one at a time, so a first visit mints one
+    anonymousId for all of them (the others read it). Taken here, every path
+    holds it: the snippet's loader, PyScript, a page's own Pyodide. It is a
+    promise, so Python code that calls ``analytics`` right after ``load()``
+    runs before it; calls page JavaScript makes meanwhile stay buffered. A
+    page without locks (an old browser, an opaque origin's ``SecurityError``)
+    starts at once.
+    """
+    started = False
+
+    def run(*_: Any) -> None:
+        nonlocal started
+        if started:
+            return
+        started = True
+        try:
+            start()
+        except Exception as error:  # noqa: BLE001 - nothing throws into the page
+            warn(f"install failed: {type(error).__name__}: {error}")
+
+    locks = getattr(js.navigator, "locks", None)
+    if locks is None:
+        run()
+        return
+    try:
+        locks.request(INIT_LOCK, create_once_callable(run)).catch(create_once_callable(run))
+    except Exception:  # noqa: BLE001 - no lock to be had: start anyway
+        run()
 
 
 def load(write_key: str = "", **options: Any) -> Analytics:

@@ -91,13 +91,16 @@ class Delivery:
         warn: Callable[[str], None],
         *,
         max_items: int = MAX_ITEMS,
+        dropped: Callable[[list[dict[str, Any]], str], None] | None = None,
     ) -> None:
+        """``dropped(events, reason)`` hears of the events given up on (refused, or pushed out of a full queue)."""
         self.endpoint = endpoint
         self.strategy = strategy
         self.network = network
         self._warn = warn
+        self._dropped = dropped or (lambda events, reason: None)
         self._store = QueueStore(storage, warn)
-        self._tabs = TabQueue(self._store, warn, max_items)
+        self._tabs = TabQueue(self._store, warn, max_items, self._drop)
         self._in_flight: set[str] = set()
         self._requests = 0
         self._wakeup = Wakeup(network.timers, self._wake)
@@ -203,7 +206,14 @@ class Delivery:
             kinds = ", ".join(sorted({str(item.event.get("type")) for item in items}))
             detail = f": {reply.error}" if reply.error else ""
             self._warn(f"the collector refused {len(items)} event(s) ({kinds}) with {reply.status}{detail}; dropped")
+            self._drop(items, f"the collector refused it with {reply.status}{detail}")
         self._pump()
+
+    def _drop(self, items: list[QueueItem], reason: str) -> None:
+        try:
+            self._dropped([item.event for item in items], reason)
+        except Exception as error:  # noqa: BLE001 - a listener must not stop the queue
+            self._warn(f"delivery failed: {type(error).__name__}: {error}")
 
     def _schedule(self) -> None:
         """One timer: the next due item, batch deadline, lease renewal or adoption."""

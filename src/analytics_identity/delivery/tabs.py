@@ -35,7 +35,8 @@ ADOPT_SETTLE_S = 0.05
 class TabQueue:
     """This tab's items (by messageId, oldest first) and what it last saw of the others'."""
 
-    def __init__(self, store: QueueStore, warn: Callable[[str], None], max_items: int) -> None:
+    def __init__(self, store: QueueStore, warn: Callable[[str], None], max_items: int,
+                 dropped: Callable[[list[QueueItem], str], None]) -> None:
         self.store = store
         self.tab = uuid4().replace("-", "")[:12]
         self.mine: dict[str, QueueItem] = {}
@@ -46,6 +47,7 @@ class TabQueue:
         self.lease = 0.0
         self._warn = warn
         self._max_items = max_items
+        self._dropped = dropped
 
     def clear(self) -> None:
         """Forget every item and lease this tab knows of (storage is left to the caller)."""
@@ -109,6 +111,7 @@ class TabQueue:
             self.finish(item.id)
         self._warn(f"the event queue is full ({self._max_items}); dropped the {overflow} oldest event(s): "
                    + ", ".join(str(item.event.get("type")) for item in dropped))
+        self._dropped(dropped, f"the event queue is full ({self._max_items})")
 
     def adopt(self, now: float, in_flight: set[str]) -> None:
         """Scan the queue: claim items whose owner's lease ran out, and check on this tab's own."""

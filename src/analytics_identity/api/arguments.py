@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from ..identity.entity import normalize_id
 
-__all__ = ["AliasArgs", "PageArgs", "TrackArgs", "UserArgs", "resolve_alias", "resolve_page", "resolve_track", "resolve_user"]
+__all__ = ["AliasArgs", "PageArgs", "TrackArgs", "UserArgs", "resolve_alias", "resolve_page", "resolve_track", "resolve_user", "merge_options"]
 
 
 def _is_object(value: Any) -> bool:
@@ -119,3 +119,16 @@ def resolve_alias(*args: Any) -> AliasArgs:
         objects[0] if objects else {},
         _callback(args),
     )
+
+
+def merge_options(positional: dict[str, Any], keywords: dict[str, Any]) -> dict[str, Any]:
+    """Options given as keywords by Python callers (``anonymous_id="…"``) over the
+    options object; snake_case names become analytics.js' camelCase ones."""
+    if not keywords:
+        return positional
+    return {**positional, **{_camel(name): value for name, value in keywords.items()}}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -22,7 +22,7 @@ from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
 from ..identity.entity import READ, Group, User
 from ..storage.gate import GatedStorage, StorageGate
-from .arguments import resolve_alias, resolve_page, resolve_track, resolve_user
+from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
 from .classic import ClassicCalls
 from .consent import ConsentControl
 from .entry import CookieSnapshot, guarded
@@ -31,19 +31,6 @@ from ..storage import PageStores
 from .settings import Settings
 
 __all__ = ["Analytics"]
-
-
-def _merge_options(positional: dict[str, Any], keywords: dict[str, Any]) -> dict[str, Any]:
-    """Options given as keywords by Python callers (``anonymous_id="…"``) over the
-    options object; snake_case names become analytics.js' camelCase ones."""
-    if not keywords:
-        return positional
-    return {**positional, **{_camel(name): value for name, value in keywords.items()}}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 class Analytics(ClassicCalls):
@@ -211,7 +198,7 @@ class Analytics(ClassicCalls):
         replaces the fresh one, so the event carries the id the caller asked for.
         """
         user_id, traits, positional, callback = resolve_user(*args)
-        options = _merge_options(positional, options)
+        options = merge_options(positional, options)
         self._user.identify(user_id, traits)
         context = self._dispatch("identify", {"traits": self._user.traits()}, options, callback)
         self._emit("identify", self._user.id(), traits, options)
@@ -221,7 +208,7 @@ class Analytics(ClassicCalls):
     def track(self, *args: Any, **options: Any) -> Context:
         """``track(event, properties?, options?, callback?)``."""
         name, properties, positional, callback = resolve_track(*args)
-        options = _merge_options(positional, options)
+        options = merge_options(positional, options)
         context = self._dispatch("track", {"event": name, "properties": properties}, options, callback)
         self._emit("track", name, properties, options)
         return context
@@ -230,7 +217,7 @@ class Analytics(ClassicCalls):
     def page(self, *args: Any, **options: Any) -> Context:
         """``page(category?, name?, properties?, options?, callback?)``."""
         category, name, properties, positional, callback = resolve_page(*args)
-        options = _merge_options(positional, options)
+        options = merge_options(positional, options)
         info = self.host.page()
         properties = {**page_context(info), **properties}
         if name is not None:
@@ -251,7 +238,7 @@ class Analytics(ClassicCalls):
     @guarded
     def _group_call(self, *args: Any, **options: Any) -> Context:
         group_id, traits, positional, callback = resolve_user(*args)
-        options = _merge_options(positional, options)
+        options = merge_options(positional, options)
         self._group.identify(group_id, traits)
         fields = {"groupId": self._group.id(), "traits": self._group.traits()}
         context = self._dispatch("group", fields, options, callback)
@@ -271,7 +258,7 @@ class Analytics(ClassicCalls):
     def alias(self, *args: Any, **options: Any) -> Context:
         """``alias(userId, previousId?, options?, callback?)``; sends ``userId: to``."""
         to, previous, positional, callback = resolve_alias(*args)
-        options = _merge_options(positional, options)
+        options = merge_options(positional, options)
         if to is None:
             raise ValueError("alias needs the new user id")
         previous = previous or self._user.id() or self._user.anonymous_id()

@@ -112,12 +112,16 @@ const WHEEL_PATH = "/lib/" + WHEEL.split("/").pop();
 // kept in Cache Storage under the files it was made from (a new build never
 // restores an old one). Anything that does not fit: one warning, then the
 // normal boot. Not with persistence off (nothing is stored on the visitor's
-// device then), nor without Cache Storage (an insecure origin).
+// device then), nor without Cache Storage (an insecure origin, a sandboxed frame).
 const SNAPSHOTS = "analytics-identity";
 const SNAPSHOT_KEY = `${BASE}snapshot?of=${encodeURIComponent([RUNTIME, STDLIB, WHEEL].join(" "))}`;
 
 function snapshots(options) {
-  return typeof caches !== "undefined" && !options.disableClientPersistence && options.disable !== true;
+  try {
+    return Boolean(window.caches) && !options.disableClientPersistence && options.disable !== true;
+  } catch {
+    return false; // a sandboxed frame throws on reading `caches`
+  }
 }
 
 async function savedSnapshot() {

@@ -71,11 +71,11 @@ def test_without_persistence_storage_is_not_read() -> None:
     assert calls_to_replay(None, own, [].append) == [["track", "A"]]
 
 
-def test_a_throwing_store_keeps_the_page_s_own_calls_with_one_warning() -> None:
+def test_a_throwing_store_keeps_the_page_s_own_calls_without_another_warning() -> None:
     class Refusing(MemoryStorage):
         def keys(self) -> list[str]:
             raise PermissionError("SecurityError")
 
     warnings: list[str] = []
     calls = calls_to_replay(Refusing(), [(["track", "A"], None)], warnings.append)
-    assert calls == [["track", "A"]] and len(warnings) == 1 and "could not read" in warnings[0]
+    assert calls == [["track", "A"]] and warnings == []

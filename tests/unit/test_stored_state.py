@@ -31,6 +31,12 @@ class TwoCopiesJar:
     def write(self, cookie: str) -> None:
         self.written.append(cookie)
 
+    def flush(self) -> None:
+        pass
+
+    def task(self) -> object:
+        return object()
+
 
 def test_copies_on_other_paths_and_the_host_only_copy_are_expired_once_with_one_warning() -> None:
     jar, warnings = TwoCopiesJar(), []

@@ -54,6 +54,13 @@ class MemoryCookieJar:
     def get(self, name: str) -> str | None:
         return parse_cookie_header(self.read()).get(name)
 
+    def flush(self) -> None:
+        """Every write is immediate here."""
+
+    def task(self) -> object:
+        """No event loop here, and reads cost nothing: every call is a task of its own."""
+        return object()
+
 
 @dataclass
 class MemoryStorage:

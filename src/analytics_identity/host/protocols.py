@@ -26,6 +26,16 @@ class CookieJar(Protocol):
 
     def write(self, cookie: str) -> None: ...
 
+    def flush(self) -> None:
+        """Send writes the jar held back (before page code runs and may read the cookies)."""
+        ...
+
+    def task(self) -> object:
+        """The task the page's code runs in: the same value until control
+        returns to the event loop after one of our writes (nothing but the
+        page's own code can change cookies in between)."""
+        ...
+
 
 class KeyValueStorage(Protocol):
     """``window.localStorage``; any method may raise (``SecurityError``, quota)."""

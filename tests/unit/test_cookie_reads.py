@@ -1,0 +1,71 @@
+"""``document.cookie`` is read once per call and per task of the page, and not again after our own writes
+of a cookie the browser took (api/entry.py, CookieSnapshot)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics_identity.api.client import Analytics
+from analytics_identity.api.entry import CookieSnapshot
+from analytics_identity.host import MemoryHost
+from tests.unit.identity_hosts import CountingJar
+
+
+@dataclass
+class OneTaskJar(CountingJar):
+    """A page whose code runs in one task until the test ends it."""
+
+    current: int = 0
+
+    def task(self) -> object:
+        return self.current
+
+
+def test_a_loop_of_calls_in_one_task_reads_once_and_the_next_task_reads_again() -> None:
+    jar = OneTaskJar(hostname="shop.example.com")
+    analytics = Analytics(MemoryHost(cookies=jar), "key")
+    jar.current += 1
+    reads = jar.reads
+    ids = {analytics.user().anonymousId() for _ in range(20)}
+    assert jar.reads == reads + 1 and len(ids) == 1
+    jar.jar["ajs_anonymous_id"] = "from-another-tab"
+    assert analytics.user().anonymousId() != "from-another-tab"  # same task: the copy
+    jar.current += 1
+    assert analytics.user().anonymousId() == "from-another-tab"
+
+
+def test_set_anonymous_id_in_a_loop_writes_each_id_and_reads_once() -> None:
+    jar = OneTaskJar(hostname="shop.example.com")
+    analytics = Analytics(MemoryHost(cookies=jar), "key")
+    jar.current += 1
+    reads = jar.reads
+    for i in range(20):
+        assert analytics.setAnonymousId(f"anon-{i}") == f"anon-{i}"
+        assert analytics.user().anonymousId() == f"anon-{i}"
+    assert jar.reads - reads == 1  # the task's one read: the browser took the minted id already
+    assert jar.get("ajs_anonymous_id") == "anon-19"
+    assert len([c for c in jar.ours() if c.startswith("ajs_anonymous_id=anon-")]) == 20
+
+
+def test_a_write_the_browser_refused_is_never_assumed_taken() -> None:
+    @dataclass
+    class Refusing(OneTaskJar):
+        def write(self, cookie: str) -> None:
+            self.written.append(cookie)
+
+    jar = Refusing(jar={"ajs_anonymous_id": "old"})
+    snapshot = CookieSnapshot(jar)
+    for value in ("a", "b", "c"):
+        snapshot.write(f"ajs_anonymous_id={value}; path=/")
+        assert "ajs_anonymous_id=old" in snapshot.read()
+
+
+def test_page_code_reads_what_we_wrote_and_drops_the_copy() -> None:
+    jar = OneTaskJar(jar={"ajs_anonymous_id": "a"})
+    snapshot = CookieSnapshot(jar)
+    snapshot.read()
+    snapshot.write("ajs_anonymous_id=b; path=/")
+    depth = snapshot.suspend()
+    jar.jar["ajs_anonymous_id"] = "set-by-a-listener"
+    snapshot.resume(depth)
+    assert "ajs_anonymous_id=set-by-a-listener" in snapshot.read()

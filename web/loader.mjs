@@ -17,12 +17,13 @@ const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json
 // cannot load. In the default mode the files are fetched whole, at low
 // priority, before the load event, so the download overlaps the page (a
 // fetch never delays `load`) and the boot afterwards reads from the cache;
-// booting at once, a HEAD request is enough and the boot downloads each
-// file only once.
+// into a Blob, which the browser fills outside the page's thread (reading
+// the stream in JavaScript ran a task per chunk of ~20 MB). Booting at once,
+// a HEAD request is enough and the boot downloads each file only once.
 function checkRuntime(prefetch) {
   return Promise.all([...RUNTIME_FILES.map((name) => RUNTIME + name), STDLIB, WHEEL].map(async (url) => {
     const response = await get(url, prefetch ? { priority: "low" } : { method: "HEAD" });
-    if (prefetch) await response.body.pipeTo(new WritableStream());
+    if (prefetch) await response.blob();
   }));
 }
 
@@ -124,10 +125,10 @@ function snapshots(options) {
   }
 }
 
+// The saved snapshot's response (its body not read yet), if any.
 async function savedSnapshot() {
   try {
-    const saved = await (await caches.open(SNAPSHOTS)).match(SNAPSHOT_KEY);
-    return saved ? new Uint8Array(await saved.arrayBuffer()) : undefined;
+    return await (await caches.open(SNAPSHOTS)).match(SNAPSHOT_KEY);
   } catch {
     return undefined; // storage refused: boot normally
   }
@@ -136,16 +137,19 @@ async function savedSnapshot() {
 // Pyodide's snapshot: a magic number, the offset of the heap, then the heap
 // (whole 64 KiB pages). Checked here because Pyodide waits forever when the
 // memory it sizes from a damaged snapshot cannot hold its wasm.
-function wellFormed(snapshot) {
-  const [magic, offset] = new Uint32Array(snapshot.buffer, snapshot.byteOffset, 2);
+async function wellFormed(saved) {
+  const snapshot = new Uint8Array(await saved.arrayBuffer());
+  const [magic, offset] = new Uint32Array(snapshot.buffer, 0, 2);
   const heap = snapshot.byteLength - offset;
-  return magic === 0x706e7300 && heap >= 16 << 20 && heap % 65536 === 0;
+  if (magic !== 0x706e7300 || heap < 16 << 20 || heap % 65536) throw new Error("it is damaged");
+  return snapshot;
 }
 
-async function restore(modules, wheel, snapshot) {
+// Read while Pyodide fetches and compiles its wasm (it waits for the
+// snapshot only to size the memory).
+async function restore(modules, wheel, saved) {
   try {
-    if (!wellFormed(snapshot)) throw new Error("it is damaged");
-    const pyodide = await startRuntime(modules, wheel, snapshot);
+    const pyodide = await startRuntime(modules, wheel, wellFormed(saved));
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");
     return pyodide;
@@ -171,11 +175,10 @@ function saveSnapshotLater(mayStore) {
   if (navigator.locks) (window.requestIdleCallback || setTimeout)(save, { timeout: 5000 });
 }
 
-async function boot(writeKey, options) {
+async function boot(writeKey, options, saved) {
   const wheel = get(WHEEL).then((r) => r.arrayBuffer());
   const modules = Promise.all([import(RUNTIME + "pyodide.mjs"), import(RUNTIME + "pyodide.asm.mjs")]);
-  const snapshot = snapshots(options) ? await savedSnapshot() : undefined;
-  const restored = snapshot && await restore(modules, wheel, snapshot);
+  const restored = saved && await restore(modules, wheel, saved);
   const pyodide = restored || await startRuntime(modules, wheel);
   await nextTask();
   if (!restored) {
@@ -241,13 +244,16 @@ export async function start(writeKey, options) {
     options = window.analytics._loadOptions = { ...options, disable: false };
     new WebAssembly.Module(EMPTY_MODULE);
     const immediate = options.loadMode === "immediate";
-    const files = checkRuntime(!immediate);
+    // A saved snapshot says this browser booted this very build before: its
+    // files are in the HTTP cache, and reading ~20 MB again would only delay the boot.
+    const saved = snapshots(options) ? await savedSnapshot() : undefined;
+    const files = saved ? Promise.resolve() : checkRuntime(!immediate);
     if (!immediate) {
       await files;
       await pageLoaded();
     }
     if (window.analytics.initialized) return; // a Python page got there first
-    await Promise.all([files, boot(writeKey, options)]);
+    await Promise.all([files, boot(writeKey, options, saved)]);
   } catch (error) {
     console.error(explain(error));
   }

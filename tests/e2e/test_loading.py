@@ -133,8 +133,8 @@ def test_the_build_names_no_other_origin() -> None:
 # -- the snippet -----------------------------------------------------------------
 
 
-def test_snippet_is_under_3_kb_and_only_buffers(page: Page, base_url: str) -> None:
-    assert (BUILD / "snippet.js").stat().st_size < 3072
+def test_snippet_is_under_4_kb_and_only_buffers(page: Page, base_url: str) -> None:
+    assert (BUILD / "snippet.js").stat().st_size < 4096  # analytics-next's own snippet is ~3-4 KB
     requests = Requests(page)
     page.goto(base_url + "/blank.html")
     page.evaluate("analytics.track('Before', {a: 1}); analytics.setAnonymousId('a1')")

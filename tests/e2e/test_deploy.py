@@ -103,7 +103,7 @@ def test_headers_are_as_documented(deployment: Deployment) -> None:
         paths["runtime module"]: ("text/javascript", "br", IMMUTABLE),
         paths["stdlib"]: ("application/zip", None, IMMUTABLE),
         paths["compiled stdlib"]: ("application/zip", "br", IMMUTABLE),
-        paths["wheel"]: ("application/zip", None, IMMUTABLE),
+        paths["wheel"]: ("application/zip", "br", IMMUTABLE),
         paths["pyscript"]: ("text/javascript", "br", IMMUTABLE),
     }
     seen = {}

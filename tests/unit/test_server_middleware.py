@@ -6,6 +6,7 @@ import asyncio
 import json
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import flask
@@ -20,7 +21,12 @@ with warnings.catch_warnings():  # Starlette nudges towards httpx2; httpx is wha
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from analytics_identity.server import Identity, IdentityMiddleware, WSGIIdentityMiddleware, read_identity
+from analytics_identity.server import (
+    Identity,
+    IdentityMiddleware,
+    WSGIIdentityMiddleware,
+    read_identity,
+)
 
 UUID = "39ee7ea5-b6d8-4174-b612-04e1ef3fa952"
 
@@ -193,6 +199,8 @@ def test_asgi_keeps_the_lifespan_state_of_the_request() -> None:
     scope = {"type": "http", "headers": [(b"host", b"localhost"), (b"cookie", b"a=1"),
                                          (b"cookie", f"ajs_anonymous_id={UUID}".encode())],
              "state": {"db": "pool"}, "server": ("localhost", 80)}
-    asyncio.run(IdentityMiddleware(app)(scope, None, send))  # type: ignore[arg-type]
+    # In a thread of its own: in the whole suite Playwright's loop already runs in this one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, IdentityMiddleware(app)(scope, None, send)).result()  # type: ignore[arg-type]
     assert seen == {"db": "pool", "analytics_identity": Identity(UUID)}  # HTTP/2's split Cookie fields read too
     assert sent[0]["headers"][-1][1].startswith(f"ajs_anonymous_id={UUID}; expires=".encode())

@@ -246,3 +246,25 @@ def test_an_error_listener_hears_of_each_event_the_collector_refuses() -> None:
     context = analytics.track("Refused")
     assert [(h["code"], h["reason"], h["ctx"]["event"]["messageId"]) for h in heard] == [
         ("delivery_failure", "the collector refused it with 400: bad write key", sent(context)["messageId"])]
+
+
+@pytest.mark.parametrize("first_use", [
+    lambda a: a.user().anonymousId(), lambda a: a.group().id(), lambda a: a.track("E"),
+    lambda a: a.setAnonymousId(),
+])
+def test_python_s_first_use_runs_the_start_still_waiting_for_the_lock(first_use: Any) -> None:
+    """Before the first-visit lock is granted, a Python caller starts the page at once, exactly once."""
+    h = host()
+    analytics = Analytics(h, "key", start=False)
+    runs: list[int] = []
+
+    def run() -> None:  # what the browser's install leaves pending
+        runs.append(1)
+        analytics.start_pending = None
+        analytics.setAnonymousId("from-the-query")
+
+    analytics.start_pending = run
+    first_use(analytics)
+    first_use(analytics)
+    assert runs == [1] and analytics.user().anonymousId() == "from-the-query"
+    assert cookie(h, "ajs_anonymous_id") == "from-the-query"

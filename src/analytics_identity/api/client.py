@@ -82,6 +82,9 @@ class Analytics(ClassicCalls):
         group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
                                   self.settings.group.keys.traits)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
+        #: Set by the browser's install while :meth:`start` waits for the
+        #: first-visit lock: Python's first use of the instance runs it at once.
+        self.start_pending: Callable[[], None] | None = None
         if start:
             self.start()
 
@@ -102,6 +105,8 @@ class Analytics(ClassicCalls):
 
     def user(self) -> User:
         """The current user: ``id()``, ``anonymousId()``, ``traits()``."""
+        if self.start_pending is not None:
+            self.start_pending()
         return self._user
 
     @guarded
@@ -232,6 +237,8 @@ class Analytics(ClassicCalls):
     def group(self, *args: Any, **options: Any) -> Group | Context | None:
         """With no argument the Group object; otherwise ``group(groupId?, traits?, options?, callback?)``."""
         if not args and not options:
+            if self.start_pending is not None:
+                self.start_pending()
             return self._group
         return self._group_call(*args, **options)
 

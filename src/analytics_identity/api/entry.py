@@ -186,6 +186,8 @@ def guarded(method: F) -> F:
                              for i, a in enumerate(args))
             if kwargs:
                 kwargs = {k: _argument(v, self, f"{name} option {k}") for k, v in kwargs.items()}
+            if self.start_pending is not None:  # a Python caller before the first-visit lock
+                self.start_pending()
             snapshot = self.cookie_snapshot
             snapshot.enter()
             try:

@@ -22,8 +22,6 @@ __all__ = ["install", "load", "shared_instance"]
 INIT_LOCK = "analytics-identity:init"
 
 _instance: Core | None = None
-#: The start that waits for the first-visit lock, until it has run.
-_waiting_start: Callable[[], None] | None = None
 
 
 def install(write_key: Any = None, options: Any = None) -> Core:
@@ -50,7 +48,7 @@ def install(write_key: Any = None, options: Any = None) -> Core:
         _instance = core = Core(analytics)
         watch_page(analytics)
         if buffer is None or buffered is not None:
-            _under_init_lock(lambda: _start(core, buffered), host.warn)
+            _under_init_lock(analytics, lambda: _start(core, buffered))
         else:
             analytics.start()
     elif write_key is not None:
@@ -69,62 +67,48 @@ def _start(core: Core, buffered: Any) -> None:
     core.replay(buffered if buffered is not None else [])
 
 
-def _under_init_lock(start: Callable[[], None], warn: Callable[[str], None]) -> None:
+def _under_init_lock(analytics: Analytics, start: Callable[[], None]) -> None:
     """Run ``start`` holding the Web Lock ``analytics-identity:init``.
 
     Tabs opened together initialise one at a time, so a first visit mints one
-    anonymousId for all of them (the others read it). The snippet's loader
-    and any JavaScript caller of :func:`install` hold it. It is a promise:
-    calls page JavaScript makes meanwhile stay buffered, while Python code
-    uses the instance as soon as ``load()`` returns, so the Python entry
-    points start at once instead (:func:`_for_python`). A page without
+    anonymousId for all of them (the others read it). Every path takes it:
+    the snippet's loader, PyScript, a page's own Pyodide. It is a promise:
+    calls page JavaScript makes meanwhile stay buffered. Python code can use
+    the instance as soon as ``load()`` returns, and reads identity
+    synchronously; were the start left waiting, that read would mint an id
+    of its own and the query string (``?ajs_aid=``) applied later would
+    replace it: two ids in one visit. So Python's first use runs the start at
+    once (``Analytics.start_pending``), without the lock. A page without
     locks (an old browser, an opaque origin's ``SecurityError``) starts at once.
     """
-    global _waiting_start
     started = False
 
     def run(*_: Any) -> None:
         nonlocal started
-        global _waiting_start
         if started:
             return
-        started, _waiting_start = True, None
+        started, analytics.start_pending = True, None
         try:
             start()
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
-            warn(f"install failed: {type(error).__name__}: {error}")
+            analytics.host.warn(f"install failed: {type(error).__name__}: {error}")
 
     locks = getattr(js.navigator, "locks", None)
     if locks is None:
         run()
         return
-    _waiting_start = run
+    analytics.start_pending = run
     try:
         locks.request(INIT_LOCK, create_once_callable(run)).catch(create_once_callable(run))
     except Exception:  # noqa: BLE001 - no lock to be had: start anyway
         run()
 
 
-def _for_python(core: Core) -> Analytics:
-    """The instance for Python code, started.
-
-    Python reads identity synchronously right after ``load()``; were the
-    start still waiting for the lock, that read would mint an id of its own
-    and the query string (``?ajs_aid=``) applied later would replace it: two
-    ids in one visit. So a Python page starts at once, without the lock
-    (tabs a Python page opens together on a first visit can each mint an
-    id; the snippet's path keeps the lock).
-    """
-    if _waiting_start is not None:
-        _waiting_start()
-    return core.analytics
-
-
 def load(write_key: str = "", **options: Any) -> Analytics:
     """``analytics.load(writeKey, options)`` for a Python page, with keyword options."""
-    return _for_python(install(write_key, options))
+    return install(write_key, options).analytics
 
 
 def shared_instance() -> Analytics:
     """``from analytics_identity import analytics`` in a Python page."""
-    return _for_python(install())
+    return install().analytics

@@ -20,7 +20,6 @@ but ships no text, ``LICENSES/README.md`` says so:
 from __future__ import annotations
 
 import json
-import shutil
 import sysconfig
 import zipfile
 from fnmatch import fnmatch

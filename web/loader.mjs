@@ -77,23 +77,32 @@ const BOOTSTRAP_MODULES = [
 ];
 
 // loadPyodide with a task boundary before Python's start-up (`fsInit` runs
-// just before it) and between the groups of the bootstrap's imports; or,
-// given a memory snapshot, Python restored as it was once the core was
-// imported. The wheel is written first either way (the snapshot holds
-// Python's view of it, not the file).
-async function startRuntime(modules, wheel, snapshot) {
+// just before it) and between the groups of the bootstrap's imports; or, on
+// a warm visit, Python restored as it was once the core was imported, from
+// what an earlier visit saved (see warmStart). The wheel is written first
+// either way (the snapshot holds Python's view of it, not the file).
+async function startRuntime(modules, wheel, warm) {
   const [[{ loadPyodide }, runtime], bytes] = await Promise.all([modules, wheel]);
   return loadPyodide({
     indexURL: RUNTIME,
-    stdLibURL: STDLIB,
-    _loadSnapshot: snapshot,
+    // Pyodide fetches the standard library itself, and read from the HTTP
+    // cache it took ~170 ms to decode on a warm visit, the last file to
+    // arrive. A warm visit points Pyodide at the wheel instead (in the HTTP
+    // cache, 82 KB) and writes the saved copy over it before Python runs.
+    stdLibURL: warm ? WHEEL : STDLIB,
+    _loadSnapshot: warm && warm.snapshot,
     async fsInit(FS) {
       FS.writeFile(WHEEL_PATH, new Uint8Array(bytes));
       await nextTask();
     },
     async createPyodideModule(settings) {
+      if (warm) settings.instantiateWasm = withModule(settings.instantiateWasm, warm.compiled);
       const module = await runtime.default(settings);
-      for (const modules of snapshot ? [] : BOOTSTRAP_MODULES) {
+      if (warm) {
+        const [zip] = module.FS.readdir("/lib").filter((name) => /^python\d+\.zip$/.test(name));
+        module.FS.writeFile("/lib/" + zip, new Uint8Array(await warm.stdlib));
+      }
+      for (const modules of warm ? [] : BOOTSTRAP_MODULES) {
         await nextTask();
         if (module.API.rawRun) module.API.rawRun("import " + modules);
       }
@@ -103,6 +112,28 @@ async function startRuntime(modules, wheel, snapshot) {
   });
 }
 
+// Pyodide instantiates its wasm from a response it fetches itself once the
+// snapshot is read; a warm visit has compiled the saved copy meanwhile (off
+// the main thread: ~20 ms, against ~90 ms to decode the HTTP cache's), and
+// Pyodide's instantiation takes that module instead, for its own imports
+// only. If that compile failed, Pyodide's own path runs.
+function withModule(instantiateWasm, compiled) {
+  return (imports, done) => {
+    const streaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = async function (source, given) {
+      if (given !== imports) return streaming.apply(this, arguments);
+      WebAssembly.instantiateStreaming = streaming;
+      const module = await compiled.catch(() => undefined);
+      if (!module) return streaming.apply(this, arguments);
+      return { module, instance: await WebAssembly.instantiate(module, imports) };
+    };
+    return instantiateWasm(imports, (...ready) => {
+      WebAssembly.instantiateStreaming = streaming;
+      done(...ready);
+    });
+  };
+}
+
 // Imported straight from the wheel (zipimport, already loaded for the
 // standard library): installing it with loadPackage took ~300 ms, most of
 // it importing the package manager's own modules.
@@ -110,12 +141,18 @@ const WHEEL_PATH = "/lib/" + WHEEL.split("/").pop();
 
 // Warm visits restore a memory snapshot of the interpreter with the core
 // imported, made by snapshot-worker.mjs after an earlier visit was ready and
-// kept in Cache Storage under the files it was made from (a new build never
-// restores an old one). Anything that does not fit: one warning, then the
-// normal boot. Not with persistence off (nothing is stored on the visitor's
-// device then), nor without Cache Storage (an insecure origin, a sandboxed frame).
+// kept in Cache Storage, with the wasm it was made with, under the files it
+// was made from (a new build never restores an old one). Anything that does
+// not fit: one warning, then the normal boot. Not with persistence off
+// (nothing is stored on the visitor's device then), nor without Cache
+// Storage (an insecure origin, a sandboxed frame).
 const SNAPSHOTS = "analytics-identity";
-const SNAPSHOT_KEY = `${BASE}snapshot?of=${encodeURIComponent([RUNTIME, STDLIB, WHEEL].join(" "))}`;
+const MADE_FROM = `?of=${encodeURIComponent([RUNTIME, STDLIB, WHEEL].join(" "))}`;
+const SAVED = {
+  snapshot: `${BASE}snapshot${MADE_FROM}`,
+  wasm: `${BASE}saved/pyodide.asm.wasm${MADE_FROM}`,
+  stdlib: `${BASE}saved/python_stdlib.zip${MADE_FROM}`,
+};
 
 function snapshots(options) {
   try {
@@ -125,37 +162,64 @@ function snapshots(options) {
   }
 }
 
-// The saved snapshot's response (its body not read yet), if any.
-async function savedSnapshot() {
+// What an earlier visit saved, if whole (the worker stores the snapshot
+// last): the responses, their bodies not read yet.
+async function savedStart() {
   try {
-    return await (await caches.open(SNAPSHOTS)).match(SNAPSHOT_KEY);
+    const cache = await caches.open(SNAPSHOTS);
+    const [snapshot, wasm, stdlib] = await Promise.all(Object.values(SAVED).map((key) => cache.match(key)));
+    return snapshot && wasm && stdlib ? { snapshot, wasm, stdlib } : undefined;
   } catch {
     return undefined; // storage refused: boot normally
   }
 }
 
-// Pyodide's snapshot: a magic number, the offset of the heap, then the heap
-// (whole 64 KiB pages). Checked here because Pyodide waits forever when the
-// memory it sizes from a damaged snapshot cannot hold its wasm.
-async function wellFormed(saved) {
-  const snapshot = new Uint8Array(await saved.arrayBuffer());
-  const [magic, offset] = new Uint32Array(snapshot.buffer, 0, 2);
-  const heap = snapshot.byteLength - offset;
-  if (magic !== 0x706e7300 || heap < 16 << 20 || heap % 65536) throw new Error("it is damaged");
+// Starts reading and compiling what was saved, off the main thread, while the
+// page loads; the boot takes it once the page has.
+function warmStart(saved) {
+  const warm = {
+    snapshot: expand(saved.snapshot),
+    compiled: WebAssembly.compileStreaming(saved.wasm),
+    stdlib: saved.stdlib.arrayBuffer(),
+  };
+  for (const started of Object.values(warm)) started.catch(() => {}); // a failure is reported by restore()
+  return warm;
+}
+
+// Pyodide's snapshot, from the worker's form without zero pages (see
+// snapshot-worker.mjs): Pyodide's header (a magic number, the heap's offset,
+// …), the heap's length, a bit per 4 KiB page, the pages that are stored.
+// Checked here because Pyodide waits forever when the memory it sizes from a
+// damaged snapshot cannot hold its wasm.
+async function expand(saved) {
+  const stored = new Uint8Array(await saved.arrayBuffer());
+  const view = new DataView(stored.buffer);
+  const offset = view.getUint32(4, true);
+  const heap = offset + 4 <= stored.length ? view.getUint32(offset, true) : 0;
+  const snapshot = new Uint8Array(offset + heap);
+  snapshot.set(stored.subarray(0, offset));
+  let from = offset + 4 + Math.ceil(heap / 4096 / 8);
+  for (let page = 0; page < heap / 4096 && from <= stored.length; page++) {
+    if (stored[offset + 4 + (page >> 3)] & (1 << (page & 7))) {
+      snapshot.set(stored.subarray(from, from + 4096), offset + page * 4096);
+      from += 4096;
+    }
+  }
+  if (view.getUint32(0, true) !== 0x706e7300 || heap < 16 << 20 || heap % 65536 || from !== stored.length) {
+    throw new Error("it is damaged");
+  }
   return snapshot;
 }
 
-// Read while Pyodide fetches and compiles its wasm (it waits for the
-// snapshot only to size the memory).
-async function restore(modules, wheel, saved) {
+async function restore(modules, wheel, warm) {
   try {
-    const pyodide = await startRuntime(modules, wheel, wellFormed(saved));
+    const pyodide = await startRuntime(modules, wheel, warm);
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");
     return pyodide;
   } catch (error) {
     console.warn(`analytics-identity: the saved start-up state does not fit this runtime (${error && error.message || error}); starting normally.`);
-    caches.open(SNAPSHOTS).then((cache) => cache.delete(SNAPSHOT_KEY)).catch(() => {});
+    caches.open(SNAPSHOTS).then((cache) => Promise.all(Object.values(SAVED).map((key) => cache.delete(key)))).catch(() => {});
   }
 }
 
@@ -164,21 +228,21 @@ async function restore(modules, wheel, saved) {
 // only while the core may store (consent given or not required: `mayStore`).
 function saveSnapshotLater(mayStore) {
   const save = () => navigator.locks.request("analytics-identity:snapshot", { ifAvailable: true }, async (lock) => {
-    if (!lock || !mayStore() || await savedSnapshot()) return;
+    if (!lock || !mayStore() || await savedStart()) return;
     const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
     await new Promise((resolve) => {
       worker.onmessage = worker.onerror = resolve;
-      worker.postMessage({ runtime: RUNTIME, stdlib: STDLIB, wheel: WHEEL, path: WHEEL_PATH, cache: SNAPSHOTS, key: SNAPSHOT_KEY });
+      worker.postMessage({ runtime: RUNTIME, stdlib: STDLIB, wheel: WHEEL, path: WHEEL_PATH, cache: SNAPSHOTS, keys: SAVED });
     });
     worker.terminate();
   }).catch(() => {});
   if (navigator.locks) (window.requestIdleCallback || setTimeout)(save, { timeout: 5000 });
 }
 
-async function boot(writeKey, options, saved) {
+async function boot(writeKey, options, warm) {
   const wheel = get(WHEEL).then((r) => r.arrayBuffer());
   const modules = Promise.all([import(RUNTIME + "pyodide.mjs"), import(RUNTIME + "pyodide.asm.mjs")]);
-  const restored = saved && await restore(modules, wheel, saved);
+  const restored = warm && await restore(modules, wheel, warm);
   const pyodide = restored || await startRuntime(modules, wheel);
   await nextTask();
   if (!restored) {
@@ -246,14 +310,15 @@ export async function start(writeKey, options) {
     const immediate = options.loadMode === "immediate";
     // A saved snapshot says this browser booted this very build before: its
     // files are in the HTTP cache, and reading ~20 MB again would only delay the boot.
-    const saved = snapshots(options) ? await savedSnapshot() : undefined;
+    const saved = snapshots(options) ? await savedStart() : undefined;
+    const warm = saved && warmStart(saved);
     const files = saved ? Promise.resolve() : checkRuntime(!immediate);
     if (!immediate) {
       await files;
       await pageLoaded();
     }
     if (window.analytics.initialized) return; // a Python page got there first
-    await Promise.all([files, boot(writeKey, options, saved)]);
+    await Promise.all([files, boot(writeKey, options, warm)]);
   } catch (error) {
     console.error(explain(error));
   }

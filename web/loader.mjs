@@ -38,12 +38,16 @@ async function get(url, init) {
 const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 
 // Resolves after the window load event, once the browser is idle (at most a
-// second later), so the boot never competes with the page's own start-up.
-function pageLoaded() {
+// second later), so the boot never competes with the page's own start-up. A
+// warm boot waits for the load event only: its tasks are short, and the
+// reads it started keep the main thread from looking idle (they pushed the
+// idle callback ~80 ms past `load`).
+function pageLoaded(idle) {
   return new Promise((resolve) => {
-    const idle = () => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 1000 }) : setTimeout(resolve));
-    if (document.readyState === "complete") idle();
-    else window.addEventListener("load", idle, { once: true });
+    const go = !idle ? resolve
+      : () => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 1000 }) : setTimeout(resolve));
+    if (document.readyState === "complete") go();
+    else window.addEventListener("load", go, { once: true });
   });
 }
 
@@ -198,12 +202,15 @@ async function expand(saved) {
   const heap = offset + 4 <= stored.length ? view.getUint32(offset, true) : 0;
   const snapshot = new Uint8Array(offset + heap);
   snapshot.set(stored.subarray(0, offset));
+  const kept = (page) => stored[offset + 4 + (page >> 3)] & (1 << (page & 7));
   let from = offset + 4 + Math.ceil(heap / 4096 / 8);
-  for (let page = 0; page < heap / 4096 && from <= stored.length; page++) {
-    if (stored[offset + 4 + (page >> 3)] & (1 << (page & 7))) {
-      snapshot.set(stored.subarray(from, from + 4096), offset + page * 4096);
-      from += 4096;
-    }
+  for (let page = 0, pages = heap / 4096; page < pages && from <= stored.length;) {
+    let end = page;
+    while (end < pages && kept(end)) end++; // a run of stored pages, copied at once
+    const bytes = (end - page) * 4096;
+    snapshot.set(stored.subarray(from, from + bytes), offset + page * 4096);
+    from += bytes;
+    page = end + 1;
   }
   if (view.getUint32(0, true) !== 0x706e7300 || heap < 16 << 20 || heap % 65536 || from !== stored.length) {
     throw new Error("it is damaged");
@@ -315,7 +322,7 @@ export async function start(writeKey, options) {
     const files = saved ? Promise.resolve() : checkRuntime(!immediate);
     if (!immediate) {
       await files;
-      await pageLoaded();
+      await pageLoaded(!warm);
     }
     if (window.analytics.initialized) return; // a Python page got there first
     await Promise.all([files, boot(writeKey, options, warm)]);

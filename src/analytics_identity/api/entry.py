@@ -85,7 +85,8 @@ class CookieSnapshot:
             self._taken = {name for name, value in self._written.items() if _only_value(header, name) == value}
         return self._header  # type: ignore[return-value]
 
-    def write(self, cookie: str) -> None:
+    def write(self, cookie: str) -> str | None:
+        """Assign ``cookie``; returns the copy when the write was applied to it."""
         name, _, value = cookie.split(";", 1)[0].partition("=")
         name = name.strip()
         header = self._header
@@ -94,12 +95,13 @@ class CookieSnapshot:
         if not value:  # a removal
             self._written.pop(name, None)
             self._taken.discard(name)
-            return
+            return None
         self._written[name] = value
         if header is not None and name in self._taken and _only_value(header, name) is not None:
             # The browser took this cookie before: it takes the new value as well.
             self._header = "; ".join(f"{name}={value}" if part.strip().partition("=")[0] == name else part.strip()
                                      for part in header.split(";"))
+        return self._header
 
     def enter(self, read_now: bool = False) -> None:
         """A public call starts; ``read_now``: read the header here, where it costs least.

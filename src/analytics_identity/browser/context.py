@@ -99,12 +99,15 @@ def _to_json(this: Any, *_: Any) -> Any:
 
 def page_context(plain: Any, failure: str | None, context_id: str | None) -> Any:
     """``plain`` (``{event}``, already a JavaScript object) made a context."""
-    js.Object.setPrototypeOf(plain, _prototype())
+    _set_prototype_of(plain, _prototype())
     if failure is not None:
         js.Object.defineProperty(plain, "_failure", _data(failure))
     if context_id is not None:
         js.Object.defineProperty(plain, "_id", _data(context_id))
     return plain
+
+
+_set_prototype_of = js.Object.setPrototypeOf
 
 
 @functools.cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -112,15 +113,22 @@ class BrowserStorage:
         kept afterwards because each lookup is a round trip into JavaScript."""
         return js.window.localStorage
 
+    @functools.cached_property
+    def _methods(self) -> tuple[Any, Any, Any]:
+        """``getItem``, ``setItem``, ``removeItem``: a method looked up on a
+        proxy is one more round trip into JavaScript on every call."""
+        storage = self._storage
+        return storage.getItem.bind(storage), storage.setItem.bind(storage), storage.removeItem.bind(storage)
+
     def get_item(self, key: str) -> str | None:
-        value = self._storage.getItem(key)
+        value = self._methods[0](key)
         return value if isinstance(value, str) else None
 
     def set_item(self, key: str, value: str) -> None:
-        self._storage.setItem(key, value)
+        self._methods[1](key, value)
 
     def remove_item(self, key: str) -> None:
-        self._storage.removeItem(key)
+        self._methods[2](key)
 
     def keys(self) -> list[str]:
         return [str(key) for key in js.Object.keys(self._storage)]
@@ -171,8 +179,12 @@ class BrowserHost:
 
     @staticmethod
     def now() -> float:
-        """``Date.now()`` in seconds: the page's one clock (the delivery's timers read it too)."""
-        return float(js.Date.now()) / 1000
+        """``Date.now()`` in seconds: the page's one clock (the delivery's timers read it too).
+
+        Read through ``time.time()``, which Pyodide's C library answers with
+        ``Date.now()`` itself: ~1 µs, against ~3-24 µs through a proxy of ``js.Date``.
+        """
+        return time.time()
 
     def global_privacy_control(self) -> bool:
         return getattr(js.navigator, "globalPrivacyControl", None) is True

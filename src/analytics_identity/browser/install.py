@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,12 @@ def install(write_key: Any = None, options: Any = None) -> Core:
             _under_init_lock(analytics, lambda: _start(core, buffered))
         else:
             analytics.start()
+        # What is alive now (the runtime's and the core's modules, the
+        # instance) lives as long as the page: out of the cyclic collector's
+        # reach, its collections walk what events make, not ~23,000 more
+        # objects (a full one took 4-17 ms here, and the first track() calls
+        # after ready ran up to twice as slow).
+        gc.freeze()
     elif write_key is not None:
         _instance.analytics.host.warn("analytics is already loaded; the new load options are ignored")
     return _instance

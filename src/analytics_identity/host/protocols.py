@@ -24,7 +24,10 @@ class CookieJar(Protocol):
 
     def read(self) -> str: ...
 
-    def write(self, cookie: str) -> None: ...
+    def write(self, cookie: str) -> str | None:
+        """Assign one cookie; a jar that knows the header this leaves without
+        reading it back (a held copy) returns it, others ``None``."""
+        ...
 
     def flush(self) -> None:
         """Send writes the jar held back (before page code runs and may read the cookies)."""

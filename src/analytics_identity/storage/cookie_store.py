@@ -63,9 +63,13 @@ class CookieStore:
         self._unverified = False
         self._header = ""
         self._parsed: dict[str, str] = {}
-        #: Decoded values of ``_parsed``, by key, as :meth:`get` needed them.
-        self._decoded: dict[str, tuple[Any, bool]] = {}
+        #: Decoded values by key, with the raw value each was decoded from:
+        #: kept across header changes (a write of ours changes the header
+        #: without changing the other cookies), and seeded by our own writes.
+        self._decoded: dict[str, tuple[str, tuple[Any, bool]]] = {}
         self._duplicated: set[str] = set()
+        #: Cookies assigned so far: tells :meth:`set` whether its write was the only one since a parse.
+        self._writes = 0
         self._copies_warned: set[str] = set()
         self._damaged_warned: set[str] = set()
 
@@ -90,7 +94,6 @@ class CookieStore:
         if header != self._header:
             self._header = header
             self._parsed = parse_cookie_header(header)
-            self._decoded.clear()
             names = Counter(part.strip().partition("=")[0] for part in header.split(";"))
             self._duplicated = {name for name, count in names.items() if count > 1}
         return self._parsed
@@ -99,12 +102,12 @@ class CookieStore:
         raw = self._raw(key)
         if raw is None:
             return None
-        decoded = self._decoded.get(key)
-        if decoded is None:
-            # Kept until the header changes: decoding a UUID (percent runs,
-            # then a JSON.parse that fails) costs more than the read of a held header.
-            decoded = self._decoded[key] = decode_value(raw)
-        value, damaged = decoded
+        held = self._decoded.get(key)
+        if held is None or held[0] != raw:
+            # Decoding a UUID (percent runs, then a JSON.parse that fails)
+            # costs more than the read of a held header.
+            held = self._decoded[key] = (raw, decode_value(raw))
+        value, damaged = held[1]
         if damaged:
             # js-cookie skips such a cookie, so analytics-next falls back to
             # localStorage; doing the same keeps both libraries on one id.
@@ -123,25 +126,37 @@ class CookieStore:
             self._renewed.discard(key)
             if current is not None:
                 domain = self._cookie_domain()
-                self._jar.write(serialize(key, "", self._attributes, domain, self._now(), expire=True))
+                self._write(serialize(key, "", self._attributes, domain, self._now(), expire=True))
                 if domain:  # also drop a host-only copy another library may have left
-                    self._jar.write(serialize(key, "", self._attributes, None, self._now(), expire=True))
+                    self._write(serialize(key, "", self._attributes, None, self._now(), expire=True))
             return
         encoded = encode_value(value)
         if current == encoded and key in self._renewed:
             return
+        synced = self._writes
         cookie = serialize(key, encoded, self._attributes, self._cookie_domain(), self._now())
         if len(cookie.encode("utf-8")) > MAX_COOKIE_BYTES:
             if current is not None:  # a stale cookie would win the next read
                 self.set(key, None)
             raise StoreError(f"cookie {key} would exceed {MAX_COOKIE_BYTES} bytes; kept in the other stores")
-        self._jar.write(cookie)
+        header = self._write(cookie)
         self._renewed.add(key)
+        if header is not None and self._writes == synced + 1 and key not in self._duplicated:
+            # Our only write since the header was parsed, and the jar's copy
+            # took it: that copy is the header parsed, with this one value new.
+            self._header = header
+            self._parsed[key] = encoded
+        if isinstance(value, str):  # what the next read decodes (lists and dicts are copied on reads)
+            self._decoded[key] = (encoded, (value, False))
         if self._unverified:
             # The first write on a page without cookies tells whether the browser keeps any.
             if self._raw(key) != encoded:
                 raise StoreUnavailable("the browser refuses cookies")
             self._unverified = False
+
+    def _write(self, cookie: str) -> str | None:
+        self._writes += 1
+        return self._jar.write(cookie)
 
     def _remove_copies(self, key: str) -> None:
         """Expire copies of ``key`` another script set on a longer path or host-only.
@@ -156,9 +171,9 @@ class CookieStore:
         domain = self._cookie_domain()
         for path in (p for p in paths if p and not any(ch in p for ch in ";,\r\n")):
             for where in {None, domain}:
-                self._jar.write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
+                self._write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
         if domain:
-            self._jar.write(serialize(key, "", self._attributes, None, now, expire=True))
+            self._write(serialize(key, "", self._attributes, None, now, expire=True))
         if key not in self._copies_warned:
             self._copies_warned.add(key)
             self._warn(f"found more than one {key} cookie (another path or domain); removed the extra copies")
@@ -183,10 +198,10 @@ class CookieStore:
 
     def _sticks(self, domain: str | None, now: datetime) -> bool:
         """Write the probe cookie for ``domain``, read it back, remove it."""
-        self._jar.write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
+        self._write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
         if parse_cookie_header(self._jar.read()).get(_PROBE) != "1":
             return False
-        self._jar.write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
+        self._write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
         return True
 
     def _probe(self) -> str | None:

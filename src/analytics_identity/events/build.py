@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import math
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,7 +22,13 @@ _TOP_LEVEL_OPTIONS = ("userId", "anonymousId", "timestamp", "messageId")
 
 def iso_timestamp(moment: datetime) -> str:
     """``2026-11-28T23:38:24.123Z``, the format ``Date.toISOString`` gives."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return f"{_iso_second(math.floor(moment.timestamp()))}.{moment.microsecond // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _iso_second(seconds: int) -> str:
+    """The date and time to the second: the same for every event within one (``strftime`` is dear in Pyodide)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def campaign_from_search(search: str) -> dict[str, str]:

@@ -16,15 +16,30 @@ const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json
 // one is missing: Pyodide itself only warns and waits forever when its wasm
 // cannot load. In the default mode the files are fetched whole, at low
 // priority, before the load event, so the download overlaps the page (a
-// fetch never delays `load`) and the boot afterwards reads from the cache;
-// into a Blob, which the browser fills outside the page's thread (reading
-// the stream in JavaScript ran a task per chunk of ~20 MB). Booting at once,
-// a HEAD request is enough and the boot downloads each file only once.
-function checkRuntime(prefetch) {
-  return Promise.all([...RUNTIME_FILES.map((name) => RUNTIME + name), STDLIB, WHEEL].map(async (url) => {
+// fetch never delays `load`), into Blobs, which the browser fills outside
+// the page's thread (reading the stream in JavaScript ran a task per chunk
+// of ~20 MB); the boot then takes the wasm, standard library and wheel from
+// them (see `fromPrefetch`). Booting at once, a HEAD request is enough and the boot
+// downloads each file only once.
+async function checkRuntime(prefetch) {
+  const urls = [...RUNTIME_FILES.map((name) => RUNTIME + name), STDLIB, WHEEL];
+  const blobs = await Promise.all(urls.map(async (url) => {
     const response = await get(url, prefetch ? { priority: "low" } : { method: "HEAD" });
-    if (prefetch) await response.blob();
+    return prefetch ? response.blob() : undefined;
   }));
+  return prefetch ? { wasm: blobs[1], stdlib: blobs[3], wheel: blobs[4] } : undefined;
+}
+
+// What the boot takes from the prefetched Blobs: the wasm compiled (off the
+// main thread) and the standard library and wheel read. Pyodide would read
+// the wasm and standard library from the HTTP cache again, which on a cold
+// visit took ~90 and ~65 ms to decode (brotli).
+function fromPrefetch(blobs) {
+  return {
+    compiled: WebAssembly.compileStreaming(new Response(blobs.wasm, { headers: { "content-type": "application/wasm" } })),
+    stdlib: blobs.stdlib.arrayBuffer(),
+    wheel: blobs.wheel.arrayBuffer(),
+  };
 }
 
 async function get(url, init) {
@@ -81,32 +96,42 @@ const BOOTSTRAP_MODULES = [
 ];
 
 // loadPyodide with a task boundary before Python's start-up (`fsInit` runs
-// just before it) and between the groups of the bootstrap's imports; or, on
-// a warm visit, Python restored as it was once the core was imported, from
-// what an earlier visit saved (see warmStart). The wheel is written first
-// either way (the snapshot holds Python's view of it, not the file).
-async function startRuntime(modules, wheel, warm) {
+// just before it) and between the groups of the bootstrap's imports; on a
+// warm visit, Python restored as it was once the core was imported, from
+// what an earlier visit saved (see warmStart). `given`: the wasm compiled and
+// the standard library read already (warmStart, or the prefetch), and the
+// snapshot. The wheel is written first either way (the snapshot holds
+// Python's view of it, not the file).
+async function startRuntime(modules, wheel, given = {}) {
   const [[{ loadPyodide }, runtime], bytes] = await Promise.all([modules, wheel]);
   return loadPyodide({
     indexURL: RUNTIME,
-    // Pyodide fetches the standard library itself, and read from the HTTP
-    // cache it took ~170 ms to decode on a warm visit, the last file to
-    // arrive. A warm visit points Pyodide at the wheel instead (in the HTTP
-    // cache, 82 KB) and writes the saved copy over it before Python runs.
-    stdLibURL: warm ? WHEEL : STDLIB,
-    _loadSnapshot: warm && warm.snapshot,
-    async fsInit(FS) {
+    // Pyodide fetches the standard library itself, from the HTTP cache (a
+    // brotli decode of ~65-170 ms, the last file to arrive on a warm visit).
+    // Given it, Pyodide is pointed at the wheel instead (in the HTTP cache,
+    // 82 KB) and the given one is written over it before Python starts.
+    stdLibURL: given.stdlib ? WHEEL : STDLIB,
+    _loadSnapshot: given.snapshot,
+    async fsInit(FS, { sitePackages }) {
       FS.writeFile(WHEEL_PATH, new Uint8Array(bytes));
+      if (given.stdlib) {
+        // Pyodide writes what it fetched at this path once it arrives: only then can it be replaced.
+        const zip = sitePackages.replace(/^\/lib\/python(\d+)\.(\d+)\/.*$/, "/lib/python$1$2.zip");
+        const stdlib = new Uint8Array(await given.stdlib);
+        // A timer, not nextTask: yielding with scheduler.yield() again and again starves its fetch.
+        const end = Date.now() + 10000;
+        while (!FS.analyzePath(zip).exists) {
+          if (Date.now() > end) throw new Error(`the runtime did not write ${zip}`);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        FS.writeFile(zip, stdlib);
+      }
       await nextTask();
     },
     async createPyodideModule(settings) {
-      if (warm) settings.instantiateWasm = withModule(settings.instantiateWasm, warm.compiled);
+      if (given.compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, given.compiled);
       const module = await runtime.default(settings);
-      if (warm) {
-        const [zip] = module.FS.readdir("/lib").filter((name) => /^python\d+\.zip$/.test(name));
-        module.FS.writeFile("/lib/" + zip, new Uint8Array(await warm.stdlib));
-      }
-      for (const modules of warm ? [] : BOOTSTRAP_MODULES) {
+      for (const modules of given.snapshot ? [] : BOOTSTRAP_MODULES) {
         await nextTask();
         if (module.API.rawRun) module.API.rawRun("import " + modules);
       }
@@ -116,16 +141,16 @@ async function startRuntime(modules, wheel, warm) {
   });
 }
 
-// Pyodide instantiates its wasm from a response it fetches itself once the
-// snapshot is read; a warm visit has compiled the saved copy meanwhile (off
-// the main thread: ~20 ms, against ~90 ms to decode the HTTP cache's), and
-// Pyodide's instantiation takes that module instead, for its own imports
-// only. If that compile failed, Pyodide's own path runs.
+// Pyodide instantiates its wasm from a response it fetches itself; given one
+// compiled already (off the main thread, from a decoded copy: ~20 ms,
+// against ~90 ms to decode the HTTP cache's), Pyodide's instantiation takes
+// that module instead, for its own imports only. If that compile failed,
+// Pyodide's own path runs.
 function withModule(instantiateWasm, compiled) {
   return (imports, done) => {
     const streaming = WebAssembly.instantiateStreaming;
-    WebAssembly.instantiateStreaming = async function (source, given) {
-      if (given !== imports) return streaming.apply(this, arguments);
+    WebAssembly.instantiateStreaming = async function (source, passed) {
+      if (passed !== imports) return streaming.apply(this, arguments);
       WebAssembly.instantiateStreaming = streaming;
       const module = await compiled.catch(() => undefined);
       if (!module) return streaming.apply(this, arguments);
@@ -246,11 +271,12 @@ function saveSnapshotLater(mayStore) {
   if (navigator.locks) (window.requestIdleCallback || setTimeout)(save, { timeout: 5000 });
 }
 
-async function boot(writeKey, options, warm) {
-  const wheel = get(WHEEL).then((r) => r.arrayBuffer());
+async function boot(writeKey, options, given) {
+  const wheel = given && given.wheel ? given.wheel : get(WHEEL).then((r) => r.arrayBuffer());
   const modules = Promise.all([import(RUNTIME + "pyodide.mjs"), import(RUNTIME + "pyodide.asm.mjs")]);
-  const restored = warm && await restore(modules, wheel, warm);
-  const pyodide = restored || await startRuntime(modules, wheel);
+  const restored = given && given.snapshot ? await restore(modules, wheel, given) : undefined;
+  // A snapshot that did not fit: the normal boot, from the runtime's own files.
+  const pyodide = restored || await startRuntime(modules, wheel, given && given.snapshot ? {} : given);
   await nextTask();
   if (!restored) {
     pyodide.pyimport("sys").path.insert(0, WHEEL_PATH);
@@ -320,12 +346,14 @@ export async function start(writeKey, options) {
     const saved = snapshots(options) ? await savedStart() : undefined;
     const warm = saved && warmStart(saved);
     const files = saved ? Promise.resolve() : checkRuntime(!immediate);
+    let start = warm;
     if (!immediate) {
-      await files;
+      const blobs = await files;
       await pageLoaded(!warm);
+      start = warm || fromPrefetch(blobs);
     }
     if (window.analytics.initialized) return; // a Python page got there first
-    await Promise.all([files, boot(writeKey, options, warm)]);
+    await Promise.all([files, boot(writeKey, options, start)]);
   } catch (error) {
     console.error(explain(error));
   }

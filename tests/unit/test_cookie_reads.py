@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from analytics_identity.api.client import Analytics
 from analytics_identity.api.entry import CookieSnapshot
 from analytics_identity.host import MemoryHost
-from tests.unit.identity_hosts import CountingJar
+from tests.unit.identity_hosts import CountingJar, CountingStorage
 
 
 @dataclass
@@ -69,3 +69,18 @@ def test_page_code_reads_what_we_wrote_and_drops_the_copy() -> None:
     jar.jar["ajs_anonymous_id"] = "set-by-a-listener"
     snapshot.resume(depth)
     assert "ajs_anonymous_id=set-by-a-listener" in snapshot.read()
+
+
+def test_an_anonymous_visitors_user_id_is_read_from_every_store_once_then_from_the_cookie() -> None:
+    """Most visitors have no userId: each event read localStorage for it before."""
+    jar, storage = OneTaskJar(hostname="shop.example.com"), CountingStorage()
+    analytics = Analytics(MemoryHost(cookies=jar, local_storage=storage), "key")
+    analytics.user().id()
+    reads = storage.reads
+    for _ in range(5):
+        jar.current += 1
+        assert analytics.user().id() is None
+    assert storage.reads == reads
+    jar.current += 1
+    jar.jar["ajs_user_id"] = "from-another-tab"  # another tab identified: it wrote the cookie too
+    assert analytics.user().id() == "from-another-tab"

@@ -39,9 +39,11 @@ class QueueItem:
 
     @classmethod
     def new(cls, event: dict[str, Any], message_id: str, owner: str, now: float) -> QueueItem:
-        """A fresh item; a JSON round trip makes the queued copy plain data, safe from later mutation."""
-        text = compact({**event, "messageId": message_id})
-        return cls(message_id, json.loads(text), 0, now, now, owner, text)
+        """A fresh item. What is stored and sent is ``text``, encoded here: later
+        changes to the caller's dicts change nothing that leaves (decoding it
+        again for a copy of ``event`` cost a tenth of a ``track()``)."""
+        event = {**event, "messageId": message_id}
+        return cls(message_id, event, 0, now, now, owner, compact(event))
 
     @classmethod
     def from_stored(cls, value: Any) -> QueueItem | None:

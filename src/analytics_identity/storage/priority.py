@@ -14,6 +14,9 @@ from .stores import RenewingStore, Store, StoreError, StoreUnavailable
 
 __all__ = ["PriorityStorage", "StoreFailures"]
 
+#: What :attr:`PriorityStorage._synced` holds for a key no store holds.
+_ABSENT: Any = object()
+
 
 class StoreFailures:
     """Store failures of the page, shared by every priority list.
@@ -78,8 +81,10 @@ class PriorityStorage:
         self._unsaved: dict[str, Any] = {}
         self._landed: set[str] = set()
         self._winner = winner
-        #: Per key, the value every store was made to hold in this page: while
-        #: the cookie still holds it, reading the cookie alone is enough.
+        #: Per key, the value every store was made to hold in this page (or
+        #: :data:`_ABSENT`, found in none): while the cookie still holds it (or
+        #: nothing), reading the cookie alone is enough. Most visitors have no
+        #: userId: each event read localStorage for it before.
         self._synced: dict[str, Any] = {}
 
     def _only_in_memory(self, key: str, holders: list[Store]) -> bool:
@@ -140,12 +145,16 @@ class PriorityStorage:
             unsaved = self._unsaved[key]
             return None if unsaved is None else clean(unsaved)
         synced = self._synced.pop(key, None)
-        if synced is not None and self._winner_value(key, clean) == synced:
+        if synced is not None and self._winner_value(key, clean) == (None if synced is _ABSENT else synced):
             self._synced[key] = synced
-            return synced
+            return None if synced is _ABSENT else synced
         values = [(store, raw, clean(raw)) for store, raw in self._read_all(key)]
         usable = [(store, value) for store, _, value in values if value is not None]
-        if not usable or self._only_in_memory(key, [store for store, _ in usable]):
+        if not usable:
+            if len(values) == len(self.stores) and self._winner_works():
+                self._synced[key] = _ABSENT  # no store holds it: the winner alone is read while it holds nothing
+            return None
+        if self._only_in_memory(key, [store for store, _ in usable]):
             return None
         winner = next((value for store, value in usable if store is self._winner), usable[0][1])
         agreed = True
@@ -158,9 +167,12 @@ class PriorityStorage:
             self._synced[key] = winner
         return winner
 
+    def _winner_works(self) -> bool:
+        return self._winner is not None and self._winner.name not in self._failures.broken
+
     def _winner_value(self, key: str, clean: Callable[[Any], Any | None]) -> Any | None:
         """The winner's usable value, when the list has a working one."""
-        if self._winner is None or self._winner.name in self._failures.broken:
+        if not self._winner_works():
             return None
         try:
             return clean(self._winner.get(key))

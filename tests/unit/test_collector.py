@@ -41,14 +41,6 @@ def event(n: int | str, kind: str = "track", **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def static_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "static"
-    folder.mkdir()
-    (folder / "snippet.js").write_text("/* test */")
-    return folder
-
-
-@pytest.fixture
 def client(tmp_path: Path, static_dir: Path) -> Iterator[TestClient]:
     app = create_app(static_dir, ROOT / "web" / "demo", tmp_path / "events.sqlite3")
     with TestClient(app, base_url=LOCAL, client=("127.0.0.1", 50000)) as test_client:

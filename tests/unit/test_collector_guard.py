@@ -22,7 +22,7 @@ from analytics_identity.server.access import READ_TOKEN_ENV
 from analytics_identity.server.app import create_app
 from analytics_identity.server.eventstore import EventStore
 from analytics_identity.server.process import ServerProcess
-from tests.unit.test_collector import LOCAL, ROOT, event, post, static_dir  # noqa: F401 - a fixture
+from tests.unit.test_collector import LOCAL, ROOT, event, post
 
 Client = Callable[..., TestClient]
 

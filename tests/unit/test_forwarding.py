@@ -17,7 +17,7 @@ from analytics_identity.server.forwarder import MAX_BATCH_BYTES
 from analytics_identity.server.instants import iso
 from analytics_identity.server.outbox import upstream_event
 from analytics_identity.server.process import ServerProcess
-from tests.unit.test_collector import event, static_dir  # noqa: F401 - a fixture
+from tests.unit.test_collector import event
 from tests.upstream import Upstream
 
 

@@ -111,7 +111,7 @@ _OMIT: Any = object()
 #: since each ``js.X.y`` lookup is another round trip into JavaScript.
 _is_array = js.Array.isArray
 _get = js.Reflect.get
-_keys = js.Object.keys
+_entries = js.Object.entries
 
 
 @functools.cache
@@ -159,7 +159,8 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
     ancestors.add(identity)
     try:
         if _is_array(value):
-            items = (_from_js(_get(value, i), depth + 1, ancestors) for i in range(int(value.length)))
+            # One call into JavaScript for the items (objects among them stay proxies), not one per item.
+            items = (_from_js(item, depth + 1, ancestors) for item in value.to_py(depth=1))
             return [None if item is _OMIT else item for item in items]
         to_json = _get(value, "toJSON")
         if _kind(type(to_json)) == "proxy" and to_json.typeof == "function":
@@ -169,8 +170,8 @@ def _from_js(value: Any, depth: int, ancestors: set[int]) -> Any:
         if str(_to_string().call(value)) == "[object RegExp]":
             return JsRegExp(str(value.source), str(value.flags))
         result: dict[str, Any] = {}
-        for key in _keys(value):
-            raw = _get(value, key)
+        # ``[[key, value], …]`` in one call into JavaScript, not two per key.
+        for key, raw in _entries(value).to_py(depth=2):
             item = _OMIT if raw is None else _from_js(raw, depth + 1, ancestors)  # None: undefined
             if item is not _OMIT:
                 result[str(key)] = item

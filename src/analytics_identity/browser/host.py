@@ -11,6 +11,7 @@ import functools
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import js
 
@@ -161,15 +162,18 @@ class BrowserHost:
         location, document = _window()
         link = document.querySelector("link[rel='canonical']")
         canonical = None if link is jsnull else link.getAttribute("href")
-        search = str(location.search)
-        url, path = page_address(str(location.href), canonical if isinstance(canonical, str) else None,
-                                 str(location.pathname), search)
+        # pathname, search and hash are parts of href: taken from it rather
+        # than read, each read being another call into JavaScript.
+        href = str(location.href)
+        parts = urlsplit(href)
+        search = f"?{parts.query}" if parts.query else ""
+        url, path = page_address(href, canonical if isinstance(canonical, str) else None, parts.path or "/", search)
         facts = self._document_facts
         return PageInfo(
             url=url,
             path=path,
             search=search,
-            hash=str(location.hash),
+            hash=f"#{parts.fragment}" if parts.fragment else "",
             title=str(document.title),
             referrer=facts.referrer,
             user_agent=facts.user_agent,

@@ -43,6 +43,9 @@ def test_a_warm_visit_restores_the_snapshot_and_keeps_the_visitor(page: Page, ba
     seen = warnings(page)
     boot(page, base_url, before="analytics.track('Warm')")
     assert page.evaluate(RESTORED) == 1
+    # The saved, decoded standard library replaced Pyodide's read of the HTTP cache's.
+    fetched = page.evaluate("performance.getEntriesByType('resource').map((entry) => entry.name)")
+    assert not [url for url in fetched if url.endswith("python_stdlib.zip")], fetched
     assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
     event = page.evaluate("analytics.identify('u-1', {plan: 'pro'}).then((ctx) => ctx.event)")
     assert event["userId"] == "u-1" and event["anonymousId"] == anonymous_id

@@ -10,7 +10,9 @@ const WHEEL = BASE + "__WHEEL__";
 // The standard library as bytecode (the runtime's own zip holds sources,
 // compiled again on every visit): see build_stdlib in the build.
 const STDLIB = BASE + "__STDLIB__";
-const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json"];
+const RUNTIME_FILES = {
+  script: RUNTIME + "pyodide.asm.mjs", wasm: RUNTIME + "pyodide.asm.wasm", lock: RUNTIME + "pyodide-lock.json",
+};
 
 // Checks that every runtime file answers, and fails with the file's name if
 // one is missing: Pyodide itself only warns and waits forever when its wasm
@@ -22,12 +24,12 @@ const RUNTIME_FILES = ["pyodide.asm.mjs", "pyodide.asm.wasm", "pyodide-lock.json
 // them (see `fromPrefetch`). Booting at once, a HEAD request is enough and the boot
 // downloads each file only once.
 async function checkRuntime(prefetch) {
-  const urls = [...RUNTIME_FILES.map((name) => RUNTIME + name), STDLIB, WHEEL];
-  const blobs = await Promise.all(urls.map(async (url) => {
+  const files = { ...RUNTIME_FILES, stdlib: STDLIB, wheel: WHEEL };
+  const blobs = await Promise.all(Object.values(files).map(async (url) => {
     const response = await get(url, prefetch ? { priority: "low" } : { method: "HEAD" });
     return prefetch ? response.blob() : undefined;
   }));
-  return prefetch ? { wasm: blobs[1], stdlib: blobs[3], wheel: blobs[4] } : undefined;
+  return prefetch ? Object.fromEntries(Object.keys(files).map((name, i) => [name, blobs[i]])) : undefined;
 }
 
 // What the boot takes from the prefetched Blobs: the wasm compiled (off the
@@ -185,7 +187,7 @@ const SAVED = {
 
 function snapshots(options) {
   try {
-    return Boolean(window.caches) && !options.disableClientPersistence && options.disable !== true;
+    return Boolean(window.caches) && !options.disableClientPersistence; // `disable` was decided before
   } catch {
     return false; // a sandboxed frame throws on reading `caches`
   }
@@ -287,7 +289,7 @@ async function boot(writeKey, options, given) {
   await nextTask();
   // install() takes the first-visit lock itself, so every path (this loader,
   // PyScript, a page's own Pyodide) mints one anonymousId for tabs opened together.
-  installer.install(writeKey, options);
+  installer.install(writeKey, options).destroy(); // the instance lives on as window.analytics
   if (!restored && snapshots(options)) saveSnapshotLater(() => {
     const analytics = installer.shared_instance();
     try { return analytics.may_store; } finally { analytics.destroy(); }

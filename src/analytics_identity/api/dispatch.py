@@ -131,16 +131,18 @@ class Dispatcher:
             return None
         entity = self.analytics.user() if kind == "user" else self.analytics.group()
         fn = getattr(entity, attribute)
+        action = name in ACTIONS
         try:
-            if args or name in ACTIONS:
+            if action or args:
                 snapshot = self.analytics.cookie_snapshot
                 snapshot.enter(read_now=True)  # a setter or an action reads, then writes
                 try:
-                    value = self._caller.value(fn() if name in ACTIONS else fn(args[0]))
+                    if action:
+                        fn()
+                        return None
+                    value = self._caller.value(fn(args[0]))
                 finally:
                     snapshot.exit()
-                if name in ACTIONS:
-                    return None
             else:  # a read: one document.cookie read anyway
                 value = self._caller.value(fn(READ))
             return self._caller.null if value is None else value

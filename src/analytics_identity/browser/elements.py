@@ -38,12 +38,13 @@ def _elements(targets: Any) -> list[Any]:
 
 
 def _href(element: Any) -> str | None:
-    for value in (element.getAttribute("href"), element.getAttributeNS(XLINK, "href"),
-                  element.getAttribute("xlink:href")):
+    for read in (lambda: element.getAttribute("href"), lambda: element.getAttributeNS(XLINK, "href"),
+                 lambda: element.getAttribute("xlink:href")):
+        value = read()  # each a call into JavaScript: only as many as it takes
         if isinstance(value, str) and value:
             return value
-    inner = element.getElementsByTagName("a")[0] if element.getElementsByTagName("a").length else None
-    value = inner.getAttribute("href") if inner is not None else None
+    links = element.getElementsByTagName("a")
+    value = links[0].getAttribute("href") if links.length else None
     return value if isinstance(value, str) and value else None
 
 

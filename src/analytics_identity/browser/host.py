@@ -114,22 +114,29 @@ class BrowserStorage:
         kept afterwards because each lookup is a round trip into JavaScript."""
         return js.window.localStorage
 
+    # Each method bound once: a method looked up on a proxy is one more
+    # round trip into JavaScript on every call.
     @functools.cached_property
-    def _methods(self) -> tuple[Any, Any, Any]:
-        """``getItem``, ``setItem``, ``removeItem``: a method looked up on a
-        proxy is one more round trip into JavaScript on every call."""
-        storage = self._storage
-        return storage.getItem.bind(storage), storage.setItem.bind(storage), storage.removeItem.bind(storage)
+    def _get(self) -> Any:
+        return self._storage.getItem.bind(self._storage)
+
+    @functools.cached_property
+    def _set(self) -> Any:
+        return self._storage.setItem.bind(self._storage)
+
+    @functools.cached_property
+    def _remove(self) -> Any:
+        return self._storage.removeItem.bind(self._storage)
 
     def get_item(self, key: str) -> str | None:
-        value = self._methods[0](key)
+        value = self._get(key)
         return value if isinstance(value, str) else None
 
     def set_item(self, key: str, value: str) -> None:
-        self._methods[1](key, value)
+        self._set(key, value)
 
     def remove_item(self, key: str) -> None:
-        self._methods[2](key)
+        self._remove(key)
 
     def keys(self) -> list[str]:
         return [str(key) for key in js.Object.keys(self._storage)]

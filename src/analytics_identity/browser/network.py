@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,6 @@ from ..delivery import KEEPALIVE_BYTES, Network, Reply, Request
 from ..delivery.policy import parse_retry_after
 from .conversion import to_js_value
 from .ffi import create_once_callable, create_proxy
-from .host import BrowserHost
 
 __all__ = ["BrowserTimers", "FetchTransport", "browser_network", "watch_page"]
 
@@ -52,7 +52,7 @@ class FetchTransport:
             response = await js.fetch(request.url, init)
             status = int(response.status)
             error = "" if status < 400 else str(await response.text())[:200]
-            reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), BrowserHost.now()), error)
+            reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), time.time()), error)
         except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
             reply = Reply(0, None, str(error)[:200])
         finally:
@@ -82,7 +82,7 @@ class BrowserTimers:
     def __init__(self, warn: Callable[[str], None]) -> None:
         self._warn = warn
 
-    now = staticmethod(BrowserHost.now)
+    now = staticmethod(time.time)  # Date.now(), as BrowserHost.now reads it
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> Callable[[], None]:
         pending = True

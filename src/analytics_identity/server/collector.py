@@ -24,14 +24,14 @@ from starlette.responses import JSONResponse, Response
 from .access import ReadAccess, WriteKeys, basic_auth_key
 from .eventstore import EventStore
 from .faithful import FaithfulEvent, Unfaithful, faithful
-from .forwarder import Forwarder
+from .forwarder import MAX_BATCH_BYTES, Forwarder
 from .instants import iso
 from .privacy import RequestFacts
 
 __all__ = ["MAX_BODY_BYTES", "MAX_EVENT_BYTES", "BadRequest", "Collector", "validate_event"]
 
 #: Segment's own limits: 32 KB an event, 500 KB a batch request.
-MAX_BODY_BYTES = 500 * 1024
+MAX_BODY_BYTES = MAX_BATCH_BYTES  # Segment's: what the forwarder sends upstream as well
 MAX_EVENT_BYTES = 32 * 1024
 TYPES = {"t": "track", "p": "page", "i": "identify", "g": "group", "a": "alias", "s": "screen"}
 _TYPE_NAMES = {*TYPES.values()}

@@ -95,7 +95,7 @@ class EventStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+                last = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0] if outbox else 0
                 before = self._db.total_changes
                 self._db.executemany(
                     "INSERT OR IGNORE INTO events (message_id, type, anonymous_id, user_id, received_at, body)"

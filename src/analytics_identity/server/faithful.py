@@ -16,11 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..events.jsonsafe import MAX_DEPTH  # the browser's rule: deeper nesting is refused, here too
+
 __all__ = ["MAX_DEPTH", "FaithfulEvent", "Unfaithful", "faithful", "readable"]
 
-#: Deeper nesting is refused: reading back adds a level, and other readers
-#: (and Python's own parser, at ~1,000) stop somewhere; no real event comes close.
-MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

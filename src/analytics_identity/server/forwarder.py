@@ -41,7 +41,7 @@ __all__ = ["MAX_BATCH_BYTES", "Forwarder"]
 
 log = logging.getLogger("analytics_identity.forwarder")
 
-#: Segment's batch limit (the collector's own body limit is the same).
+#: Segment's batch limit, which the collector applies to the bodies it takes too.
 MAX_BATCH_BYTES = 500 * 1024
 #: Rows looked at per batch; each is a few hundred bytes at least, so 500 KB needs no more.
 _ROWS = 2000
@@ -119,9 +119,9 @@ class Forwarder:
         seqs, texts = [], []
         for seq, stored in rows:
             event_key, text = upstream_event(stored, now)
-            length = len(text.encode()) + (1 if texts else 0)
             if event_key != key:
                 continue
+            length = len(text.encode()) + (1 if texts else 0)
             if size + length > MAX_BATCH_BYTES:
                 break
             seqs.append(seq)

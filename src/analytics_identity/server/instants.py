@@ -5,12 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ..events.build import iso_timestamp as iso
+
 __all__ = ["iso", "parse_instant"]
-
-
-def iso(moment: datetime) -> str:
-    """``2026-11-29T19:40:00.123Z``: milliseconds, UTC."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_instant(value: Any) -> datetime | None:

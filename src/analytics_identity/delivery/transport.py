@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from ..host.protocols import Timers
 from .timers import ManualTimers
 
-__all__ = ["ENDPOINTS", "KEEPALIVE_BYTES", "Endpoint", "MemoryTransport", "Network", "Reply", "Request", "Transport"]
+__all__ = ["ENDPOINTS", "KEEPALIVE_BYTES", "Endpoint", "MemoryTransport", "Network", "Reply", "Request", "Transport", "basic_auth"]
 
 
 #: Path segment of each event type under ``apiHost``.
@@ -107,5 +107,9 @@ class Endpoint:
 
     @property
     def headers(self) -> dict[str, str]:
-        token = base64.b64encode(f"{self.write_key}:".encode()).decode()
-        return {"Content-Type": "text/plain", "Authorization": f"Basic {token}"}
+        return {"Content-Type": "text/plain", "Authorization": basic_auth(self.write_key)}
+
+
+def basic_auth(write_key: str) -> str:
+    """The ``Authorization`` header that carries a write key, as Segment's libraries send it (``writeKey:``)."""
+    return "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()

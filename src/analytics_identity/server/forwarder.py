@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 
 from .. import __version__
 from ..delivery.policy import DONE, DROP, SPLIT, classify, retry_delay
-from ..delivery.transport import Endpoint, Reply, Request
+from ..delivery.transport import Reply, Request, basic_auth
 from ..delivery.urllib_transport import UrllibTransport
 from .instants import iso
 from .outbox import Outbox, upstream_event
@@ -138,7 +138,7 @@ class Forwarder:
     def _post(self, texts: list[str], key: str | None, envelope: str) -> Reply:
         headers = {"Content-Type": "application/json", "User-Agent": f"analytics-identity/{__version__}"}
         if key:  # Basic auth as the browser's delivery sends it
-            headers["Authorization"] = Endpoint(self.url, "", key).headers["Authorization"]
+            headers["Authorization"] = basic_auth(key)
         replies: list[Reply] = []
         self._transport.send(Request(self.url, '{"batch":[' + ",".join(texts) + envelope, headers), replies.append)
         return replies[0]

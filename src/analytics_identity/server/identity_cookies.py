@@ -29,7 +29,7 @@ from typing import Any
 
 from ..identity.ids import uuid4
 from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
-from .visitor import ANONYMOUS_ID_COOKIE, GROUP_ID_COOKIE, USER_ID_COOKIE, Identity, cookie_jar, read_identity
+from .visitor import ANONYMOUS_ID_COOKIE, GROUP_ID_COOKIE, USER_ID_COOKIE, Identity, cookie_jar, identity_in
 
 __all__ = ["IdentityCookies", "cookie_domain", "is_html"]
 
@@ -86,12 +86,17 @@ class IdentityCookies:
 
     def identify(self, cookie_header: str | bytes | None) -> Identity:
         """The visitor's identity, with a fresh anonymousId (the core's UUID v4) when the cookies hold none."""
-        identity = read_identity(cookie_header)
-        return identity if identity.anonymous_id else replace(identity, anonymous_id=uuid4())
+        return self.request(cookie_header)[0]
 
-    def allowed(self, cookie_header: str | bytes | None) -> bool:
-        """Whether this request's response may set identity cookies."""
-        return self._allow is None or bool(self._allow(cookie_jar(cookie_header)))
+    def request(self, cookie_header: str | bytes | None) -> tuple[Identity, Mapping[str, str]]:
+        """:meth:`identify`, and the request's cookies for :meth:`allowed`: the header parsed once."""
+        jar = cookie_jar(cookie_header)
+        identity = identity_in(jar)
+        return (identity if identity.anonymous_id else replace(identity, anonymous_id=uuid4())), jar
+
+    def allowed(self, jar: Mapping[str, str]) -> bool:
+        """Whether this request's response may set identity cookies (``jar``: from :meth:`identify`)."""
+        return self._allow is None or bool(self._allow(jar))
 
     def set_cookies(self, identity: Identity, host: str, content_type: str | None,
                     set_cookies: Iterable[str]) -> list[str]:

@@ -10,13 +10,14 @@ them). Pure Python, for any framework.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..storage.codec import decode_value, parse_cookie_header
 from ..identity.entity import User, legacy_user_id, sio_anonymous_id, stored_id
 
-__all__ = ["ANONYMOUS_ID_COOKIE", "GROUP_ID_COOKIE", "USER_ID_COOKIE", "Identity", "cookie_jar", "read_identity"]
+__all__ = ["ANONYMOUS_ID_COOKIE", "GROUP_ID_COOKIE", "USER_ID_COOKIE", "Identity", "cookie_jar", "identity_in", "read_identity"]
 
 ANONYMOUS_ID_COOKIE = User.ANONYMOUS_KEY
 USER_ID_COOKIE = "ajs_user_id"
@@ -68,7 +69,11 @@ def read_identity(cookie_header: str | bytes | None) -> Identity:
     the raw ``bytes`` of ASGI; an unusable value (an object where an id
     belongs, ``"null"``, broken encoding) counts as absent.
     """
-    jar = cookie_jar(cookie_header)
+    return identity_in(cookie_jar(cookie_header))
+
+
+def identity_in(jar: Mapping[str, str]) -> Identity:
+    """The visitor's ids in a parsed jar (:func:`cookie_jar`)."""
     return Identity(
         anonymous_id=stored_id(_value(jar, ANONYMOUS_ID_COOKIE)) or sio_anonymous_id(_value(jar, "_sio")),
         user_id=stored_id(_value(jar, USER_ID_COOKIE)) or legacy_user_id(_value(jar, "ajs_user")),

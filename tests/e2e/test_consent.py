@@ -77,6 +77,8 @@ def test_pending_writes_and_sends_nothing_and_a_grant_persists_the_same_id_and_s
     assert len(sent) == 3  # each held event sent once
 
     # A reload: pending again until the site's consent tool answers; the stored id is read, nothing is written.
+    # (The collector has the events before the page has read its answers and removed them from its queue.)
+    page.wait_for_function("() => !Object.keys(localStorage).some((key) => key.startsWith('ajs_identity_queue:'))")
     before = stored(page)
     boot(page, base_url, options=required(base_url), before="analytics.track('After reload')")
     assert anonymous_id(page) == anonymous

@@ -173,6 +173,81 @@ export interface InitOptions {
   disable?: boolean | ((settings: any) => boolean | Promise<boolean>);
   /** Every event says `context.ip: "0.0.0.0"`: the collector stores no client address. */
   anonymizeIp?: boolean;
+  /** analytics-identity only: hand the anonymousId to these domains' pages (docs/identity.md). */
+  crossDomain?: CrossDomainOptions;
+  /** analytics-identity only: sessions in Segment's Amplitude session plugin's keys (docs/identity.md). */
+  session?: SessionOptions;
+}
+
+/** The `crossDomain` load option. */
+export interface CrossDomainOptions {
+  /** Links and GET forms to these domains (and their subdomains) carry the anonymousId. */
+  domains: string[];
+  /** Seconds a hand-off stays good for the landing page. Default 120. */
+  maxAge?: number;
+}
+
+/** The `session` load option. */
+export interface SessionOptions {
+  /** Inactivity, in ms, after which the next event starts a new session. Default 1800000 (30 minutes). */
+  timeout?: number;
+}
+
+/** Why an id changed (docs/identity.md). */
+export type IdentityReason = "minted" | "restored" | "synced" | "query" | "setAnonymousId" | "options" | "identify"
+  | "reset" | "linked" | "external";
+
+export interface IdentityIds {
+  anonymousId: string | null;
+  userId: string | null;
+  groupId: string | null;
+}
+
+/** What `on("identity", listener)` hears after every change of an id. */
+export interface IdentityChange extends IdentityIds {
+  previous: IdentityIds;
+  reason: IdentityReason;
+}
+
+/** What `on("session", listener)` hears when a session starts. */
+export interface SessionChange {
+  sessionId: number;
+  previous: number | null;
+  reason: "new" | "timeout" | "reset";
+}
+
+/** One id in `explain()`. */
+export interface ExplainedId {
+  value: string | null;
+  /** Where the value was read from. */
+  source: "cookie" | "localStorage" | "memory" | "query" | "server" | "minted" | "call" | null;
+  /** What each store holds now; a list when `document.cookie` shows the name more than once. */
+  stores: Record<string, string | null | (string | null)[]>;
+  /** What each store held when the page started, before any repair. */
+  found: Record<string, string | null | (string | null)[]>;
+  cookie: { name: string; domain: string | null; why: string; path: string; expires: string | null; renewedByPage: boolean } | null;
+  /** The last change in this page. */
+  changed: { reason: IdentityReason; at: string } | null;
+}
+
+/** What both `explain()` reports hold besides the ids: JSON-safe, for a bug report. */
+export interface Explanation {
+  traits: { value: Traits; stores: Record<string, Traits | null> };
+  consent: ConsentSnapshot;
+  persistence: { persist: boolean; mayStore: boolean; stores: string[]; unavailable: string[] };
+}
+
+/** `user().explain()` */
+export interface UserExplanation extends Explanation {
+  anonymousId: ExplainedId;
+  userId: ExplainedId;
+  /** With the `session` load option. */
+  sessionId?: number;
+}
+
+/** `group().explain()` */
+export interface GroupExplanation extends Explanation {
+  groupId: ExplainedId;
 }
 
 /** analytics.user() */
@@ -186,6 +261,10 @@ export interface User {
   reset(): void;
   /** Read the stored values again (they are read on every call anyway). */
   load(): User;
+  /** analytics-identity only: where each id came from and what every store holds. */
+  explain(): UserExplanation;
+  /** analytics-identity only: the session id (its start, ms) with the `session` load option, else null. */
+  sessionId(): number | null;
 }
 
 /** analytics.group() */
@@ -195,6 +274,8 @@ export interface Group {
   logout(): void;
   reset(): void;
   load(): Group;
+  /** analytics-identity only: where the group id came from and what every store holds. */
+  explain(): GroupExplanation;
 }
 
 /** The object a source middleware edits: `payload.obj` is the event. */
@@ -245,7 +326,8 @@ export interface DeliveryFailure {
   ctx: { event: SegmentEvent };
 }
 
-export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "reset" | "initialize" | "ready" | "error" | string;
+export type EmitterEvent = "track" | "page" | "identify" | "group" | "alias" | "reset" | "initialize" | "ready" | "error"
+  | "identity" | "session" | string;
 
 /** window.analytics once loaded. */
 export interface AnalyticsBrowser {
@@ -283,10 +365,13 @@ export interface AnalyticsBrowser {
   /** Send every waiting event now. */
   flush(): Promise<void>;
 
+  /** analytics-identity only: `"identity"` after every id change, `"session"` when a session starts. */
+  on(event: "identity", listener: (change: IdentityChange) => void): AnalyticsBrowser;
+  on(event: "session", listener: (change: SessionChange) => void): AnalyticsBrowser;
   on(event: EmitterEvent, listener: (...args: any[]) => void): AnalyticsBrowser;
   once(event: EmitterEvent, listener: (...args: any[]) => void): AnalyticsBrowser;
   off(event: EmitterEvent, listener?: (...args: any[]) => void): AnalyticsBrowser;
-  /** `true`: every call is logged on the console. */
+  /** `true`: every call is logged on the console, and every identity change with its reason. */
   debug(toggle: boolean): AnalyticsBrowser;
   addSourceMiddleware(middleware: MiddlewareFunction): Promise<AnalyticsBrowser>;
   /** Refused with a warning: there are no device-mode destinations here. */

@@ -20,12 +20,14 @@ from ..events.context import Context
 from ..events.emitter import Emitter
 from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
+from ..identity.changes import IdentityChanges
 from ..identity.entity import READ, Group, User
 from ..storage.gate import GatedStorage, StorageGate
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
 from .classic import ClassicCalls
 from .consent import ConsentControl
 from .entry import CookieSnapshot, guarded
+from .identity import IdentityExtras
 from .querystring import calls_from_query
 from ..storage import PageStores
 from .settings import Settings
@@ -76,12 +78,15 @@ class Analytics(ClassicCalls):
         self.cookie_snapshot = CookieSnapshot(host.cookies)
         stores = PageStores(self.cookie_snapshot, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
         self._consent = ConsentControl(state, self.settings, stores, self.delivery, host.warn)
+        #: Why each id changed: the ``identity`` event (:mod:`analytics_identity.identity.changes`).
+        self.changes = IdentityChanges(host.now, self._emit, host.log)
         user = stores.for_entity(self.settings.user.stores, self.settings.user.keys.id,
                                  self.settings.user.keys.traits)
-        self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy)
+        self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy, self.changes)
         group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
                                   self.settings.group.keys.traits)
-        self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
+        self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn, self.changes)
+        self.identity = IdentityExtras(self, stores, self.changes)
         #: Set by the browser's install while :meth:`start` waits for the
         #: first-visit lock: Python's first use of the instance runs it at once.
         self.start_pending: Callable[[], None] | None = None
@@ -90,10 +95,13 @@ class Analytics(ClassicCalls):
 
     def start(self) -> None:
         """Mint the anonymousId (during initialization, as the user's document
-        promises) and send what earlier pages left queued."""
+        promises) and send what earlier pages left queued. ``identity``
+        listeners hear what the start changed once it is done."""
+        self.identity.begin()
         if self.settings.user.persist:
             self._user.anonymous_id()
         self._consent.start()
+        self.identity.end()
 
     def _dropped(self, events: list[dict[str, Any]], reason: str) -> None:
         """Events the delivery gave up on: ``on("error")`` listeners hear of each,
@@ -127,11 +135,12 @@ class Analytics(ClassicCalls):
         """
         calls = calls_from_query(query, self.settings.query_string)
         results: list[Context] = []
-        if calls.anonymous_id is not None:
-            self.setAnonymousId(calls.anonymous_id)
-        if calls.user_id is not None:
-            options = {} if calls.anonymous_id is None else {"anonymousId": calls.anonymous_id}
-            results.append(self.identify(calls.user_id, calls.traits, options))
+        with self.changes.because("query"):
+            if calls.anonymous_id is not None:
+                self.setAnonymousId(calls.anonymous_id)
+            if calls.user_id is not None:
+                options = {} if calls.anonymous_id is None else {"anonymousId": calls.anonymous_id}
+                results.append(self.identify(calls.user_id, calls.traits, options))
         if calls.event is not None:
             results.append(self.track(calls.event, calls.properties))
         return [context for context in results if context is not None]
@@ -141,6 +150,7 @@ class Analytics(ClassicCalls):
         """Forget user and group: ids, anonymousId and traits, from every store."""
         self._user.reset()
         self._group.reset()
+        self.identity.reset()
         self._emit("reset")
 
     # -- events ---------------------------------------------------------------
@@ -155,7 +165,8 @@ class Analytics(ClassicCalls):
         if options.get("anonymousId") is None:
             return options
         options = dict(options)
-        self._user.anonymous_id(options.pop("anonymousId"))
+        with self.changes.because("options"):
+            self._user.anonymous_id(options.pop("anonymousId"))
         return options
 
     def _dispatch(self, event_type: str, fields: dict[str, Any], options: dict[str, Any],
@@ -175,6 +186,7 @@ class Analytics(ClassicCalls):
             version=__version__,
         )
         self._consent.stamp(event)
+        self.identity.stamp(event)
         context = Context(event)
 
         def dispatched(final: dict[str, Any] | None) -> None:
@@ -325,8 +337,9 @@ class Analytics(ClassicCalls):
 
     @guarded
     def debug(self, toggle: Any = True) -> Analytics:
-        """``debug(true)``: log each event on the console as it is handed to delivery or dropped."""
-        self._debug = toggle is True
+        """``debug(true)``: log each event on the console as it is handed to delivery or dropped,
+        and each identity change with its reason."""
+        self._debug = self.changes.debug = toggle is True
         return self
 
     def _emit(self, name: str, *args: Any) -> None:

@@ -132,6 +132,8 @@ class Dispatcher:
         entity = self.analytics.user() if kind == "user" else self.analytics.group()
         fn = getattr(entity, attribute)
         action = name in ACTIONS
+        changes = self.analytics.changes
+        changes.enter()  # its identity changes are told as it returns
         try:
             if action or args:
                 snapshot = self.analytics.cookie_snapshot
@@ -149,6 +151,8 @@ class Dispatcher:
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             self.analytics.host.warn(f"{kind}().{name} failed: {error}")
             return None
+        finally:
+            changes.exit()
 
     # -- the snippet's buffer ----------------------------------------------------
 

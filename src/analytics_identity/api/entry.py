@@ -41,6 +41,9 @@ __all__ = ["CookieSnapshot", "PageCode", "guarded"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Listeners need no start: one added before it hears the start's ``identity`` changes.
+_LISTENING = frozenset({"on", "once", "off"})
+
 
 class CookieSnapshot:
     """A cookie jar that reads ``document.cookie`` at most once per call and per task of the page.
@@ -188,14 +191,16 @@ def guarded(method: F) -> F:
                              for i, a in enumerate(args))
             if kwargs:
                 kwargs = {k: _argument(v, self, f"{name} option {k}") for k, v in kwargs.items()}
-            if self.start_pending is not None:  # a Python caller before the first-visit lock
+            if self.start_pending is not None and name not in _LISTENING:  # a Python caller before the lock
                 self.start_pending()
             snapshot = self.cookie_snapshot
             snapshot.enter()
+            self.changes.enter()  # the call's identity changes are told as it returns
             try:
                 return method(self, *args, **kwargs)
             finally:
                 snapshot.exit()
+                self.changes.exit()
         except (InvalidId, ValueError, TypeError) as error:
             self.host.warn(f"{name} ignored: {error}")
         except Exception as error:  # noqa: BLE001 - last line of defence for the page

@@ -96,10 +96,11 @@ METHODS: dict[str, Method] = {method.name: method for method in (
 
 #: ``analytics.user()`` / ``analytics.group()`` accessors: page name → attribute of the entity.
 #: ``id``, ``traits`` and ``anonymousId`` read with no argument and write with one;
-#: the :data:`ACTIONS` take none.
+#: the :data:`ACTIONS` take none; ``explain`` and ``sessionId`` only read.
 ACCESSORS: dict[str, dict[str, str]] = {
     "user": {"id": "id", "traits": "traits", "anonymousId": "anonymous_id", "logout": "logout", "reset": "reset",
-             "load": "load"},
-    "group": {"id": "id", "traits": "traits", "logout": "logout", "reset": "reset", "load": "load"},
+             "load": "load", "explain": "explain", "sessionId": "session_id"},
+    "group": {"id": "id", "traits": "traits", "logout": "logout", "reset": "reset", "load": "load",
+              "explain": "explain"},
 }
 ACTIONS = frozenset({"logout", "reset", "load"})

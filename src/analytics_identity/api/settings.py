@@ -15,6 +15,8 @@ from ..consent import ConsentRules
 from ..delivery import Endpoint, Strategy
 from ..host import describe
 from ..identity.entity import EntityKeys
+from ..identity.handoff import CrossDomain, cross_domain_option
+from ..identity.session import session_timeout
 from ..storage.codec import CookieAttributes
 from .querystring import QueryStringRules, rules_from_option
 
@@ -187,7 +189,7 @@ KNOWN_OPTIONS = frozenset({
     "integrations", "apiHost", "protocol", "deliveryStrategy", "cookie", "storage", "user", "group",
     "disableClientPersistence", "useQueryString", "initialPageview", "retryQueue", "obfuscate",
     "highEntropyValuesClientHints", "globalAnalyticsKey", "disableAutoISOConversion", "plan", "updateCDNSettings",
-    "disable", "loadMode", "consent", "anonymizeIp",
+    "disable", "loadMode", "consent", "anonymizeIp", "crossDomain", "session",
 })
 #: analytics-next options refused here, each with the value that asks for what is refused and why.
 UNSUPPORTED_OPTIONS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -235,6 +237,10 @@ class Settings:
     anonymize_ip: bool = False
     #: ``initialPageview``: a page call before the buffered calls, as analytics-next.
     initial_pageview: bool = False
+    #: ``crossDomain: {domains, maxAge}``: the anonymousId handed to the listed domains.
+    cross_domain: CrossDomain | None = None
+    #: ``session: {timeout}`` in ms; ``None``: no sessions.
+    session_timeout: int | None = None
 
     @classmethod
     def from_options(cls, write_key: str, options: Any, warn: Callable[[str], None]) -> Settings:
@@ -282,4 +288,6 @@ class Settings:
             disabled=disabled,
             anonymize_ip=options.get("anonymizeIp") is True,
             initial_pageview=options.get("initialPageview") is True,
+            cross_domain=cross_domain_option(options.get("crossDomain"), warn),
+            session_timeout=session_timeout(options.get("session"), warn),
         )

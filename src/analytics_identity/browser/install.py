@@ -11,6 +11,7 @@ import js
 
 from ..api.client import Analytics
 from .conversion import from_js
+from .crossdomain import watch_links
 from .facade import Core
 from .ffi import JsProxy, create_once_callable
 from .host import BrowserHost
@@ -48,6 +49,7 @@ def install(write_key: Any = None, options: Any = None) -> Core:
                               start=False)
         _instance = core = Core(analytics)
         watch_page(analytics)
+        watch_links(analytics)
         if buffer is None or buffered is not None:
             _under_init_lock(analytics, lambda: _start(core, buffered))
         else:
@@ -65,6 +67,8 @@ def install(write_key: Any = None, options: Any = None) -> Core:
 
 def _start(core: Core, buffered: Any) -> None:
     """Mint, become ``window.analytics`` and replay what the snippet buffered (or apply the query)."""
+    if buffered is not None:
+        _listen_first(core, buffered)
     core.analytics.start()
     if getattr(getattr(js.window, "analytics", None), "initialized", False):
         return  # another runtime installed itself while this one waited
@@ -72,6 +76,23 @@ def _start(core: Core, buffered: Any) -> None:
     # A Python page without the snippet still gets what a load does: the calls
     # earlier pages left, the query string, initialPageview, `ready`.
     core.replay(buffered if buffered is not None else [])
+
+
+#: Events told during the start: their buffered listeners are added before it.
+_START_EVENTS = ("identity", "session")
+
+
+def _listen_first(core: Core, buffered: Any) -> None:
+    """Add the buffered ``on``/``once("identity" | "session", fn)`` listeners before anything is read
+    or minted, and take them out of the buffer (the replay would add them twice)."""
+    taken = []
+    for index in range(buffered.length):
+        entry = buffered[index]
+        if getattr(entry, "length", 0) >= 3 and entry[0] in ("on", "once") and entry[1] in _START_EVENTS:
+            core.call(entry[0], entry[1], entry[2])
+            taken.append(index)
+    for index in reversed(taken):
+        buffered.splice(index, 1)
 
 
 def _under_init_lock(analytics: Analytics, start: Callable[[], None]) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Final
 from ..events.jsonsafe import NotJson, json_safe
 from ..host import describe
 from ..storage import PriorityStorage
+from .changes import IdentityChanges
 from .ids import uuid4
 
 __all__ = [
@@ -109,8 +110,12 @@ class Entity:
 
     Setters return the value they stored rather than reading it back: a
     ``document.cookie`` read right after a write is a slow synchronous round
-    trip, and memory always holds what was written.
+    trip, and memory always holds what was written. Every id read and
+    written is noted in ``changes`` with its reason (the ``identity`` event).
     """
+
+    #: The id's name in the ``identity`` event and ``explain()``.
+    FIELD = "groupId"
 
     def __init__(
         self,
@@ -118,11 +123,24 @@ class Entity:
         id_storage: PriorityStorage,
         traits_storage: PriorityStorage,
         warn: Callable[[str], None],
+        changes: IdentityChanges | None = None,
     ) -> None:
         self.keys = keys
         self._ids = id_storage
         self._traits = traits_storage
         self._warn = warn
+        self.changes = changes if changes is not None else IdentityChanges(lambda: 0.0, lambda *_: None, warn)
+        #: Builds :meth:`explain`'s report (the page's stores and consent): set by the instance.
+        self.explainer: Callable[[Entity], dict[str, Any]] | None = None
+
+    @property
+    def id_storage(self) -> PriorityStorage:
+        """Where the id is kept (``explain()`` reads each store)."""
+        return self._ids
+
+    @property
+    def traits_storage(self) -> PriorityStorage:
+        return self._traits
 
     def _kind(self) -> str:
         return type(self).__name__.lower()
@@ -130,6 +148,7 @@ class Entity:
     def id(self, value: Any = READ) -> str | None:
         """The id; ``id(x)`` sets it, ``id(None)`` clears it."""
         current = self._ids.get_and_sync(self.keys.id, stored_id)
+        self.changes.seen(self.FIELD, current, self._ids.stores[0].name)
         if value is READ:
             return current
         try:
@@ -141,9 +160,14 @@ class Entity:
 
     def _replace_id(self, current: str | None, new: str | None) -> str | None:
         if new is None or new != current:
-            self._ids.set(self.keys.id, new)
-            if current is not None and new is not None:
-                self._identity_changed()
+            self.changes.enter()  # one change: the id, and the anonymousId it clears
+            try:
+                self._ids.set(self.keys.id, new)
+                self.changes.note(self.FIELD, new, "identify")
+                if current is not None and new is not None:
+                    self._identity_changed()
+            finally:
+                self.changes.exit()
         return new
 
     def traits(self, value: Any = READ) -> dict[str, Any]:
@@ -185,13 +209,20 @@ class Entity:
 
     def logout(self) -> None:
         """Forget the id and traits."""
-        self.id(None)
-        self.traits({})
+        with self.changes.because("reset"):
+            self.id(None)
+            self.traits({})
 
     def reset(self) -> None:
         """Remove every key of this entity from every store."""
-        self._ids.set(self.keys.id, None)
-        self._traits.set(self.keys.traits, None)
+        with self.changes.because("reset"):
+            self._ids.set(self.keys.id, None)
+            self._traits.set(self.keys.traits, None)
+            self.changes.note(self.FIELD, None, "reset")
+
+    def explain(self, _: Any = READ) -> dict[str, Any]:
+        """Where each id came from, what every store holds, its cookie and last change (JSON-safe)."""
+        return self.explainer(self) if self.explainer is not None else {}
 
     def load(self) -> Entity:
         """analytics-next's ``load()``: nothing to do, every accessor reads the stores."""
@@ -215,6 +246,7 @@ class User(Entity):
     ANONYMOUS_KEY: Final = "ajs_anonymous_id"
     #: The socket.io era's cookie.
     SIO_KEY: Final = "_sio"
+    FIELD = "userId"
 
     def __init__(
         self,
@@ -223,11 +255,15 @@ class User(Entity):
         traits_storage: PriorityStorage,
         warn: Callable[[str], None],
         legacy_storage: PriorityStorage | None = None,
+        changes: IdentityChanges | None = None,
     ) -> None:
-        super().__init__(keys, id_storage, traits_storage, warn)
+        super().__init__(keys, id_storage, traits_storage, warn, changes)
         self._legacy = legacy_storage
+        #: The current session id, with load option ``session`` (set by the instance).
+        self.sessions: Callable[[], int | None] | None = None
         if legacy_storage is not None:
-            self._import_legacy(legacy_storage)
+            with self.changes.because("restored"):
+                self._import_legacy(legacy_storage)
 
     def _import_legacy(self, legacy: PriorityStorage) -> None:
         user = legacy.get(self.keys.legacy)
@@ -240,6 +276,7 @@ class User(Entity):
         sio = sio_anonymous_id(legacy.get(self.SIO_KEY))
         if sio is not None and self._ids.get_and_sync(self.ANONYMOUS_KEY, stored_id) is None:
             self._ids.set(self.ANONYMOUS_KEY, sio)
+            self.changes.note("anonymousId", sio, "restored", "cookie")
 
     def _forget_legacy(self) -> None:
         if self._legacy is not None:
@@ -250,8 +287,9 @@ class User(Entity):
         """The anonymousId, minted (v4 UUID) when missing; ``None`` clears it."""
         if value is None:
             self._ids.set(self.ANONYMOUS_KEY, None)
+            self.changes.note("anonymousId", None, "setAnonymousId")
             return None
-        current = self._ids.get_and_sync(self.ANONYMOUS_KEY, stored_id)
+        current = self.held_anonymous_id()
         if value is not READ:
             try:
                 new = normalize_id(value)
@@ -260,26 +298,45 @@ class User(Entity):
             else:
                 if new != current:
                     self._ids.set(self.ANONYMOUS_KEY, new)
+                    self.changes.note("anonymousId", new, "setAnonymousId")
                 return new
         if current is None:
             current = uuid4()
             self._ids.set(self.ANONYMOUS_KEY, current)
+            self.changes.note("anonymousId", current, "minted")
+        return current
+
+    def held_anonymous_id(self) -> str | None:
+        """The stored anonymousId, never minting one (``None`` when there is none)."""
+        current = self._ids.get_and_sync(self.ANONYMOUS_KEY, stored_id)
+        self.changes.seen("anonymousId", current, self._ids.stores[0].name)
         return current
 
     anonymousId = anonymous_id
 
+    def session_id(self, _: Any = READ) -> int | None:
+        """The session id (its start, ms since the epoch) with load option ``session``; ``None`` without."""
+        return self.sessions() if self.sessions is not None else None
+
+    sessionId = session_id
+
     def reset(self) -> None:
-        super().reset()
-        self._ids.set(self.ANONYMOUS_KEY, None)
+        with self.changes.because("reset"):
+            super().reset()
+            self._ids.set(self.ANONYMOUS_KEY, None)
+            self.changes.note("anonymousId", None, "reset")
         self._forget_legacy()
 
     def logout(self) -> None:
-        super().logout()
-        self._ids.set(self.ANONYMOUS_KEY, None)
+        with self.changes.because("reset"):
+            super().logout()
+            self._ids.set(self.ANONYMOUS_KEY, None)
+            self.changes.note("anonymousId", None, "reset")
         self._forget_legacy()
 
     def _identity_changed(self) -> None:
         self._ids.set(self.ANONYMOUS_KEY, None)
+        self.changes.note("anonymousId", None, "identify")
 
 
 class Group(Entity):

@@ -72,6 +72,8 @@ class CookieStore:
         self._writes = 0
         self._copies_warned: set[str] = set()
         self._damaged_warned: set[str] = set()
+        #: When each cookie was last written by this page (seconds): its expiry, for ``explain()``.
+        self.written_at: dict[str, float] = {}
 
     def names(self) -> list[str]:
         """The names of the page's cookies."""
@@ -141,6 +143,7 @@ class CookieStore:
             raise StoreError(f"cookie {key} would exceed {MAX_COOKIE_BYTES} bytes; kept in the other stores")
         header = self._write(cookie)
         self._renewed.add(key)
+        self.written_at[key] = self._clock()
         if header is not None and self._writes == synced + 1 and key not in self._duplicated:
             # Our only write since the header was parsed, and the jar's copy
             # took it: that copy is the header parsed, with this one value new.
@@ -189,6 +192,11 @@ class CookieStore:
         """
         if key not in self._renewed and self._attributes.renew:
             self.set(key, value)
+
+    def placement(self) -> tuple[str | None, bool, CookieAttributes]:
+        """The cookie domain (probed now if not yet), whether the ``cookie.domain`` option named it,
+        and the attributes written."""
+        return self._cookie_domain(), self._attributes.domain is not None, self._attributes
 
     def _cookie_domain(self) -> str | None:
         if not self._probed:

@@ -1,0 +1,126 @@
+"""The instance's identity extras: the start's comparison, ``explain()``, sessions and the hand-off.
+
+:class:`~analytics_identity.api.client.Analytics` calls these at a few
+points (its start, each event, ``reset()``); the rules themselves live in
+:mod:`analytics_identity.identity` (``changes``, ``explain``, ``session``,
+``handoff``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..identity.changes import IdentityChanges
+from ..identity.entity import Entity, User, stored_id
+from ..identity.explain import compare_at_start, explain, held
+from ..identity.session import Sessions
+
+if TYPE_CHECKING:
+    from ..storage import PageStores
+    from .client import Analytics
+
+__all__ = ["IdentityExtras"]
+
+
+class IdentityExtras:
+    """What ``identity`` events, ``explain()``, ``sessionId()`` and ``crossDomain`` need of the instance."""
+
+    def __init__(self, analytics: Analytics, stores: PageStores, changes: IdentityChanges) -> None:
+        self._analytics = analytics
+        self._stores = stores
+        self.changes = changes
+        settings = analytics.settings
+        host = analytics.host
+        self.cross_domain = settings.cross_domain
+        #: ``history.replaceState`` to a new query string: set by the browser.
+        self.replace_search: Callable[[str], None] | None = None
+        self.sessions: Sessions | None = None
+        if settings.session_timeout is not None:
+            self.sessions = Sessions(settings.session_timeout, host.local_storage, lambda: analytics.may_store,
+                                     host.now, self._tell_session)
+        for entity in (analytics._user, analytics._group):
+            entity.explainer = self._explain
+        if self.sessions is not None:
+            analytics._user.sessions = self.sessions.current
+
+    def _header(self) -> str:
+        return self._analytics.cookie_snapshot.read()
+
+    def begin(self) -> None:
+        """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off."""
+        user, group = self._analytics._user, self._analytics._group
+        for entity, field, key, read in ((user, "anonymousId", User.ANONYMOUS_KEY, user.held_anonymous_id),
+                                         (user, "userId", user.keys.id, user.id),
+                                         (group, "groupId", group.keys.id, group.id)):
+            if self.changes.known[field] is None:  # not already restored from a legacy cookie
+                found = held(entity.id_storage, key, self._header, stored_id)
+                compare_at_start(self.changes, field, found, read())
+        if self.cross_domain is not None:
+            self._land()
+
+    def end(self) -> None:
+        """The start is done: the session touched, the start's changes told."""
+        if self.sessions is not None:
+            self.sessions.touch()
+        self.changes.start()
+
+    def _land(self) -> None:
+        analytics = self._analytics
+        page = analytics.host.page()
+        landing = self.cross_domain.land(page.search, page.referrer, analytics.host.now())
+        if landing.warning is not None:
+            analytics.host.warn(landing.warning)
+        if landing.anonymous_id is not None:
+            with self.changes.because("linked"):
+                analytics._user.anonymous_id(landing.anonymous_id)
+        if landing.search is not None and self.replace_search is not None:
+            try:
+                self.replace_search(landing.search)
+            except Exception as error:  # noqa: BLE001 - the address bar is the page's
+                analytics.host.warn(f"could not take the hand-off out of the address: {error}")
+
+    def hand_off(self, href: str, here: str) -> str | None:
+        """The parameter's value for a link or GET form to ``href``, when it leads to another
+        listed domain and the page may store identity (consent given)."""
+        analytics = self._analytics
+        if self.cross_domain is None or not analytics.may_store or not self.cross_domain.leads_away(href, here):
+            return None
+        return self.cross_domain.value(analytics.user().anonymous_id(), analytics.host.now())
+
+    def stamp(self, event: dict[str, Any]) -> None:
+        """Each event: the session renewed and written where Segment's plugin writes it."""
+        if self.sessions is not None:
+            self.sessions.stamp(event)
+
+    def reset(self) -> None:
+        if self.sessions is not None:
+            self.sessions.reset()
+
+    def _tell_session(self, change: dict[str, Any]) -> None:
+        analytics = self._analytics
+        if self.changes.debug:
+            analytics.host.log(f"session started ({change['reason']}): {change}")
+        analytics._emit("session", change)
+
+    def _explain(self, entity: Entity) -> dict[str, Any]:
+        analytics = self._analytics
+        stores = self._stores
+        snapshot = analytics.cookie_snapshot
+        snapshot.enter(read_now=True)
+        try:
+            cookie = stores.cookie if "cookie" in (s.name for s in entity.id_storage.stores) else None
+            page = {
+                "consent": analytics.consent(),
+                "persistence": {
+                    "persist": analytics.settings.persist,
+                    "mayStore": analytics.may_store,
+                    "stores": [s.name for s in entity.id_storage.stores],
+                    "unavailable": sorted(stores.failures.broken),
+                },
+            }
+            if self.sessions is not None and isinstance(entity, User):
+                page["sessionId"] = self.sessions.current()
+            return explain(entity, self._header, cookie, snapshot.hostname, page)
+        finally:
+            snapshot.exit()

@@ -1,0 +1,165 @@
+"""Why an id changed: the ``identity`` event and what ``explain()`` says of each id.
+
+Every read and write of anonymousId, userId and groupId is noted here with
+the reason its caller knows (``setAnonymousId``, ``identify``, ``reset``,
+``minted``, …). A read that finds another value than the page last saw,
+with no reason of ours around it, is ``external``: page code, another tab or
+the server changed the cookie between our calls. An outer reason wins over
+the inner ones (``?ajs_aid=`` runs ``setAnonymousId``: the reason is
+``query``), and a public call's changes are told once it returns, one
+``identity`` event per reason, so ``identify("new")`` (a new userId, the
+anonymousId refreshed) is one change.
+
+Nothing is told before :meth:`IdentityChanges.start` has compared the
+stores: the listeners the snippet buffered are in place by then, and hear
+the start's own changes (``restored``, ``synced``, ``minted``, ``query``,
+``linked``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["FIELDS", "REASONS", "Fact", "IdentityChanges"]
+
+FIELDS = ("anonymousId", "userId", "groupId")
+
+#: Every reason, and the source (``explain()``) an id has after a change for it.
+REASONS: dict[str, str | None] = {
+    "minted": "minted",
+    "restored": None,  # the store it was read from
+    "synced": "cookie",
+    "query": "query",
+    "setAnonymousId": "call",
+    "options": "call",
+    "identify": "call",
+    "reset": None,
+    "linked": "query",
+    "external": None,  # the store it was read from
+}
+
+
+def instant(seconds: float) -> str:
+    """An ISO 8601 UTC time to the millisecond, as events carry."""
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Fact:
+    """What the page knows of one id: where it was read from and its last change here."""
+
+    source: str | None = None
+    #: ``{reason, at}`` of the last change in this page, ``None`` when none.
+    changed: dict[str, str] | None = None
+    #: What each store held when the page started, before any repair.
+    found: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Change:
+    reason: str
+    previous: dict[str, str | None]
+    after: dict[str, str | None] | None = None
+
+
+class _Because:
+    """``with changes.because(reason):`` (the outer reason wins)."""
+
+    __slots__ = ("_changes", "_reason")
+
+    def __init__(self, changes: IdentityChanges, reason: str) -> None:
+        self._changes, self._reason = changes, reason
+
+    def __enter__(self) -> None:
+        self._changes.reasons.append(self._reason)
+        self._changes.enter()
+
+    def __exit__(self, *_: Any) -> None:
+        self._changes.reasons.pop()
+        self._changes.exit()
+
+
+class IdentityChanges:
+    """The ids the page last saw, the changes not yet told, and each id's :class:`Fact`."""
+
+    def __init__(self, now: Callable[[], float], emit: Callable[[str, dict[str, Any]], None],
+                 log: Callable[[str], None]) -> None:
+        self._now = now
+        self._emit = emit
+        self._log = log
+        #: ``debug(true)``: each change is logged with its reason.
+        self.debug = False
+        self.started = False
+        self.known: dict[str, str | None] = dict.fromkeys(FIELDS)
+        self.facts = {name: Fact() for name in FIELDS}
+        self.reasons: list[str] = []
+        self._pending: list[_Change] = []
+        self._depth = 0
+
+    def because(self, reason: str) -> _Because:
+        return _Because(self, reason)
+
+    def enter(self) -> None:
+        """A public call starts: its changes are told when it returns."""
+        self._depth += 1
+
+    def exit(self) -> None:
+        self._depth -= 1
+        if not self._depth:
+            self.settle()
+
+    def seen(self, name: str, value: str | None, source: str | None = None) -> None:
+        """A read: another value than the last one seen, with no reason of ours, is ``external``."""
+        if self.started and value != self.known[name]:
+            self.note(name, value, "external", source)
+
+    def note(self, name: str, value: str | None, reason: str, source: str | None = None,
+             previous: str | None = None) -> None:
+        """``name`` now holds ``value`` because of ``reason`` (unless an outer reason is set).
+
+        ``previous``: the value it replaced when the page did not hold one yet
+        (the losing store's value of a ``synced`` start).
+        """
+        if previous is not None and self.known[name] is None:
+            self.known[name] = previous
+        if value == self.known[name]:
+            return
+        reason = self.reasons[0] if self.reasons else reason
+        last = self._pending[-1] if self._pending else None
+        # The anonymousId an identify() cleared is minted again within it: one change.
+        if last is not None and (last.reason == reason or (reason == "minted" and last.reason == "identify")):
+            reason = last.reason
+        else:
+            if last is not None:
+                last.after = dict(self.known)
+            self._pending.append(_Change(reason, dict(self.known)))
+        self.known[name] = value
+        fact = self.facts[name]
+        fact.source = None if value is None else (REASONS.get(reason) or source or fact.source)
+        fact.changed = {"reason": reason, "at": instant(self._now())}
+        if not self._depth:
+            self.settle()
+
+    def start(self) -> None:
+        """The stores were compared: from now on changes are told, those of the start first."""
+        self.started = True
+        self.settle()
+
+    def settle(self) -> None:
+        """Tell the changes noted so far, one ``identity`` event each."""
+        if not self.started or not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        for change in pending:
+            after = change.after if change.after is not None else dict(self.known)
+            if after == change.previous:
+                continue  # changed and changed back within one call
+            told = {**after, "previous": change.previous, "reason": change.reason}
+            if self.debug:
+                self._log(f"identity changed ({change.reason}): {json.dumps(told)}")
+            self._emit("identity", told)

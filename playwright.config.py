@@ -19,7 +19,8 @@ ARGS = [
     "--disable-quic",
     # Names under example.test reach the local server, so tests can check the
     # cookie domain probe on a real multi-label host (a.b.example.test).
-    "--host-resolver-rules=MAP *.example.test 127.0.0.1",
+    # Every *.test name (a.one.test, b.two.test: two sites for the cross-domain hand-off) too.
+    "--host-resolver-rules=MAP *.example.test 127.0.0.1,MAP *.test 127.0.0.1",
 ]
 
 HEADLESS = True

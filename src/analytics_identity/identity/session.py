@@ -86,7 +86,7 @@ class Sessions:
 
     def current(self) -> int:
         """The session id, a new one when there is none or the last access is ``timeout`` old."""
-        now = int(self._now() * 1000)
+        now = round(self._now() * 1000)
         session, access = self._get(SESSION_KEY), self._get(ACCESS_KEY)
         if session is None or access is None:
             return self._begin(now, session, "new")
@@ -98,12 +98,12 @@ class Sessions:
         """Activity (an event, the page's start): the session id, its last access now."""
         session = self.current()
         self._set(SESSION_KEY, session)
-        self._set(ACCESS_KEY, int(self._now() * 1000))
+        self._set(ACCESS_KEY, round(self._now() * 1000))
         return session
 
     def reset(self) -> int:
         """``reset()``: a new session for the new visitor."""
-        return self._begin(int(self._now() * 1000), self._get(SESSION_KEY), "reset")
+        return self._begin(round(self._now() * 1000), self._get(SESSION_KEY), "reset")
 
     def _begin(self, now: int, previous: int | None, reason: str) -> int:
         self._set(SESSION_KEY, now)

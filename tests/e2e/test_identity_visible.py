@@ -260,3 +260,24 @@ def test_a_timeout_and_a_reset_start_new_sessions(page: Page, base_url: str) -> 
     assert page.evaluate("window.sessions")[-1] == {"sessionId": later + 5000, "previous": later, "reason": "reset"}
     assert plugin_keys(page) == (str(later + 5000), str(later + 5000))
     assert page.evaluate("analytics.user().sessionId()") == later + 5000
+
+
+def test_the_documented_session_and_cross_domain_examples_run(page: Page, context: BrowserContext,
+                                                              base_url: str) -> None:
+    page.goto(base_url + "/blank.html")
+    page.evaluate(f"() => {{ {fenced('example:session', IDENTITY_DOC)} }}")
+    wait_ready(page)
+    session = page.evaluate("analytics.user().sessionId()")
+    assert plugin_keys(page)[0] == str(session)
+    shop = context.new_page()
+    shop.goto(site(base_url, "a.one.test") + "/blank.html")
+    shop.evaluate(f"() => {{ {fenced('example:cross-domain', IDENTITY_DOC)} }}")
+    wait_ready(shop)
+    shop.evaluate("""() => {
+        document.body.insertAdjacentHTML("beforeend", '<a id="go" href="https://shop.example.com/cart?item=1">cart</a>');
+        document.getElementById("go").addEventListener("click", (event) => event.preventDefault());
+    }""")
+    shop.click("#go")
+    href = shop.evaluate("document.getElementById('go').href")
+    visitor = shop.evaluate("analytics.user().anonymousId()")
+    assert href.startswith("https://shop.example.com/cart?item=1&ajs_xid=") and href.endswith("." + visitor)

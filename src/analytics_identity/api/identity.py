@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..identity.changes import IdentityChanges
-from ..identity.entity import Entity, User, stored_id
+from ..identity.entity import Entity, Group, User, stored_id
 from ..identity.explain import compare_at_start, explain, held
 from ..identity.session import Sessions
 
@@ -26,9 +26,12 @@ __all__ = ["IdentityExtras"]
 class IdentityExtras:
     """What ``identity`` events, ``explain()``, ``sessionId()`` and ``crossDomain`` need of the instance."""
 
-    def __init__(self, analytics: Analytics, stores: PageStores, changes: IdentityChanges) -> None:
+    def __init__(self, analytics: Analytics, stores: PageStores, user: User, group: Group,
+                 changes: IdentityChanges) -> None:
         self._analytics = analytics
         self._stores = stores
+        self._user = user
+        self._group = group
         self.changes = changes
         settings = analytics.settings
         host = analytics.host
@@ -38,18 +41,17 @@ class IdentityExtras:
         self.sessions: Sessions | None = None
         if settings.session_timeout is not None:
             self.sessions = Sessions(settings.session_timeout, host.local_storage, lambda: analytics.may_store,
-                                     host.now, self._tell_session)
-        for entity in (analytics._user, analytics._group):
+                                     host.now, lambda change: changes.tell("session", change))
+            user.sessions = self.sessions.current
+        for entity in (user, group):
             entity.explainer = self._explain
-        if self.sessions is not None:
-            analytics._user.sessions = self.sessions.current
 
     def _header(self) -> str:
         return self._analytics.cookie_snapshot.read()
 
     def begin(self) -> None:
         """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off."""
-        user, group = self._analytics._user, self._analytics._group
+        user, group = self._user, self._group
         for entity, field, key, read in ((user, "anonymousId", User.ANONYMOUS_KEY, user.held_anonymous_id),
                                          (user, "userId", user.keys.id, user.id),
                                          (group, "groupId", group.keys.id, group.id)):
@@ -73,7 +75,7 @@ class IdentityExtras:
             analytics.host.warn(landing.warning)
         if landing.anonymous_id is not None:
             with self.changes.because("linked"):
-                analytics._user.anonymous_id(landing.anonymous_id)
+                self._user.anonymous_id(landing.anonymous_id)
         if landing.search is not None and self.replace_search is not None:
             try:
                 self.replace_search(landing.search)
@@ -86,7 +88,7 @@ class IdentityExtras:
         analytics = self._analytics
         if self.cross_domain is None or not analytics.may_store or not self.cross_domain.leads_away(href, here):
             return None
-        return self.cross_domain.value(analytics.user().anonymous_id(), analytics.host.now())
+        return self.cross_domain.value(self._user.anonymous_id(), analytics.host.now())
 
     def stamp(self, event: dict[str, Any]) -> None:
         """Each event: the session renewed and written where Segment's plugin writes it."""
@@ -96,12 +98,6 @@ class IdentityExtras:
     def reset(self) -> None:
         if self.sessions is not None:
             self.sessions.reset()
-
-    def _tell_session(self, change: dict[str, Any]) -> None:
-        analytics = self._analytics
-        if self.changes.debug:
-            analytics.host.log(f"session started ({change['reason']}): {change}")
-        analytics._emit("session", change)
 
     def _explain(self, entity: Entity) -> dict[str, Any]:
         analytics = self._analytics

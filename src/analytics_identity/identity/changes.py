@@ -159,7 +159,10 @@ class IdentityChanges:
             after = change.after if change.after is not None else dict(self.known)
             if after == change.previous:
                 continue  # changed and changed back within one call
-            told = {**after, "previous": change.previous, "reason": change.reason}
-            if self.debug:
-                self._log(f"identity changed ({change.reason}): {json.dumps(told)}")
-            self._emit("identity", told)
+            self.tell("identity", {**after, "previous": change.previous, "reason": change.reason})
+
+    def tell(self, name: str, change: dict[str, Any]) -> None:
+        """Emit ``name`` (``identity``, ``session``) to the page's listeners; with ``debug(true)``, log it."""
+        if self.debug:
+            self._log(f"{name} changed ({change['reason']}): {json.dumps(change)}")
+        self._emit(name, change)

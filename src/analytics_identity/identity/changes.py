@@ -54,10 +54,16 @@ class Fact:
     """What the page knows of one id: where it was read from and its last change here."""
 
     source: str | None = None
-    #: ``{reason, at}`` of the last change in this page, ``None`` when none.
-    changed: dict[str, str] | None = None
+    #: The reason and time (seconds) of the last change in this page.
+    reason: str | None = None
+    at: float = 0.0
     #: What each store held when the page started, before any repair.
     found: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> dict[str, str] | None:
+        """``{reason, at}`` of the last change in this page (``at`` in ISO 8601), ``None`` when none."""
+        return None if self.reason is None else {"reason": self.reason, "at": instant(self.at)}
 
 
 @dataclass
@@ -141,7 +147,7 @@ class IdentityChanges:
         self.known[name] = value
         fact = self.facts[name]
         fact.source = None if value is None else (REASONS.get(reason) or source or fact.source)
-        fact.changed = {"reason": reason, "at": instant(self._now())}
+        fact.reason, fact.at = reason, self._now()
         if not self._depth:
             self.settle()
 

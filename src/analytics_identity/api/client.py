@@ -86,7 +86,8 @@ class Analytics(ClassicCalls):
         group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
                                   self.settings.group.keys.traits)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn, self.changes)
-        self.identity = IdentityExtras(self, stores, self._user, self._group, self.changes)
+        self.identity = IdentityExtras(self.settings, host, self.cookie_snapshot, stores, self._user, self._group,
+                                       self.changes, lambda: self.may_store, self.consent)
         #: Set by the browser's install while :meth:`start` waits for the
         #: first-visit lock: Python's first use of the instance runs it at once.
         self.start_pending: Callable[[], None] | None = None

@@ -9,7 +9,7 @@ points (its start, each event, ``reset()``); the rules themselves live in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..identity.changes import IdentityChanges
 from ..identity.entity import Entity, Group, User, stored_id
@@ -17,37 +17,54 @@ from ..identity.explain import compare_at_start, explain, held
 from ..identity.session import Sessions
 
 if TYPE_CHECKING:
+    from ..host import Host
     from ..storage import PageStores
-    from .client import Analytics
+    from .settings import Settings
 
 __all__ = ["IdentityExtras"]
+
+
+class CookieSnapshot(Protocol):
+    """The call's ``document.cookie`` (:class:`~analytics_identity.api.entry.CookieSnapshot`)."""
+
+    hostname: str
+
+    def read(self) -> str: ...
+
+    def enter(self, read_now: bool = False) -> None: ...
+
+    def exit(self) -> None: ...
 
 
 class IdentityExtras:
     """What ``identity`` events, ``explain()``, ``sessionId()`` and ``crossDomain`` need of the instance."""
 
-    def __init__(self, analytics: Analytics, stores: PageStores, user: User, group: Group,
-                 changes: IdentityChanges) -> None:
-        self._analytics = analytics
+    def __init__(self, settings: Settings, host: Host, snapshot: CookieSnapshot, stores: PageStores,
+                 user: User, group: Group, changes: IdentityChanges, may_store: Callable[[], bool],
+                 consent: Callable[[], dict[str, Any]]) -> None:
+        """``may_store``: whether cookies and localStorage may be written now; ``consent``: its snapshot."""
+        self._settings = settings
+        self._host = host
+        self._snapshot = snapshot
         self._stores = stores
         self._user = user
         self._group = group
         self.changes = changes
-        settings = analytics.settings
-        host = analytics.host
+        self._may_store = may_store
+        self._consent = consent
         self.cross_domain = settings.cross_domain
         #: ``history.replaceState`` to a new query string: set by the browser.
         self.replace_search: Callable[[str], None] | None = None
         self.sessions: Sessions | None = None
         if settings.session_timeout is not None:
-            self.sessions = Sessions(settings.session_timeout, host.local_storage, lambda: analytics.may_store,
-                                     host.now, lambda change: changes.tell("session", change))
+            self.sessions = Sessions(settings.session_timeout, host.local_storage, may_store, host.now,
+                                     lambda change: changes.tell("session", change))
             user.sessions = self.sessions.current
         for entity in (user, group):
             entity.explainer = self._explain
 
     def _header(self) -> str:
-        return self._analytics.cookie_snapshot.read()
+        return self._snapshot.read()
 
     def begin(self) -> None:
         """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off."""
@@ -68,11 +85,11 @@ class IdentityExtras:
         self.changes.start()
 
     def _land(self) -> None:
-        analytics = self._analytics
-        page = analytics.host.page()
-        landing = self.cross_domain.land(page.search, page.referrer, analytics.host.now())
+        host = self._host
+        page = host.page()
+        landing = self.cross_domain.land(page.search, page.referrer, host.now())
         if landing.warning is not None:
-            analytics.host.warn(landing.warning)
+            host.warn(landing.warning)
         if landing.anonymous_id is not None:
             with self.changes.because("linked"):
                 self._user.anonymous_id(landing.anonymous_id)
@@ -80,15 +97,14 @@ class IdentityExtras:
             try:
                 self.replace_search(landing.search)
             except Exception as error:  # noqa: BLE001 - the address bar is the page's
-                analytics.host.warn(f"could not take the hand-off out of the address: {error}")
+                host.warn(f"could not take the hand-off out of the address: {error}")
 
     def hand_off(self, href: str, here: str) -> str | None:
         """The parameter's value for a link or GET form to ``href``, when it leads to another
         listed domain and the page may store identity (consent given)."""
-        analytics = self._analytics
-        if self.cross_domain is None or not analytics.may_store or not self.cross_domain.leads_away(href, here):
+        if self.cross_domain is None or not self._may_store() or not self.cross_domain.leads_away(href, here):
             return None
-        return self.cross_domain.value(self._user.anonymous_id(), analytics.host.now())
+        return self.cross_domain.value(self._user.anonymous_id(), self._host.now())
 
     def stamp(self, event: dict[str, Any]) -> None:
         """Each event: the session renewed and written where Segment's plugin writes it."""
@@ -100,17 +116,16 @@ class IdentityExtras:
             self.sessions.reset()
 
     def _explain(self, entity: Entity) -> dict[str, Any]:
-        analytics = self._analytics
         stores = self._stores
-        snapshot = analytics.cookie_snapshot
+        snapshot = self._snapshot
         snapshot.enter(read_now=True)
         try:
             cookie = stores.cookie if "cookie" in (s.name for s in entity.id_storage.stores) else None
             page = {
-                "consent": analytics.consent(),
+                "consent": self._consent(),
                 "persistence": {
-                    "persist": analytics.settings.persist,
-                    "mayStore": analytics.may_store,
+                    "persist": self._settings.persist,
+                    "mayStore": self._may_store(),
                     "stores": [s.name for s in entity.id_storage.stores],
                     "unavailable": sorted(stores.failures.broken),
                 },

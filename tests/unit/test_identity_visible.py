@@ -234,3 +234,13 @@ def test_sessions_are_off_by_default_and_a_bad_option_warns() -> None:
     assert Analytics(MemoryHost(), "key").user().sessionId() is None
     warnings: list[str] = []
     assert session_timeout({"timeout": -1}, warnings.append) == 30 * 60 * 1000 and len(warnings) == 1
+
+
+def test_an_anonymous_id_refreshed_by_identify_was_minted() -> None:
+    host = MemoryHost()
+    analytics, told = listening(host)
+    analytics.identify("u1")
+    analytics.identify("u2")
+    explained = analytics.user().explain()["anonymousId"]
+    assert explained["source"] == "minted" and explained["changed"]["reason"] == "identify"
+    assert told[-1]["reason"] == "identify"

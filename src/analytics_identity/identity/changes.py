@@ -135,11 +135,11 @@ class IdentityChanges:
             self.known[name] = previous
         if value == self.known[name]:
             return
-        reason = self.reasons[0] if self.reasons else reason
+        reason = told = self.reasons[0] if self.reasons else reason
         last = self._pending[-1] if self._pending else None
-        # The anonymousId an identify() cleared is minted again within it: one change.
+        # The anonymousId an identify() cleared is minted again within it: one change (its source: minted).
         if last is not None and (last.reason == reason or (reason == "minted" and last.reason == "identify")):
-            reason = last.reason
+            told = last.reason
         else:
             if last is not None:
                 last.after = dict(self.known)
@@ -147,7 +147,7 @@ class IdentityChanges:
         self.known[name] = value
         fact = self.facts[name]
         fact.source = None if value is None else (REASONS.get(reason) or source or fact.source)
-        fact.reason, fact.at = reason, self._now()
+        fact.reason, fact.at = told, self._now()
         if not self._depth:
             self.settle()
 

@@ -44,6 +44,8 @@ def test_python_and_javascript_share_the_instance_both_ways(page: Page, context:
     # Calls page JavaScript made before Python was ready were replayed into it, in order.
     assert page.evaluate("python.anonymous_id()") == "set-by-javascript-before-python"
     assert page.evaluate("seen") == ["Before Python"]
+    # Python's identity listener, added before the start, heard the mint and the buffered call.
+    assert page.evaluate("python.reasons()") == "minted,setAnonymousId"
 
     page.evaluate("analytics.setAnonymousId('set-by-javascript')")
     assert page.evaluate("python.anonymous_id()") == "set-by-javascript"
@@ -52,6 +54,7 @@ def test_python_and_javascript_share_the_instance_both_ways(page: Page, context:
     assert page.evaluate("python.set_anonymous_id('set-by-python')") == "set-by-python"
     assert page.evaluate("analytics.user().anonymousId()") == "set-by-python"
     assert cookie(context, "ajs_anonymous_id") == "set-by-python"
+    assert page.evaluate("python.reasons()").endswith(",setAnonymousId,setAnonymousId")
 
     # Python dicts in, Python values out; JavaScript sees plain objects.
     assert page.evaluate("python.identify('user-1', 'pro')") == "dict:pro"

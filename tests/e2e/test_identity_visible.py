@@ -203,6 +203,23 @@ def test_a_fresh_hand_off_is_adopted_and_taken_out_of_the_address(page: Page, ba
     assert page.evaluate("analytics.user().explain().anonymousId.source") == "query"
 
 
+def test_a_get_form_carries_the_hand_off_too(page: Page, base_url: str) -> None:
+    shop, blog = site(base_url, "a.one.test"), site(base_url, "b.two.test")
+    failures: list[str] = []
+    page.on("console", lambda message: failures.append(message.text) if "hand-off failed" in message.text else None)
+    start(page, base_url, shop + "/blank.html", **CROSS)
+    visitor = page.evaluate("analytics.user().anonymousId()")
+    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend",
+        '<form method="get" action="{blog}/blank.html"><input name="q" value="shoes"><button id="send">go</button></form>')""")
+    page.click("#send")
+    page.wait_for_url(f"{blog}/**")
+    page.evaluate(f"""() => {{ {LISTEN} analytics.load("test-key", {json.dumps(load_options(base_url, **CROSS))}); }}""")
+    wait_ready(page)
+    assert page.evaluate("analytics.user().anonymousId()") == visitor and reasons(page) == ["linked"]
+    assert page.evaluate("location.search") == "?q=shoes"
+    assert failures == []  # the click on the button (not a link) went by quietly
+
+
 def test_a_stale_hand_off_is_ignored_with_one_warning(page: Page, base_url: str) -> None:
     blog = site(base_url, "b.two.test")
     old = int((time.time() - 600) * 1000)

@@ -15,7 +15,7 @@ import js
 
 from ..api.client import Analytics
 from ..identity.handoff import PARAMETER
-from .ffi import create_proxy
+from .ffi import create_proxy, jsnull
 
 __all__ = ["watch_links"]
 
@@ -32,7 +32,7 @@ def watch_links(analytics: Analytics) -> None:
         try:
             target = event.target
             link = target.closest("a[href]") if getattr(target, "closest", None) else None
-            if link is None:
+            if link is None or link is jsnull:
                 return
             value = identity.hand_off(link.href, js.location.hostname)
             if value is not None:
@@ -51,7 +51,7 @@ def watch_links(analytics: Analytics) -> None:
             if value is None:
                 return
             field = form.querySelector(f"input[name='{PARAMETER}']")
-            if field is None:
+            if field is None or field is jsnull:
                 field = js.document.createElement("input")
                 field.type, field.name = "hidden", PARAMETER
                 form.appendChild(field)

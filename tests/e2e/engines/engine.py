@@ -45,6 +45,8 @@ class Engine(ABC):
     name: str
     #: The files the engine needs (installed by the Makefile's ``deps``).
     needs: tuple[str, ...]
+    #: The longest a cookie written from script lasts, in days (None: as written).
+    script_cookie_days: int | None = None
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder  # profile, data and logs of this session
@@ -125,6 +127,12 @@ class Engine(ABC):
 
     def cookie(self, name: str) -> Cookie | None:
         return next((c for c in self.cookies() if c["name"] == name), None)
+
+    def days_left(self, name: str) -> float:
+        """How long the browser keeps a cookie from now, in days."""
+        cookie = self.cookie(name)
+        assert cookie and cookie["expires"] is not None, f"{self.name}: no lasting {name} cookie"
+        return (cookie["expires"] - self.run("Date.now() / 1000")) / 86400
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

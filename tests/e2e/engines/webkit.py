@@ -24,6 +24,7 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class WebKit(Engine):
     name = "webkit"
     needs = (config.WEBKIT_DRIVER, config.XVFB[0], *config.WEBKIT_BROWSER)
+    script_cookie_days = 7  # tracking prevention, on in the window as in Safari
 
     def start(self) -> None:
         read, write = os.pipe()

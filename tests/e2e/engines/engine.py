@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
@@ -118,12 +119,7 @@ class Engine(ABC):
 
     def wait_for(self, expression: str, timeout_s: float) -> Any:
         """Poll a JavaScript expression until it is truthy; its value."""
-        deadline = time.monotonic() + timeout_s
-        while not (value := self.run(expression)):
-            if time.monotonic() > deadline:
-                raise EngineError(f"{self.name}: {expression} still {value!r} after {timeout_s:.0f} s")
-            time.sleep(0.1)
-        return value
+        return poll(f"{self.name}: {expression}", lambda: self.run(expression) or None, timeout_s)
 
     def cookie(self, name: str) -> Cookie | None:
         return next((c for c in self.cookies() if c["name"] == name), None)
@@ -140,20 +136,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     for signal_ in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, signal_)
-        except ProcessLookupError:
-            break
-        try:
             process.wait(10)
-            break
+            return
+        except ProcessLookupError:
+            return
         except subprocess.TimeoutExpired:
-            continue
+            pass  # then SIGKILL
 
 
-def poll(what: str, found: Any, timeout_s: float = config.ENGINE_START_TIMEOUT_S) -> Any:
+def poll(what: str, found: Callable[[], Any], timeout_s: float = config.ENGINE_START_TIMEOUT_S) -> Any:
     """Call ``found()`` until it returns something other than None; raise after the timeout."""
     deadline = time.monotonic() + timeout_s
     while (value := found()) is None:
         if time.monotonic() > deadline:
-            raise EngineError(f"{what} did not happen in {timeout_s} s")
+            raise EngineError(f"{what}: not so after {timeout_s:.0f} s")
         time.sleep(0.1)
     return value

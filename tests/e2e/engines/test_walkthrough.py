@@ -3,10 +3,11 @@
 The same snippet, build and collector as the Chromium tests, with each
 engine's real cookies, localStorage and Cache Storage: the first visit (the
 loader's cold path: the runtime prefetched into Blobs, the wasm compiled
-from one), identify and track as the collector receives them, a reload (the
-warm path: the start-up state a worker saved in Cache Storage, restored),
-and reset. A warning of the loader on the console fails a test too: a boot
-that fell back to another path would otherwise go unnoticed.
+from one; with ``loadMode: "immediate"``, Pyodide's own fetches), identify
+and track as the collector receives them, a reload (the warm path: the
+start-up state a worker saved in Cache Storage, restored), and reset. A
+warning of the loader on the console fails a test too: a boot that fell
+back to another path would otherwise go unnoticed.
 """
 
 from __future__ import annotations
@@ -43,19 +44,20 @@ SNAPSHOT_SAVED = """caches.open("analytics-identity").then((cache) => cache.keys
     .then((keys) => keys.some((request) => new URL(request.url).pathname.endsWith("/snapshot")))"""
 
 
-def boot(engine: Engine, base_url: str, before: str = "") -> None:
+def boot(engine: Engine, base_url: str, before: str = "", **options: str) -> None:
     """On the page open, call load (then any calls buffered before ready) and wait until ready."""
-    engine.execute(f"{WATCH_CONSOLE} analytics.load('test-key', {json.dumps(load_options(base_url))}); {before}")
+    engine.execute(f"{WATCH_CONSOLE} analytics.load('test-key', {json.dumps(load_options(base_url, **options))});"
+                   f" {before}")
     engine.wait_for("window.analytics.initialized === true", config.BOOT_TIMEOUT_MS / 1000)
 
 
-def first_visit(engine: Engine, base_url: str, before: str = "") -> str:
+def first_visit(engine: Engine, base_url: str, before: str = "", **options: str) -> str:
     """A visitor the browser has never seen: no cookies, localStorage or saved state; the minted anonymousId."""
     engine.goto(base_url + PAGE)
     engine.clear_cookies()
     engine.execute("localStorage.clear(); await caches.delete('analytics-identity');")
     engine.reload()
-    boot(engine, base_url, before)
+    boot(engine, base_url, before, **options)
     return engine.run("analytics.user().anonymousId()")
 
 
@@ -85,6 +87,16 @@ def test_the_snippet_loads_replays_buffered_calls_and_mints_one_anonymous_id(eng
     days = engine.script_cookie_days or COOKIE_DAYS  # Safari's cap on a cookie written from script
     assert days - 1 < engine.days_left("ajs_anonymous_id") <= days
     assert not engine.run(RESTORED)  # a first visit boots from the runtime's files
+    assert engine.run(COMPLAINTS) == []
+
+
+def test_load_mode_immediate_boots_at_once_from_the_runtime_files(engine: Engine, base_url: str) -> None:
+    """The other cold path: no prefetch into Blobs, Pyodide fetches and compiles the wasm itself."""
+    minted = first_visit(engine, base_url, before="analytics.page();", loadMode="immediate")
+    assert UUID4.match(minted) and stored(engine, "ajs_anonymous_id") == (minted, minted)
+    [event] = events(base_url, 1, anonymousId=minted)
+    assert (event["type"], event["context"]["page"]["path"]) == ("page", PAGE)
+    assert not engine.run(RESTORED)
     assert engine.run(COMPLAINTS) == []
 
 

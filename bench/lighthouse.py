@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -95,13 +96,25 @@ def run_once(url: str, executable: str, args: list[str], timeout_s: float) -> di
         report = Path(tmp) / "report.json"
         command = ["node", str(CLI), url, "--only-categories=performance", "--output=json",
                    f"--output-path={report}", "--quiet", *chrome_flags(args)]
-        done = subprocess.run(command, env={**os.environ, "CHROME_PATH": executable, "TMPDIR": tmp},
-                              capture_output=True, text=True, timeout=timeout_s)
-        if done.returncode or not report.exists():
-            raise RuntimeError(f"lighthouse failed on {url} ({done.returncode}): {done.stderr[-2000:]}")
+        # Its own process group: on a timeout, the chromium Lighthouse started goes too.
+        process = subprocess.Popen(command, env={**os.environ, "CHROME_PATH": executable, "TMPDIR": tmp},
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            _, stderr = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise RuntimeError(f"lighthouse on {url} took over {timeout_s} s") from None
+        if process.returncode or not report.exists():
+            raise RuntimeError(f"lighthouse failed on {url} ({process.returncode}): {stderr[-2000:]}")
         lhr = json.loads(report.read_text())
     if lhr.get("runtimeError"):
         raise RuntimeError(f"lighthouse on {url}: {lhr['runtimeError']}")
+    origin = url.split("/", 3)[:3]
+    requests = [item["url"] for item in lhr["audits"]["network-requests"]["details"]["items"]]
+    outside = [r for r in requests if r.split("/", 3)[:3] != origin and not r.startswith(("data:", "blob:"))]
+    if outside:
+        raise RuntimeError(f"lighthouse on {url}: requests off 127.0.0.1: {outside}")
     figures = {}
     for key, audit, field in FIGURES:
         if audit == "score":
@@ -117,14 +130,21 @@ def run_once(url: str, executable: str, args: list[str], timeout_s: float) -> di
 
 def measure(base_url: str, runs: int, executable: str, args: list[str], log: Any,
             timeout_s: float = 240) -> dict[str, Any]:
-    """``runs`` rounds over the three pages: per page, the figures of each run (``raw``), and the settings."""
+    """``runs`` rounds over the three pages: per page, the figures of each run (``raw``), the
+    settings, and the runs that failed (``failures``: logged and left out, the rest still counts)."""
     raw: dict[str, list[dict[str, Any]]] = {name: [] for name in TAGS}
+    failures: list[str] = []
     for i in range(runs):
         for name in TAGS:
-            figures = run_once(f"{base_url}/{PREFIX}/{name}.html", executable, args, timeout_s)
+            try:
+                figures = run_once(f"{base_url}/{PREFIX}/{name}.html", executable, args, timeout_s)
+            except RuntimeError as error:
+                failures.append(str(error))
+                log(f"lighthouse {name}: {error}")
+                continue
             raw[name].append(figures)
             log(f"lighthouse {name}: score {figures['score']:.0f}, TBT {figures['tbt']:.0f} ms, "
                 f"TTI {figures['tti']:.0f} ms, {figures['bytes'] / 1024:,.0f} KiB ({i + 1}/{runs})")
-    first = raw["plain"][0] if raw["plain"] else {}
+    first = next((reports[0] for reports in raw.values() if reports), {})
     return {"raw": raw, "version": first.get("version"), "throttling": first.get("throttling"),
-            "formFactor": first.get("formFactor"), "runs": runs}
+            "formFactor": first.get("formFactor"), "runs": runs, "failures": failures}

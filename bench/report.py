@@ -96,6 +96,7 @@ def aggregate(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                     add(f"workload.{label}.{measure}", (batches.get(label) or {}).get(measure))
             add("workload.mainThread", batches.get("mainThread"))
             add("workload.warnings", batches.get("warnings"))
+            add("workload.restored", batches.get("restored"))
         pages[name] = {key: summarize(values) for key, values in figures.items()}
         pages[name]["cold.requests"] = sorted({r["url"] for run in runs for r in run["cold"]["resources"]})
     return pages
@@ -105,6 +106,8 @@ def lighthouse_pages(raw: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Per article page: each Lighthouse figure as median/min/max over the runs."""
     pages: dict[str, Any] = {}
     for name, reports in raw.items():
+        if not reports:
+            continue
         figures: dict[str, list[float]] = {}
         for report in reports:
             for key, value in report.items():
@@ -134,16 +137,21 @@ def targets(pages: dict[str, Any], lighthouse: dict[str, Any] | None) -> list[di
     def versus(ours: float | None, theirs: float | None, unit: str, scale: float = 1) -> str:
         return "" if ours is None or theirs is None else f"{ours * scale:,.0f} vs {theirs * scale:,.0f} {unit}"
 
+    def of(name: str, key: str) -> str:
+        value = median(lighthouse or {}, name, key)
+        return "–" if value is None else f"{value:,.0f}"
+
     if lighthouse is not None:
-        score, tbt = (median(lighthouse, "snippet", key) for key in ("score", "tbt"))
-        row("Lighthouse mobile score, article page + snippet", score, TARGET_LIGHTHOUSE_SCORE, "",
-            f"page alone {median(lighthouse, 'plain', 'score') or 0:.0f}, "
-            f"+ analytics-next {median(lighthouse, 'analytics-next', 'score') or 0:.0f}", at_least=True)
-        row("Lighthouse Total Blocking Time, article page + snippet", tbt, TARGET_LIGHTHOUSE_TBT_MS, "ms",
-            f"+ analytics-next {median(lighthouse, 'analytics-next', 'tbt') or 0:,.0f} ms")
+        row("Lighthouse mobile score, article page + snippet", median(lighthouse, "snippet", "score"),
+            TARGET_LIGHTHOUSE_SCORE, "", f"page alone {of('plain', 'score')}, + analytics-next "
+            f"{of('analytics-next', 'score')}", at_least=True)
+        row("Lighthouse Total Blocking Time, article page + snippet", median(lighthouse, "snippet", "tbt"),
+            TARGET_LIGHTHOUSE_TBT_MS, "ms", f"page alone {of('plain', 'tbt')} ms, + analytics-next "
+            f"{of('analytics-next', 'tbt')} ms")
     ours, stock = median(pages, "snippet", "cold.bytes"), median(pages, "pyodide", "cold.bytes")
+    theirs = median(pages, "analytics-next", "cold.bytes")
     row("first-visit bytes, brotli as served, vs stock Pyodide", ratio(ours, stock), TARGET_FIRST_VISIT_RATIO, "×",
-        versus(ours, stock, "KiB", 1 / 1024))
+        versus(ours, stock, "KiB", 1 / 1024) + ("" if theirs is None else f" (analytics-next {theirs / 1024:,.0f} KiB)"))
     # The site's snippet in its default load mode against stock Pyodide loaded the stock way.
     for kind in ("cold", "warm"):
         ours, stock = median(pages, "snippet", f"{kind}.ready"), median(pages, "pyodide", f"{kind}.ready")
@@ -178,6 +186,8 @@ def lighthouse_section(lighthouse: dict[str, Any] | None) -> str:
     """The Lighthouse table: one row per article page."""
     if not lighthouse:
         return "## Lighthouse\n\nNot run (`--lighthouse-runs 0`).\n"
+    if not lighthouse["pages"]:
+        return "## Lighthouse\n\nEvery run failed (see the notes).\n"
     rows = [("performance score", "score", 1, 0), ("Total Blocking Time (ms)", "tbt", 1, 0),
             ("Time to Interactive (s)", "tti", 1e-3, 2), ("bytes (KiB)", "bytes", 1 / 1024, 0),
             ("First Contentful Paint (s)", "fcp", 1e-3, 2), ("Largest Contentful Paint (s)", "lcp", 1e-3, 2),
@@ -230,8 +240,8 @@ def markdown(results: dict[str, Any]) -> str:
         "## Targets\n",
         "| target | measured | | limit | |\n|---|---:|---|---:|---|\n" + "".join(
             f"| {t['target']} | {'–' if t['value'] is None else format(t['value'], ',.2f' if t['unit'] == '×' else ',.0f')}"
-            f" {t['unit']} | {t['detail']} | {'≥' if t['atLeast'] else '≤'} {t['limit']:,} {t['unit']} |"
-            f" {'pass' if t['pass'] else '**FAIL**'} |\n"
+            f"{' ' + t['unit'] if t['unit'] else ''} | {t['detail']} | {'≥' if t['atLeast'] else '≤'} {t['limit']:,}"
+            f"{' ' + t['unit'] if t['unit'] else ''} | {'pass' if t['pass'] else '**FAIL**'} |\n"
             for t in results["targets"]),
         lighthouse_section(results.get("lighthouse")),
         "## Time to ready, paint, load (ms from navigation start)\n",
@@ -273,7 +283,8 @@ def markdown(results: dict[str, Any]) -> str:
         table([*[(f"{label} ×{n}: {measure}", f"workload.{label}.{measure}", 1, 0)
                  for label, n, _ in workload.STEPS for measure in workload.MEASURES],
                ("main-thread time per call, whole workload", "workload.mainThread", 1, 0),
-               ("console warnings during the workload", "workload.warnings", 1, 0)]),
+               ("console warnings during the workload", "workload.warnings", 1, 0),
+               ("workload visits restored from the snapshot (1 = yes)", "workload.restored", 1, 0)]),
         "## Memory after ready, cold visit, after a GC (MB)\n",
         table([("JS heap used", "memory.jsHeapUsed", 1 / 2**20, 1),
                ("JS heap total", "memory.jsHeapTotal", 1 / 2**20, 1),

@@ -322,8 +322,8 @@ def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
         batches = {}
         if name in LIBRARIES:
             page.goto("about:blank")
-            visit(page, url)
-            batches = workload.run(page, inflight.drain)
+            again = visit(page, url)
+            batches = {**workload.run(page, inflight.drain), "restored": again["restored"]}
             log("  workload: " + ", ".join(f"{label} {batches[label]['sync']:.0f} µs sync, "
                                             f"{batches[label]['task']:.0f} µs with its task"
                                             for label, _, _ in workload.STEPS)
@@ -430,10 +430,10 @@ def main(argv: list[str] | None = None) -> int:
         browser_version = browser.version
         browser.close()
     pages = report.aggregate(rounds)
-    light = None
+    light, notes = None, []
     if lighthouse_raw:
-        light = {**{k: v for k, v in lighthouse_raw.items() if k != "raw"},
-                 "pages": report.lighthouse_pages(lighthouse_raw["raw"]), "raw": lighthouse_raw["raw"]}
+        light = {**lighthouse_raw, "pages": report.lighthouse_pages(lighthouse_raw["raw"])}
+        notes += [f"A Lighthouse run failed and is left out: {failure}" for failure in lighthouse_raw["failures"]]
     results = {
         "meta": {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -447,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         "storageKinds": sorted({k.split(".", 2)[2] for p in pages.values() for k in p if k.startswith("warm.storage.")}),
         "pages": pages,
         "lighthouse": light,
+        "notes": notes,
         "rounds": rounds,
         "cpython": cpython_core(max(args.runs, 5)),
     }

@@ -9,10 +9,16 @@ calls and a quiet network:
   precise coverage with call counts): among them Pyodide's trampolines from
   Python into JavaScript (``JsvFunction_CallBound``, ``JsvFunction_Call_OneArg``,
   ...), one per JavaScript call the Python core makes;
-* ``document.cookie`` and ``localStorage`` reads and writes of that call
-  (the accessors wrapped before any page script runs);
-* both again for what the call leaves to the end of its task (a cookie
-  written once per task, promise callbacks), up to the next ``setTimeout(0)``;
+* ``document.cookie`` and ``localStorage`` reads and writes of that call,
+  and calls of a few browser functions (``Date.now``, ``fetch``,
+  ``setTimeout``...), from Python or JavaScript (wrapped before any page
+  script runs), and the localStorage keys written or removed.
+
+The call is counted with the microtasks its task runs after it (promise
+callbacks: the async delivery's steps, or the end of an earlier delivery);
+then:
+
+* the same figures again for the tasks that run before a ``setTimeout(0)`` queued after it;
 * where the time goes over ``--samples`` calls in batches of 50 (DevTools
   CPU profile, self time by file:function; WebAssembly frames are the
   interpreter and the Python code it runs: ``python bench/profile.py`` splits
@@ -35,8 +41,10 @@ from playwright.sync_api import CDPSession, Page, sync_playwright
 import run
 import workload
 
-#: Counts document.cookie and localStorage traffic (installed before any page script).
+#: Counts document.cookie and localStorage traffic, and calls of the browser functions the
+#: core is known to call (installed before any page script, so the core binds the wrappers).
 COUNTERS = """(() => {
+  window.__written = [];  // keys written or removed, in order
   const counts = (window.__counts = { cookieRead: 0, cookieWrite: 0, storageGet: 0, storageSet: 0, storageRemove: 0 });
   const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
   Object.defineProperty(Document.prototype, "cookie", {
@@ -46,7 +54,22 @@ COUNTERS = """(() => {
   });
   for (const [name, key] of [["getItem", "storageGet"], ["setItem", "storageSet"], ["removeItem", "storageRemove"]]) {
     const original = Storage.prototype[name];
-    Storage.prototype[name] = function () { counts[key]++; return original.apply(this, arguments); };
+    Storage.prototype[name] = function (item) {
+      counts[key]++;
+      if (name !== "getItem") window.__written.push(name + " " + String(item).replace(/:.*/, ":…"));
+      return original.apply(this, arguments);
+    };
+  }
+  const natives = [[Date, "now"], [performance, "now"], [window, "setTimeout"], [window, "clearTimeout"],
+    [window, "fetch"], [window, "queueMicrotask"], [crypto, "getRandomValues"], [crypto, "randomUUID"],
+    [Document.prototype, "querySelector"], [console, "warn"], [console, "log"], [JSON, "parse"], [JSON, "stringify"]];
+  const unwrapped = (window.__unwrapped = {});  // for the harness's own calls
+  for (const [owner, name] of natives) {
+    const key = (owner === window ? "" : (owner[Symbol.toStringTag] || owner.name || "document") + ".") + name;
+    const original = (unwrapped[key] = owner[name]);
+    if (typeof original !== "function") continue;
+    counts[key] = 0;
+    owner[name] = function () { counts[key]++; return original.apply(this, arguments); };
   }
 })();"""
 
@@ -75,15 +98,20 @@ def counted_calls(cdp: CDPSession) -> collections.Counter[str]:
 
 
 def one_call(page: Page, cdp: CDPSession, call: str) -> dict[str, Any]:
-    """Counts for one ``call``: during it, and what it left to the end of its task."""
+    """Counts for one ``call``: with the microtasks of its task, then until a ``setTimeout(0)``."""
     phases = {}
+    written = {}
     counted_calls(cdp)
     before = page.evaluate("({...__counts})")
-    page.evaluate(f"() => {{ const i = 1; {call}; }}")
-    phases["in the call"] = (counted_calls(cdp), before, page.evaluate("({...__counts})"))
-    page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 0))")
-    phases["until its task ended"] = (counted_calls(cdp), phases["in the call"][2], page.evaluate("({...__counts})"))
-    return {name: {"calls": calls, "storage": {k: after[k] - before[k] for k in after if after[k] != before[k]}}
+    page.evaluate(f"() => {{ __written.length = 0; const i = 1; {call}; }}")
+    written["the call and its microtasks"] = page.evaluate("__written.splice(0)")
+    phases["the call and its microtasks"] = (counted_calls(cdp), before, page.evaluate("({...__counts})"))
+    page.evaluate("() => new Promise((resolve) => __unwrapped.setTimeout.call(window, resolve, 0))")
+    phases["then until a setTimeout(0)"] = (counted_calls(cdp), phases["the call and its microtasks"][2],
+                                            page.evaluate("({...__counts})"))
+    written["then until a setTimeout(0)"] = page.evaluate("__written.splice(0)")
+    return {name: {"calls": calls, "browser": {k: after[k] - before[k] for k in after if after[k] != before[k]},
+                   "written": written[name]}
             for name, (calls, before, after) in phases.items()}
 
 
@@ -126,7 +154,8 @@ def report(name: str, counts: dict[str, Any], profile: list[tuple[str, float]], 
         calls = figures["calls"]
         into_js = {k.split(":", 1)[1]: v for k, v in calls.items() if ":JsvFunction_" in k}
         lines.append(f"{phase}: {sum(calls.values())} JS function calls in the build's files; JavaScript functions "
-                     f"called from Python {into_js or 'none'}; storage {figures['storage'] or 'untouched'}")
+                     f"called from Python {into_js or 'none'}; cookie, storage and other browser calls "
+                     f"{figures['browser'] or 'none'}; localStorage keys written {figures['written'] or 'none'}")
         lines += [f"    {count:5d}  {function}" for function, count in calls.most_common(TOP)]
     total = sum(ms for _, ms in profile)
     lines.append(f"CPU profile, {samples} calls in batches of 50 (top self time, ms; listed {total:.0f} ms):")

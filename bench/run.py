@@ -25,10 +25,15 @@ memory snapshot (as a visitor who stays a few seconds), so the warm visit
 restores it.
 Nothing is intercepted (``page.route`` would disable the cache); the only
 addition to each page is a small init script that observes long tasks and a
-100 ms timer.
+100 ms timer. After the warm visit the bench reads the origin's storage
+(``navigator.storage.estimate()``) and times each library's calls in tight
+loops; a second warm visit runs the per-call workload of bench/workload.py.
+analytics-next is served with brotli too (a private copy with ``.br`` twins).
+Then bench/lighthouse.py runs Lighthouse on an article page, alone and with
+each library, from the same server.
 
 Writes ``bench/results.json`` (every value) and ``bench/results.md`` (tables
-and targets).
+and targets, written by bench/report.py).
 """
 
 from __future__ import annotations

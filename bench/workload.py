@@ -12,10 +12,13 @@ batches), and gives per call:
   the loop), summed over batches, divided by the calls;
 * ``task``: from a batch's start until a message posted right after it is
   handled: the loop, the promise callbacks it set off (analytics-next does
-  most of an event's work there) and whatever task was already queued;
+  a third of an event's work there) and whatever task was already queued;
 * ``mainThread``: the renderer's main-thread task time (DevTools
   ``TaskDuration``) over the whole workload, deliveries included, until the
-  network is quiet again.
+  network is quiet again;
+
+and how many console warnings the library gave meanwhile (a full queue
+drops its oldest event with one).
 
 Both libraries run the same JavaScript; it is in :data:`WORKLOAD`.
 """

@@ -12,7 +12,8 @@ batches), and gives per call:
   the loop), summed over batches, divided by the calls;
 * ``task``: from a batch's start until a message posted right after it is
   handled: the loop, the promise callbacks it set off (analytics-next does
-  a third of an event's work there) and whatever task was already queued;
+  a quarter to a third of its time there, in these runs) and whatever task
+  was already queued;
 * ``mainThread``: the renderer's main-thread task time (DevTools
   ``TaskDuration``) over the whole workload, deliveries included, until the
   network is quiet again;

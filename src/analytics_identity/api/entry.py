@@ -28,16 +28,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from ..events.jsonsafe import json_safe
-from ..host.protocols import CookieJar
+from ..host import CookieJar, Host
 from ..identity.entity import InvalidId
+from ..jsonsafe import json_safe
 
-if TYPE_CHECKING:
-    from .client import Analytics
-
-__all__ = ["CookieSnapshot", "PageCode", "guarded"]
+__all__ = ["CookieSnapshot", "Guarded", "PageCode", "guarded"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -163,12 +160,23 @@ class PageCode:
         return hash(self.fn)
 
 
-def _argument(value: Any, analytics: Analytics, label: str) -> Any:
+class Guarded(Protocol):
+    """What :func:`guarded` reads off the object whose methods it guards."""
+
+    #: Where a refused or failed call is reported (``warn``).
+    host: Host
+    #: The jar every store reads ``document.cookie`` through.
+    cookie_snapshot: CookieSnapshot
+    #: Set while the start waits for the first-visit lock: a Python caller runs it first.
+    start_pending: Callable[[], None] | None
+
+
+def _argument(value: Any, owner: Guarded, label: str) -> Any:
     """Traits, properties and options get JSON.stringify's rules up front; functions become page code."""
     if isinstance(value, (dict, list)):
-        return json_safe(value, analytics.host.warn, label)
+        return json_safe(value, owner.host.warn, label)
     if callable(value) and not isinstance(value, PageCode):
-        return PageCode(value, analytics.cookie_snapshot)
+        return PageCode(value, owner.cookie_snapshot)
     return value
 
 
@@ -181,7 +189,7 @@ def guarded(method: F) -> F:
     name = method.__name__
 
     @functools.wraps(method)
-    def wrapper(self: Analytics, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: Guarded, *args: Any, **kwargs: Any) -> Any:
         try:
             if args:
                 args = tuple(a if isinstance(a, str) else _argument(a, self, f"{name} argument {i + 1}")

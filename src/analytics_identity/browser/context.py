@@ -14,7 +14,7 @@ from typing import Any
 
 import js
 
-from ..identity.ids import uuid4
+from ..ids import uuid4
 from .ffi import create_proxy
 
 __all__ = ["page_context"]

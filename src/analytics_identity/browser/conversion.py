@@ -11,7 +11,7 @@ import js
 
 from ..api.querystring import JsRegExp
 from ..events.context import Context
-from ..events.jsonsafe import NotJson, refusal
+from ..jsonsafe import NotJson, refusal
 from .context import page_context
 from .ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import js
 
-from .. import __version__
+from ..version import __version__
 from ..api.client import Analytics
 from ..api.dispatch import Dispatcher
 from ..api.handover import calls_to_replay

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..identity.ids import uuid4
+from ..ids import uuid4
 
 __all__ = ["Context"]
 

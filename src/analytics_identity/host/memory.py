@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..storage.codec import parse_cookie_header
 from .page import PageInfo
 from .protocols import KeyValueStorage
 
@@ -52,7 +51,7 @@ class MemoryCookieJar:
             self.jar[name.strip()] = value
 
     def get(self, name: str) -> str | None:
-        return parse_cookie_header(self.read()).get(name)
+        return self.jar.get(name)
 
     def flush(self) -> None:
         """Every write is immediate here."""

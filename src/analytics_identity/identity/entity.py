@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..events.jsonsafe import NotJson, json_safe
+from ..jsonsafe import NotJson, json_safe
 from ..host import describe
 from ..storage import PriorityStorage
-from .ids import uuid4
+from ..ids import uuid4
 
 __all__ = [
     "READ", "Entity", "EntityKeys", "Group", "InvalidId", "User", "legacy_user_id", "normalize_id", "sio_anonymous_id",

@@ -24,7 +24,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from .licences import write_licences
 
 __all__ = ["CPYTHON_ONLY", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]

@@ -60,10 +60,13 @@ class Analytics:
         state = ConsentState(self.settings.consent, host.global_privacy_control())
         #: The one gate every write to cookies and localStorage passes: closed until consent allows.
         gate = StorageGate(open=state.allowed)
+        #: localStorage through the gate, for the delivery's queue and the handover
+        #: (:mod:`.handover`); ``None`` without persistence.
+        self.local_storage = GatedStorage(host.local_storage, gate) if self.settings.persist else None
         self.delivery = Delivery(
             self.settings.endpoint,
             self.settings.delivery,
-            GatedStorage(host.local_storage, gate) if self.settings.persist else None,
+            self.local_storage,
             network or Network(),
             host.warn,
             dropped=self._dropped,

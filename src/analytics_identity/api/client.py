@@ -25,9 +25,9 @@ from ..storage.gate import GatedStorage, StorageGate
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
 from .classic import ClassicCalls
 from .consent import ConsentControl
-from .entry import CookieSnapshot, guarded
+from .entry import guarded
 from .querystring import calls_from_query
-from ..storage import PageStores
+from ..storage import CookieHeader, PageStores
 from .settings import Settings
 
 __all__ = ["Analytics"]
@@ -75,9 +75,9 @@ class Analytics:
         self._emitter = Emitter(host.warn)
         #: ``debug(true)``: every event is logged on the console.
         self._debug = False
-        #: ``document.cookie`` as every store reads it: at most once per public call (:mod:`.entry`).
-        self.cookie_snapshot = CookieSnapshot(host.cookies)
-        stores = PageStores(self.cookie_snapshot, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
+        #: ``document.cookie`` as every store reads it: at most once per public call and task.
+        self.cookie_header = CookieHeader(host.cookies)
+        stores = PageStores(self.cookie_header, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
         self._consent = ConsentControl(state, self.settings, stores, self.delivery, host.warn)
         user = stores.for_entity(self.settings.user.stores, self.settings.user.keys.id,
                                  self.settings.user.keys.traits)

@@ -53,12 +53,9 @@ class MemoryCookieJar:
     def get(self, name: str) -> str | None:
         return self.jar.get(name)
 
-    def flush(self) -> None:
-        """Every write is immediate here."""
-
-    def task(self) -> object:
-        """No event loop here, and reads cost nothing: every call is a task of its own."""
-        return object()
+    def after_task(self, fn: Callable[[], None]) -> None:
+        """No event loop here, and reads cost nothing: every access is a task of its own, ended at once."""
+        fn()
 
 
 @dataclass

@@ -185,3 +185,13 @@ def test_a_page_call_reads_document_cookie_once_at_its_entry_and_off_finds_the_l
     calls.call("off", ["track", listener])
     calls.call("track", ["Unheard"])
     assert heard == ["Steady"] * 5
+
+
+def test_a_refused_register_resolves_to_analytics_next_s_system_context() -> None:
+    on = host()
+    calls = dispatcher(on)
+    for name in ("register", "deregister"):
+        kind, context = calls.call(name, [{"name": "P"}])
+        assert kind == "promise" and context["event"] == {"type": "track", "event": "system"}
+        assert context.failed_delivery() == {"reason": f"analytics.{name}() is not supported"}
+    assert len([w for w in on.warnings if "is not supported" in w]) == 2

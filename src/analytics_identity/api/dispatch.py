@@ -91,7 +91,7 @@ class Dispatcher:
             if name not in self._refused:
                 self._refused.add(name)
                 self.analytics.host.warn(f"analytics.{name}() is not supported: {method.refused}; call ignored")
-            refused = Context.refused("track", f"analytics.{name}() is not supported")
+            refused = Context.system(f"analytics.{name}() is not supported")
             return self._shape(method, refused if method.kind == EVENT else None)
         if name == "push":
             entry = args[0] if args else None

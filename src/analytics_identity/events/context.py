@@ -60,5 +60,11 @@ class Context(dict[str, Any]):
         """The context of a call refused with a warning: nothing was sent."""
         return cls({"type": event_type}, reason)
 
+    @classmethod
+    def system(cls, reason: str) -> Context:
+        """What a refused ``register()``/``deregister()`` resolves to: analytics-next's
+        ``Context.system()`` (``{type: "track", event: "system"}``), which no event call made."""
+        return cls({"type": "track", "event": "system"}, reason)
+
     failedDelivery = failed_delivery
     toJSON = to_json

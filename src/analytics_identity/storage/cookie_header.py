@@ -205,8 +205,9 @@ class CookieHeader:
         self._sent.clear()
         if not self._depth:
             self._header = None
-        with contextlib.suppress(Exception):  # a jar that refuses writes refused the first one already
-            self.flush()
+        if self._held:
+            with contextlib.suppress(Exception):  # a jar that refuses writes refused the first one already
+                self.flush()
 
 
 def _cookie_identity(cookie: str) -> str:

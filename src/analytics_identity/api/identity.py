@@ -9,7 +9,7 @@ points (its start, each event, ``reset()``); the rules themselves live in
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..identity.changes import IdentityChanges
 from ..identity.entity import Entity, Group, User, stored_id
@@ -18,28 +18,16 @@ from ..identity.session import Sessions
 
 if TYPE_CHECKING:
     from ..host import Host
-    from ..storage import PageStores
+    from ..storage import CookieHeader, PageStores
     from .settings import Settings
 
 __all__ = ["IdentityExtras"]
 
 
-class CookieSnapshot(Protocol):
-    """The call's ``document.cookie`` (:class:`~analytics_identity.api.entry.CookieSnapshot`)."""
-
-    hostname: str
-
-    def read(self) -> str: ...
-
-    def enter(self, read_now: bool = False) -> None: ...
-
-    def exit(self) -> None: ...
-
-
 class IdentityExtras:
     """What ``identity`` events, ``explain()``, ``sessionId()`` and ``crossDomain`` need of the instance."""
 
-    def __init__(self, settings: Settings, host: Host, snapshot: CookieSnapshot, stores: PageStores,
+    def __init__(self, settings: Settings, host: Host, snapshot: CookieHeader, stores: PageStores,
                  user: User, group: Group, changes: IdentityChanges, may_store: Callable[[], bool],
                  consent: Callable[[], dict[str, Any]]) -> None:
         """``may_store``: whether cookies and localStorage may be written now; ``consent``: its snapshot."""
@@ -64,7 +52,7 @@ class IdentityExtras:
             entity.explainer = self._explain
 
     def _header(self) -> str:
-        return self._snapshot.read()
+        return self._snapshot.header()
 
     def begin(self) -> None:
         """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off."""

@@ -7,7 +7,8 @@ also brings the collector's Starlette and uvicorn).
 """
 
 from .asgi import IdentityMiddleware
+from .request_identity import RequestIdentity
 from .visitor import Identity, read_identity
 from .wsgi import WSGIIdentityMiddleware
 
-__all__ = ["Identity", "IdentityMiddleware", "WSGIIdentityMiddleware", "read_identity"]
+__all__ = ["Identity", "IdentityMiddleware", "RequestIdentity", "WSGIIdentityMiddleware", "read_identity"]

@@ -224,3 +224,30 @@ def test_a_logout_on_the_server_leaves_the_page_as_analytics_reset_does(
     assert same == {key: value for key, value in by_page.items() if key != "anonymousId"}
     assert same == {"userId": None, "traits": {}, "groupId": None, "groupTraits": {},
                     "localStorage": ["ajs_anonymous_id"], "cookies": ["ajs_anonymous_id"]}
+
+
+def test_the_site_serves_the_build_compressed_and_cacheable(site: str, page: Page) -> None:
+    """One line of the site serves the folder: a first visit moves its compressed twins, a repeat visit revalidates."""
+    first: list[Response] = []
+    page.on("response", lambda response: first.append(response) if "/static/analytics/" in response.url else None)
+    page.goto(site + "/")
+    wait_ready(page)
+    moved = sum(r.request.sizes()["responseBodySize"] + r.request.sizes()["responseHeadersSize"] for r in first)
+    plain = sum((ROOT / config.STATIC_DIR / r.url.split("/static/analytics/", 1)[1]).stat().st_size for r in first)
+    print(f"first visit through the site: {len(first)} files, {moved / 1e6:.2f} MB moved, {plain / 1e6:.2f} MB as files")
+    assert moved < plain / 3  # every large file went compressed
+    by_name = {r.url.rsplit("/", 1)[1]: r for r in first}
+    wasm = by_name["pyodide.asm.wasm"]
+    assert wasm.header_value("content-type") == "application/wasm"
+    assert wasm.header_value("content-encoding") in ("br", "gzip")
+    assert wasm.header_value("cache-control") == "public, max-age=31536000, immutable"
+    assert by_name["snippet.js"].header_value("cache-control") == "no-cache"
+    assert by_name["loader.mjs"].header_value("etag") or by_name["loader.mjs"].header_value("last-modified")
+
+    again: list[Response] = []
+    page.on("response", lambda response: again.append(response) if "/static/analytics/" in response.url else None)
+    first.clear()
+    page.reload()
+    wait_ready(page)
+    assert not any(r.url.endswith(".wasm") and not r.from_service_worker and r.status == 200
+                   and r.request.sizes()["responseBodySize"] > 0 for r in again)  # the runtime came from the cache

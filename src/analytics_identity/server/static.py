@@ -1,8 +1,4 @@
-"""Serving the static build: precompressed twins, right MIME types, cache rules.
-
-Runtime files, the compiled standard library and the wheel live under
-versioned or content-hashed paths, so they are cached for a year as
-immutable; the snippet and loader keep stable names and are revalidated on every visit (cheap with ETags).
+"""Serving the static build from ASGI: precompressed twins, right MIME types, cache rules (:mod:`.cache_rules`).
 
 A Starlette or FastAPI site serves the build folder with one line,
 ``app.mount("/static/analytics", StaticBuild("static/analytics"))``: a
@@ -22,6 +18,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
+from .cache_rules import cache_control
+
 __all__ = ["StaticBuild"]
 
 mimetypes.add_type("application/wasm", ".wasm")
@@ -30,8 +28,6 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/zip", ".whl")
 mimetypes.add_type("text/plain", ".ts")  # analytics.d.ts (not an MPEG transport stream)
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-REVALIDATE = "no-cache"
 _ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 
 
@@ -52,11 +48,6 @@ class StaticBuild:
             response = await self.serve(request)
         await response(scope, receive, send)
 
-    def _cache_control(self, relative: str) -> str:
-        first = relative.split("/", 1)[0]
-        versioned = first.startswith(("pyodide-", "pyscript-")) or first in ("wheels", "stdlib")
-        return IMMUTABLE if versioned else REVALIDATE
-
     async def serve(self, request: Request) -> Response:
         relative = request.path_params["path"]
         path = (self.folder / relative).resolve()
@@ -73,7 +64,7 @@ class StaticBuild:
         stat = served.stat()
         etag = '"' + hashlib.md5(f"{served.name}:{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest() + '"'
         headers = {
-            "Cache-Control": self._cache_control(relative),
+            "Cache-Control": cache_control(relative),
             "ETag": etag,
             "Vary": "Accept-Encoding",
             "Access-Control-Allow-Origin": "*",

@@ -8,10 +8,12 @@ from flask import Flask, redirect, request
 from werkzeug.wrappers import Response
 
 from analytics_identity.server import WSGIIdentityMiddleware
+from analytics_identity.server.wsgi_static import serve_build
 from tests.e2e.sites.site import STATIC, login, page, purchase
 
-app = Flask(__name__, static_folder=STATIC, static_url_path="/static/analytics")
+app = Flask(__name__, static_folder=None)
 app.wsgi_app = WSGIIdentityMiddleware(app.wsgi_app)  # type: ignore[method-assign]  # as the README says
+app.wsgi_app = serve_build(app.wsgi_app, STATIC)  # type: ignore[method-assign]  # WhiteNoise, as docs/server.md says
 
 
 @app.get("/")

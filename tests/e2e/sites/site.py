@@ -1,7 +1,9 @@
 """What the test sites share: their settings (from the environment the test gives them), the page, the purchase.
 
 Each site serves, with the identity middleware: ``/`` (a server-rendered
-page with the snippet), the static build at ``/static/analytics/``,
+page with the snippet), the static build at ``/static/analytics/`` (served
+by :class:`~analytics_identity.server.static.StaticBuild` on Starlette and
+by WhiteNoise through :func:`~analytics_identity.server.wsgi_static.serve_build` on Flask),
 ``/api/identity`` (the ids as the server reads them, JSON), ``POST
 /api/purchase`` (a server-side event through Segment's Python library,
 to the collector's ``/v1/batch``, under the visitor's anonymousId), and

@@ -8,9 +8,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from analytics_identity.server import IdentityMiddleware
+from analytics_identity.server.static import StaticBuild
 from tests.e2e.sites.site import STATIC, login, page, purchase
 
 
@@ -44,6 +44,6 @@ async def health(request: Request) -> PlainTextResponse:
 app = Starlette(routes=[
     Route("/", home), Route("/api/identity", identity), Route("/api/purchase", buy, methods=["POST"]),
     Route("/login", sign_in, methods=["POST"]), Route("/logout", sign_out, methods=["POST"]),
-    Route("/healthz", health), Mount("/static/analytics", StaticFiles(directory=STATIC)),
+    Route("/healthz", health), Mount("/static/analytics", StaticBuild(STATIC)),
 ])
 app.add_middleware(IdentityMiddleware)  # as the README says

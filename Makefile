@@ -78,8 +78,9 @@ unit: deps
 e2e: build
 	$(PY) -m pytest tests/e2e
 
+# `make bench BENCH_ARGS="--runs 1 --lighthouse-runs 1"` for a quick check of the harness.
 bench: build
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build var dist

@@ -29,8 +29,8 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-from ..identity.ids import uuid4
 from ..identity.server_login import SERVER_LOGIN_COOKIE, read_message
+from ..ids import uuid4
 from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, decode_value, encode_value, serialize
 from .request_identity import RequestIdentity, log, response_changes
 from .visitor import ANONYMOUS_ID_COOKIE, GROUP_ID_COOKIE, USER_ID_COOKIE, Identity, cookie_jar, identity_in

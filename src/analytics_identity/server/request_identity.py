@@ -24,7 +24,7 @@ from typing import Any
 
 from ..events.jsonsafe import json_safe
 from ..identity.entity import InvalidId, User, normalize_id
-from ..identity.ids import uuid4
+from ..ids import uuid4
 from ..identity.server_login import fold
 from .visitor import Identity
 

@@ -25,7 +25,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from .build import PYODIDE_FILES, browser_sources, build_static
 from .runtime import locate, project_root, write_bundle
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..events.jsonsafe import json_safe
+from ..jsonsafe import json_safe
 from ..identity.entity import InvalidId, User, normalize_id
 from ..ids import uuid4
 from ..identity.server_login import fold

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 from ..version import __version__
@@ -22,6 +23,7 @@ from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
 from ..identity.changes import IdentityChanges
 from ..identity.entity import READ, Group, User
+from ..identity.server_login import apply_server_login
 from ..storage.gate import GatedStorage, StorageGate
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
 from .classic import ClassicCalls
@@ -91,6 +93,8 @@ class Analytics:
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn, self.changes)
         self.identity = IdentityExtras(self.settings, host, self.cookie_header, stores, self._user, self._group,
                                        self.changes, lambda: self.may_store, self.consent)
+        #: A login or logout the site's server did since the last page (``IdentityMiddleware``).
+        self._server_login = partial(apply_server_login, user.legacy, self._user, self._group, host.warn)
         #: ``trackLink``/``trackForm``, ``timeout`` and ``pageview``: their guarded entries are below.
         self.classic = ClassicCalls(host, self.track, self.page)
         #: Set by the browser's install while :meth:`start` waits for the
@@ -100,11 +104,16 @@ class Analytics:
             self.start()
 
     def start(self) -> None:
-        """Mint the anonymousId (during initialization, as the user's document
+        """Apply a login or logout the site's server did since the last page,
+        mint the anonymousId (during initialization, as the user's document
         promises) and send what earlier pages left queued. ``identity``
-        listeners hear what the start changed once it is done."""
+        listeners hear what the start changed once it is done (the server's
+        login or logout as ``external``)."""
         self.identity.begin()
         if self.settings.user.persist:
+            if self._consent.may_store:
+                with self.changes.because("external"):
+                    self._server_login()
             self._user.anonymous_id()
         self._consent.start()
         self.identity.end()

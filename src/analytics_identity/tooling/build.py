@@ -25,6 +25,8 @@ import zipfile
 from pathlib import Path
 
 from .. import __version__
+from .bootset import build_boot_stdlib
+from .bundle import bundle
 from .licences import write_licences
 
 __all__ = ["CPYTHON_ONLY", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
@@ -285,16 +287,20 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
-    stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
+    stdlib = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache")
+    stdlib_path = stdlib.relative_to(out).as_posix()
+    boot_stdlib_path = build_boot_stdlib(out / "stdlib", stdlib).relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
     pure_wheel_path = build_wheel(out / "python", None).relative_to(out).as_posix()
     (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))
     shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
-    loader = (root / "web" / "loader.mjs").read_text()
+    lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
+    loader = bundle(root / "web" / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
-              .replace("__STDLIB__", stdlib_path))
+              .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
+              .replace('"__LOCK_INFO__"', json.dumps(lock_info)))
     (out / "loader.mjs").write_text(loader)
-    shutil.copyfile(root / "web" / "snapshot-worker.mjs", out / "snapshot-worker.mjs")
+    (out / "snapshot-worker.mjs").write_text(bundle(root / "web" / "snapshot-worker.mjs"))
     _copy_pyscript(root, out)
     # PyScript resolves `interpreter` against the page and a "./" package
     # against this file, so the interpreter names the folder's URL path.
@@ -303,7 +309,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         "packages": [f"./{wheel_path}"],
     }, indent=2) + "\n")
     (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "pureWheel": pure_wheel_path,
-                                                "runtime": runtime.name, "stdlib": stdlib_path}))
+                                                "runtime": runtime.name, "stdlib": stdlib_path,
+                                                "bootStdlib": boot_stdlib_path}))
     write_licences(out, root, micropip)
     if compress:
         _precompress(out, out.parent / ".compress-cache")

@@ -2,8 +2,8 @@
 
 The loader's runtime starts from a trimmed standard library: the modules the
 snippet's page imports, measured in the browser (``tooling/bootset.py``
-builds it, ``tests/e2e/test_boot_set.py`` keeps the list true). A first
-visit then downloads ~0.4 MB of it instead of 1.85 MB. A code path that asks
+builds it, ``tests/e2e/test_boot_set.py`` keeps the list true): 130 of
+559 modules, 0.51 MB brotli instead of 1.85 MB on a first visit. A code path that asks
 for a module outside it still gets it: :class:`OnDemand`, last on
 ``sys.meta_path``, downloads the whole standard library once (from the same
 build folder; an import cannot wait, so synchronously), writes it beside the
@@ -64,7 +64,8 @@ class OnDemand:
         request.open("GET", self.url, False)
         # A page's synchronous request reads text only: this charset maps each byte to one
         # character whose low byte it is (0x00-0x7F as themselves, 0x80-0xFF as U+F780-U+F7FF),
-        # taken back through a built-in array (a codec could be a module outside the boot set).
+        # taken back through a built-in array of 4-byte characters, low byte first (wasm is little-endian;
+        # a codec could be a module outside the boot set).
         request.overrideMimeType("text/plain; charset=x-user-defined")
         try:
             request.send()

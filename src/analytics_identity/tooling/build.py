@@ -89,21 +89,25 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def compile_bytecode(sources: dict[str, str], pyodide_dir: Path) -> dict[str, bytes]:
+def compile_bytecode(sources: dict[str, str], pyodide_dir: Path, *, lines: bool = True) -> dict[str, bytes]:
     """``{"pkg/mod.py": source}`` as ``{"pkg/mod.pyc": bytecode}``, compiled by Pyodide's own CPython.
 
     Pyodide's standard library ships no bytecode, so a wheel of sources is
     compiled on every page visit (~55 ms of start-up for ours). The wheel
     holds sourceless ``.pyc`` instead: without docstrings and column tables
     (``optimize=2``, ``PYTHONNODEBUGRANGES``) it stays under 100 KB, and
-    tracebacks still name file and line. ``bytecode.mjs`` runs the runtime
+    tracebacks still name file and line. Without ``lines``, each function's
+    instructions all map to its first line (tracebacks name the function and
+    where it starts): the line tables are a seventh of the standard library
+    the loader ships at boot, ~85 KB brotli. ``bytecode.mjs`` runs the runtime
     under Node, which ``make deps`` installs.
     """
     node = shutil.which("node")
     if node is None:
         raise FileNotFoundError("node is missing: the build compiles the wheel with Pyodide under Node (run `make deps`)")
     script = Path(__file__).resolve().with_name("bytecode.mjs")
-    result = subprocess.run([node, str(script), f"{pyodide_dir}/"], input=json.dumps(sources),
+    result = subprocess.run([node, str(script), f"{pyodide_dir}/", "lines" if lines else "first-lines"],
+                            input=json.dumps(sources),
                             capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f"compiling bytecode with Pyodide failed:\n{result.stderr.strip()}")
@@ -287,9 +291,12 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
-    stdlib = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache")
-    stdlib_path = stdlib.relative_to(out).as_posix()
-    boot_stdlib_path = build_boot_stdlib(out / "stdlib", stdlib).relative_to(out).as_posix()
+    stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
+    compiler = Path(__file__).read_bytes() + Path(__file__).with_name("bytecode.mjs").read_bytes()
+    boot_stdlib_path = build_boot_stdlib(
+        out / "stdlib", node_pyodide / "python_stdlib.zip",
+        lambda sources: compile_bytecode(sources, node_pyodide, lines=False), compiler, out.parent / ".bytecode-cache",
+    ).relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
     pure_wheel_path = build_wheel(out / "python", None).relative_to(out).as_posix()
     (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))

@@ -103,7 +103,11 @@ function saveSnapshotLater(files, compiled, mayStore) {
     const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
     await new Promise((resolve) => {
       worker.onmessage = worker.onerror = resolve;
-      worker.postMessage({ build: BUILD, files, compiled: module });
+      try {
+        worker.postMessage({ build: BUILD, files, compiled: module });
+      } catch { // an engine that cannot post a compiled module: the worker compiles its own
+        worker.postMessage({ build: BUILD, files });
+      }
     });
     worker.terminate();
   }).catch(() => {});

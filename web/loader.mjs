@@ -23,6 +23,8 @@ const BUILD = {
   // it importing the package manager's own modules.
   wheelPath: "/lib/" + "__WHEEL__".split("/").pop(),
   lock: "__LOCK_INFO__",
+  // The core's and the browser layer's modules, dependencies first (tooling/bootset.py import_order).
+  modules: "__CORE_MODULES__",
 };
 
 // The smallest valid module: compiling it throws a CompileError at once when
@@ -124,8 +126,10 @@ async function boot(writeKey, options, warm, files) {
     files = await (files || download(BUILD));
     compiled = compile(files.wasm);
     pyodide = await startRuntime(BUILD, { files, compiled, modules });
+  }
+  for (const name of restored ? [] : BUILD.modules) { // one module a task
     await nextTask();
-    pyodide.pyimport("analytics_identity.api.client"); // the core, then the browser layer: two tasks
+    pyodide.pyimport(name);
   }
   await nextTask();
   const installer = pyodide.pyimport("analytics_identity.browser.install");

@@ -33,15 +33,17 @@ export function compile(wasm) {
 }
 
 // Standard-library modules that Pyodide's own bootstrap (`import _pyodide_core`)
-// imports, a group per task before it: left to the bootstrap they were one
-// task of ~150 ms on a warm visit and ~370 ms on a cold one. Through Pyodide's
-// private `API.rawRun`; without it, the bootstrap imports them itself.
+// imports, imported before it, dependencies first, one per task: left to the
+// bootstrap they were one task of ~150 ms on a warm visit and ~370 ms on a
+// cold one; six groups still made tasks of 400-1,000 ms with the CPU slowed
+// down 4× (as Lighthouse does for a phone). Through Pyodide's private
+// `API.rawRun`; without it, the bootstrap imports them itself.
 const BOOTSTRAP_MODULES = [
-  "enum, functools, collections, re",
-  "typing, dataclasses",
-  "inspect, ast, dis, tokenize, traceback",
-  "socket, ssl, selectors, subprocess, threading",
-  "concurrent.futures, logging, json, zipfile, shutil, tempfile, pathlib",
+  "types", "operator", "keyword", "reprlib", "heapq", "collections", "functools", "enum", "re", "copyreg",
+  "weakref", "copy", "contextlib", "annotationlib", "typing", "dataclasses", "linecache", "textwrap", "token",
+  "tokenize", "ast", "opcode", "dis", "inspect", "traceback", "struct", "selectors", "socket", "base64", "ssl",
+  "signal", "locale", "subprocess", "threading", "concurrent.futures", "string", "logging", "json", "bz2", "lzma",
+  "compression.zstd", "zipfile", "fnmatch", "shutil", "random", "tempfile", "glob", "pathlib", "contextvars",
   "asyncio",
 ];
 
@@ -74,9 +76,9 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     async createPyodideModule(settings) {
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
       const module = await runtime.default(settings);
-      for (const group of snapshot ? [] : BOOTSTRAP_MODULES) {
+      for (const name of snapshot ? [] : BOOTSTRAP_MODULES) {
         await nextTask();
-        if (module.API.rawRun) module.API.rawRun("import " + group);
+        if (module.API.rawRun) module.API.rawRun("import " + name);
       }
       await nextTask();
       return module;

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from analytics_identity.browser.stdlib import OUTSIDE
-from analytics_identity.tooling.bootset import boot_modules, module_name, trim_stdlib
+from analytics_identity.tooling.bootset import boot_modules, import_order, module_name, trim_stdlib
 from analytics_identity.tooling.bundle import bundle
 
 
@@ -68,3 +71,14 @@ def test_bundle_refuses_a_name_declared_twice_or_not_exported(tmp_path: Path) ->
     (tmp_path / "b.mjs").write_text("function b() {}\n")
     with pytest.raises(ValueError, match=r"imports \['b'\]"):
         bundle(tmp_path / "a.mjs")
+
+
+def test_the_core_import_order_holds_every_module_importing_it_runs_dependencies_first() -> None:
+    import analytics_identity
+
+    order = import_order(Path(analytics_identity.__file__).parent, "analytics_identity.api.client")
+    script = ("import sys, json; import analytics_identity.api.client; "
+              "print(json.dumps(sorted(m for m in sys.modules if m.startswith('analytics_identity'))))")
+    ran = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
+    assert sorted(order) == ran
+    assert order[0] == "analytics_identity" and order[-1] == "analytics_identity.api.client"

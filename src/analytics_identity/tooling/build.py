@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 from .. import __version__
-from .bootset import build_boot_stdlib
+from .bootset import build_boot_stdlib, import_order
 from .bundle import bundle
 from .licences import write_licences
 
@@ -302,10 +302,11 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))
     shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
     lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
+    modules = import_order(Path(__file__).parents[1], "analytics_identity.browser.install")
     loader = bundle(root / "web" / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
-              .replace('"__LOCK_INFO__"', json.dumps(lock_info)))
+              .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules)))
     (out / "loader.mjs").write_text(loader)
     (out / "snapshot-worker.mjs").write_text(bundle(root / "web" / "snapshot-worker.mjs"))
     _copy_pyscript(root, out)

@@ -1,6 +1,8 @@
 // What a visit saves for the next one, and its format: a memory snapshot of
 // the interpreter with the core imported (made by snapshot-worker.mjs after a
-// visit was ready) and the trimmed standard library it was made with, in
+// visit was ready), the trimmed standard library it was made with and the
+// wasm, gzipped (3.5 of its 9.6 MB: a warm visit compiled it from the HTTP
+// cache's brotli ~300 ms later under load, which the boot waited for), in
 // Cache Storage under the URLs of the files they were made from (a new build
 // never restores an old one). The loader reads them (`savedStart`, `expand`),
 // the worker writes them (`save`, `withoutZeroPages`). Bundled into both by
@@ -11,7 +13,11 @@ const CACHE = "analytics-identity";
 // The Cache Storage keys of one build's saved start.
 export function savedKeys(build) {
   const madeFrom = `?of=${encodeURIComponent([build.runtime, build.stdlib, build.wheel].join(" "))}`;
-  return { snapshot: `${build.base}snapshot${madeFrom}`, stdlib: `${build.base}saved/boot_stdlib.zip${madeFrom}` };
+  return {
+    snapshot: `${build.base}snapshot${madeFrom}`,
+    stdlib: `${build.base}saved/boot_stdlib.zip${madeFrom}`,
+    wasm: `${build.base}saved/pyodide.asm.wasm.gz${madeFrom}`,
+  };
 }
 
 // What an earlier visit saved, if whole (the worker stores the snapshot
@@ -20,8 +26,8 @@ export async function savedStart(build) {
   try {
     const cache = await caches.open(CACHE);
     const keys = savedKeys(build);
-    const [snapshot, stdlib] = await Promise.all([cache.match(keys.snapshot), cache.match(keys.stdlib)]);
-    return snapshot && stdlib ? { snapshot, stdlib } : undefined;
+    const [snapshot, stdlib, wasm] = await Promise.all([keys.snapshot, keys.stdlib, keys.wasm].map((key) => cache.match(key)));
+    return snapshot && stdlib ? { snapshot, stdlib, wasm } : undefined; // the wasm is not saved without CompressionStream
   } catch {
     return undefined; // storage refused: boot normally
   }
@@ -34,11 +40,12 @@ export function forget(build) {
 
 // Stores one build's start, replacing what older builds saved; the snapshot
 // last, as the loader takes its presence to mean the set is whole.
-export async function save(build, { snapshot, stdlib }) {
+export async function save(build, { snapshot, stdlib, wasm }) {
   const keys = savedKeys(build);
   const store = await caches.open(CACHE);
   const current = new Set(Object.values(keys));
   for (const old of await store.keys()) if (!current.has(old.url)) await store.delete(old);
+  if (globalThis.CompressionStream) await store.put(keys.wasm, new Response(wasm.stream().pipeThrough(new CompressionStream("gzip"))));
   await store.put(keys.stdlib, new Response(stdlib, { headers: { "content-type": "application/zip" } }));
   await store.put(keys.snapshot, new Response(withoutZeroPages(snapshot)));
 }

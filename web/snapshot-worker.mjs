@@ -14,7 +14,7 @@ self.onmessage = async ({ data: { build, files, compiled } }) => {
       files, modules, compiled: compiled ? Promise.resolve(compiled) : compile(files.wasm), makeSnapshot: true,
     });
     pyodide.pyimport("analytics_identity.browser.install");
-    await save(build, { snapshot: pyodide.makeMemorySnapshot(), stdlib: files.stdlib });
+    await save(build, { snapshot: pyodide.makeMemorySnapshot(), stdlib: files.stdlib, wasm: files.wasm });
     self.postMessage("saved");
   } catch (error) {
     self.postMessage(String(error));

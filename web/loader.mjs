@@ -70,7 +70,7 @@ function snapshots(options) {
 // from the saved gzipped copy, else from the HTTP cache) while the page
 // loads; the boot takes them once the page has.
 function warmStart(saved) {
-  const wasm = saved.wasm
+  const wasm = saved.wasm && globalThis.DecompressionStream
     ? new Response(saved.wasm.body.pipeThrough(new DecompressionStream("gzip")), { headers: { "content-type": "application/wasm" } })
     : fetch(BUILD.runtime + "pyodide.asm.wasm");
   const warm = {

@@ -66,16 +66,12 @@ function snapshots(options) {
   }
 }
 
-// Starts reading what was saved and compiling the wasm (off the main thread,
-// from the saved gzipped copy, else from the HTTP cache) while the page
-// loads; the boot takes them once the page has.
+// Starts reading what was saved and compiling the wasm (off the main thread)
+// while the page loads; the boot takes them once the page has.
 function warmStart(saved) {
-  const wasm = saved.wasm && globalThis.DecompressionStream
-    ? new Response(saved.wasm.body.pipeThrough(new DecompressionStream("gzip")), { headers: { "content-type": "application/wasm" } })
-    : fetch(BUILD.runtime + "pyodide.asm.wasm");
   const warm = {
     snapshot: expand(saved.snapshot),
-    compiled: WebAssembly.compileStreaming(wasm),
+    compiled: WebAssembly.compileStreaming(saved.wasm),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
   for (const started of [warm.snapshot, warm.compiled, warm.files.wheel]) started.catch(() => {}); // reported by restore()

@@ -1,12 +1,11 @@
 // What a visit saves for the next one, and its format: a memory snapshot of
 // the interpreter with the core imported (made by snapshot-worker.mjs after a
 // visit was ready), the trimmed standard library it was made with and the
-// wasm, gzipped (3.5 of its 9.6 MB: a warm visit compiled it from the HTTP
-// cache's brotli ~300 ms later under load, which the boot waited for), in
-// Cache Storage under the URLs of the files they were made from (a new build
-// never restores an old one). The loader reads them (`savedStart`, `expand`),
-// the worker writes them (`save`, `withoutZeroPages`). Bundled into both by
-// the build.
+// decoded wasm (compiled from a gzipped copy or the HTTP cache, a warm visit
+// was 150-600 ms slower, with a long task over 200 ms), in Cache Storage under
+// the URLs of the files they were made from (a new build never restores an
+// old one). The loader reads them (`savedStart`, `expand`), the worker writes
+// them (`save`, `withoutZeroPages`). Bundled into both by the build.
 
 const CACHE = "analytics-identity";
 
@@ -16,7 +15,7 @@ export function savedKeys(build) {
   return {
     snapshot: `${build.base}snapshot${madeFrom}`,
     stdlib: `${build.base}saved/boot_stdlib.zip${madeFrom}`,
-    wasm: `${build.base}saved/pyodide.asm.wasm.gz${madeFrom}`,
+    wasm: `${build.base}saved/pyodide.asm.wasm${madeFrom}`,
   };
 }
 
@@ -27,7 +26,7 @@ export async function savedStart(build) {
     const cache = await caches.open(CACHE);
     const keys = savedKeys(build);
     const [snapshot, stdlib, wasm] = await Promise.all([keys.snapshot, keys.stdlib, keys.wasm].map((key) => cache.match(key)));
-    return snapshot && stdlib ? { snapshot, stdlib, wasm } : undefined; // the wasm is not saved without CompressionStream
+    return snapshot && stdlib && wasm ? { snapshot, stdlib, wasm } : undefined;
   } catch {
     return undefined; // storage refused: boot normally
   }
@@ -45,7 +44,7 @@ export async function save(build, { snapshot, stdlib, wasm }) {
   const store = await caches.open(CACHE);
   const current = new Set(Object.values(keys));
   for (const old of await store.keys()) if (!current.has(old.url)) await store.delete(old);
-  if (globalThis.CompressionStream) await store.put(keys.wasm, new Response(wasm.stream().pipeThrough(new CompressionStream("gzip"))));
+  await store.put(keys.wasm, new Response(wasm, { headers: { "content-type": "application/wasm" } }));
   await store.put(keys.stdlib, new Response(stdlib, { headers: { "content-type": "application/zip" } }));
   await store.put(keys.snapshot, new Response(withoutZeroPages(snapshot)));
 }

@@ -17,7 +17,7 @@ RESTORED = "performance.getEntriesByName('analytics-identity:restored').length"
 
 def saved_snapshot(page: Page) -> None:
     """Waits until the page's idle-time worker has saved its snapshot, with the
-    standard library and the wasm (gzipped) it was made with."""
+    standard library and the wasm it was made with."""
     deadline = time.monotonic() + config.BOOT_TIMEOUT_MS / 1000
     while page.evaluate(f"{SNAPSHOTS}.then((keys) => keys.length)") != 3:
         assert time.monotonic() < deadline, "no snapshot was saved"

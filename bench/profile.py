@@ -2,10 +2,12 @@
 
 ``python bench/profile.py [CALL ...]`` boots bench/pages/profile.html (the
 build's runtime and wheel, installed as ``window.analytics`` exactly as the
-loader does), runs each page call of ``run.CALLS`` in a JavaScript loop under
-``cProfile`` and prints the functions that take the time, plus how often the
-call touched ``document.cookie`` and ``localStorage``. Used to find why a
-per-call target of ``make bench`` is missed.
+loader does), runs each page call of ``run.CALLS`` and of the workload
+(bench/workload.py, one batch) in a JavaScript loop under ``cProfile``, the
+network drained before each, and prints the functions that take the time,
+plus how often the call touched ``document.cookie`` and ``localStorage``.
+Used to find why a per-call target of ``make bench`` is missed
+(bench/calls.py counts what one call does in JavaScript).
 """
 
 from __future__ import annotations
@@ -18,21 +20,8 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402 - the bench's server, config and calls
-
-#: Counts document.cookie and localStorage traffic (installed before any page script).
-COUNTERS = """(() => {
-  const counts = (window.__counts = { cookieRead: 0, cookieWrite: 0, storageGet: 0, storageSet: 0, storageRemove: 0 });
-  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, "cookie");
-  Object.defineProperty(Document.prototype, "cookie", {
-    configurable: true,
-    get() { counts.cookieRead++; return cookie.get.call(this); },
-    set(value) { counts.cookieWrite++; cookie.set.call(this, value); },
-  });
-  for (const [name, key] of [["getItem", "storageGet"], ["setItem", "storageSet"], ["removeItem", "storageRemove"]]) {
-    const original = Storage.prototype[name];
-    Storage.prototype[name] = function () { counts[key]++; return original.apply(this, arguments); };
-  }
-})();"""
+import workload  # noqa: E402 - the calls of the per-call workload
+from calls import COUNTERS  # noqa: E402 - document.cookie and localStorage counted
 
 PROFILE = """
 import cProfile, io, pstats
@@ -43,25 +32,30 @@ def _bench_profile(n):
     js.benchLoop(n)
     profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(30)
+    stats.sort_stats("tottime").print_stats(20)
     return out.getvalue()
 _bench_profile
 """
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv or [label for label, _, _ in run.CALLS]
+    calls = [*run.CALLS, *((label, call, workload.BATCH) for label, _, call in workload.STEPS)]
+    wanted = argv or [label for label, _, _ in calls]
     with tempfile.TemporaryDirectory() as tmp, run.serve(Path(tmp) / "events.sqlite3") as base_url, \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=run.config.EXECUTABLE_PATH, args=run.config.ARGS)
         page = browser.new_page()
         page.add_init_script(COUNTERS)
+        inflight = run.InFlight(page)
         page.goto(f"{base_url}/bench-pages/profile.html?runtime={run.BUILD['runtime']}&wheel={run.BUILD['wheel']}")
         page.wait_for_function("window.benchReady !== undefined", timeout=run.config.BOOT_TIMEOUT_MS)
         profile = page.evaluate_handle(f"() => pyodide.runPython({PROFILE!r})")
-        for label, call, iterations in run.CALLS:
+        for label, call, iterations in calls:
             if label not in wanted:
                 continue
+            inflight.drain(page)
             page.evaluate(f"() => {{ window.benchLoop = (n) => {{ for (let i = 0; i < n; i++) {call}; }}; benchLoop({run.WARMUP}); }}")
             before = page.evaluate("({...__counts})")
             stats = page.evaluate("([profile, n]) => profile(n)", [profile, iterations])

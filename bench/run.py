@@ -25,10 +25,15 @@ memory snapshot (as a visitor who stays a few seconds), so the warm visit
 restores it.
 Nothing is intercepted (``page.route`` would disable the cache); the only
 addition to each page is a small init script that observes long tasks and a
-100 ms timer.
+100 ms timer. After the warm visit the bench reads the origin's storage
+(``navigator.storage.estimate()``) and times each library's calls in tight
+loops; a second warm visit runs the per-call workload of bench/workload.py.
+analytics-next is served with brotli too (a private copy with ``.br`` twins).
+Then bench/lighthouse.py runs Lighthouse on an article page, alone and with
+each library, from the same server.
 
 Writes ``bench/results.json`` (every value) and ``bench/results.md`` (tables
-and targets).
+and targets, written by bench/report.py).
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -53,6 +57,11 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
 
 from analytics_identity.server.process import ServerProcess
+
+import lighthouse
+import report
+import workload
+from devtools import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -139,19 +148,6 @@ CALLS = [
 #: Warm-up calls before each timed loop (lets V8 tier the wasm interpreter up to optimised code).
 WARMUP = 20
 
-#: Target limits of issue 6; ratios and differences are computed from medians of one run.
-#: Issue 11: ready against stock Pyodide (a ratio of medians), the longest main-thread
-#: task until ready, the bytes of a first visit against those before that work
-#: (5,480 KB, results of 2026-11-29 03:16), and the host page's paint and load
-#: against the plain page (a difference of medians).
-TARGET_READY_RATIO = {"warm": 0.25, "cold": 0.6}
-TARGET_LONGEST_TASK_MS = {"warm": 200, "cold": 400}
-TARGET_FIRST_VISIT_BYTES = round(1.05 * 5_611_622)
-TARGET_PAGE_DELAY_MS = 50
-TARGET_WHEEL_BYTES = 100 * 1024
-TARGET_SNIPPET_LOADER_BYTES = 10 * 1024
-
-
 # -- server -------------------------------------------------------------------
 
 
@@ -160,11 +156,27 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def serve(db: Path, static: Path = STATIC) -> Iterator[str]:
-    """``analytics-identity serve`` with the mounts of playwright.config.py."""
+def serve(db: Path, static: Path = STATIC, extra: dict[str, Path] | None = None) -> Iterator[str]:
+    """``analytics-identity serve`` with the mounts of playwright.config.py, and ``extra`` over them."""
     mounts = {prefix: ROOT / folder for prefix, folder in config.MOUNTS.items()}
-    with ServerProcess(static, db, host=config.HOST, mounts=mounts, quiet=True) as server:
+    with ServerProcess(static, db, host=config.HOST, mounts={**mounts, **(extra or {})}, quiet=True) as server:
         yield server.url
+
+
+def brotli_mounts(tmp: Path) -> dict[str, Path]:
+    """analytics-next served with brotli, as our build is, and the Lighthouse article pages.
+
+    npm ships analytics-next's bundles with ``.gz`` twins only; a private copy
+    gets ``.br`` twins too, so both sides' bytes are "as served with brotli".
+    """
+    import brotli
+
+    umd = tmp / "analytics-next"
+    shutil.copytree(ROOT / config.MOUNTS["vendor/analytics-next"], umd)
+    for script in umd.glob("*.js"):
+        script.with_name(script.name + ".br").write_bytes(brotli.compress(script.read_bytes(), quality=11))
+    mounts = {prefix: umd for prefix, folder in config.MOUNTS.items() if folder == config.MOUNTS["vendor/analytics-next"]}
+    return {**mounts, lighthouse.PREFIX: lighthouse.pages(tmp / "article")}
 
 
 # -- browser --------------------------------------------------------------------
@@ -210,13 +222,7 @@ class InFlight:
 
 def renderer_cpu(page: Page) -> float:
     """Seconds of CPU the page's renderer process has used so far (DevTools ``ProcessTime``)."""
-    cdp = page.context.new_cdp_session(page)
-    try:
-        cdp.send("Performance.enable")
-        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-    finally:
-        cdp.detach()
-    return metrics["ProcessTime"]
+    return metrics(page)["ProcessTime"]
 
 
 def visit(page: Page, url: str) -> dict[str, Any]:
@@ -285,8 +291,18 @@ def snapshot_saved(page: Page, timeout_s: float = 60) -> float | None:
     return None
 
 
+def storage(page: Page) -> dict[str, Any]:
+    """The origin's storage as the browser counts it (``navigator.storage.estimate()``, bytes)."""
+    return page.evaluate("""async () => {
+      const estimate = await navigator.storage.estimate();
+      return { usage: estimate.usage, details: estimate.usageDetails || {} };
+    }""")
+
+
 def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
-    """A fresh on-disk profile: cold visit, then warm visit, then per-call costs."""
+    """A fresh on-disk profile: a cold visit, a warm visit and its per-call loops, and for the
+    libraries a second warm visit for the workload of bench/workload.py (each starts right
+    after a warm ready)."""
     profile = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     context: BrowserContext = pw.chromium.launch_persistent_context(
         profile, executable_path=config.EXECUTABLE_PATH, args=config.ARGS, headless=config.HEADLESS,
@@ -303,12 +319,24 @@ def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
             cold["snapshotSaved"] = snapshot_saved(page)
         page.goto("about:blank")
         warm = visit(page, url)
-        log(f"{name}: ready {cold['ready']:.0f} ms cold, {warm['ready']:.0f} ms warm")
+        inflight.drain(page)
+        warm["storage"] = storage(page)
+        log(f"{name}: ready {cold['ready']:.0f} ms cold, {warm['ready']:.0f} ms warm, "
+            f"origin storage {warm['storage']['usage'] / 1e6:.1f} MB")
         calls = per_call(page, inflight) if name in LIBRARIES else {}
+        batches = {}
+        if name in LIBRARIES:
+            page.goto("about:blank")
+            again = visit(page, url)
+            batches = {**workload.run(page, inflight.drain), "restored": again["restored"]}
+            log("  workload: " + ", ".join(f"{label} {batches[label]['sync']:.0f} µs sync, "
+                                            f"{batches[label]['task']:.0f} µs with its task"
+                                            for label, _, _ in workload.STEPS)
+                + f"; main thread {batches['mainThread']:.0f} µs per call, {batches['warnings']} warnings")
         outside = [u for u in inflight.urls if not u.startswith(base_url) and not u.startswith("about:")]
         if outside:
             raise RuntimeError(f"{name} made requests off 127.0.0.1: {outside}")
-        return {"cold": cold, "warm": warm, "calls": calls}
+        return {"cold": cold, "warm": warm, "calls": calls, "workload": batches}
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
@@ -342,197 +370,17 @@ def cpython_core(repeat: int) -> dict[str, dict[str, Any]]:
     results = {}
     for label, (fn, number) in cases.items():
         rates = [number / t for t in timeit.repeat(fn, number=number, repeat=repeat)]
-        results[label] = summarize(rates)
+        results[label] = report.summarize(rates)
     return results
 
 
-# -- figures ----------------------------------------------------------------------
+# -- runs -------------------------------------------------------------------------
 
 
-def summarize(values: list[float]) -> dict[str, Any]:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values),
-            "values": values}
-
-
-def category(url: str) -> str:
-    path = url.split("?", 1)[0]
-    if path.startswith(("static/analytics/pyodide-", "static/analytics/stdlib/")):
-        return "Pyodide runtime"
-    if path.startswith("static/analytics/wheels/"):
-        return "our wheel"
-    if path in ("static/analytics/snippet.js", "static/analytics/loader.mjs"):
-        return "snippet + loader"
-    if path.startswith("vendor/"):
-        return "analytics-next"
-    return "page"
-
-
-def aggregate(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Per page: every figure as median/min/max over the rounds."""
-    pages: dict[str, Any] = {}
-    for name, runs in rounds.items():
-        figures: dict[str, list[float]] = {}
-
-        def add(key: str, value: float | None) -> None:
-            if value is not None:
-                figures.setdefault(key, []).append(value)
-
-        for run in runs:
-            for visit_kind in ("cold", "warm"):
-                v = run[visit_kind]
-                for key in ("ready", "firstPaint", "load", "timerLate", "longTaskTotal", "longTaskMax", "longTaskCount",
-                            "runtimeStart", "runtimeFetched", "cpu"):
-                    add(f"{visit_kind}.{key}", v[key])
-                if v["runtimeFetched"] is not None:
-                    add(f"{visit_kind}.afterRuntime", v["ready"] - v["runtimeFetched"])
-                add(f"{visit_kind}.bytes", sum(r["transfer"] for r in v["resources"]))
-            add("cold.snapshotSaved", run["cold"].get("snapshotSaved"))
-            add("warm.restored", run["warm"].get("restored"))
-            by_category: dict[str, dict[str, int]] = {}
-            for r in run["cold"]["resources"]:
-                if r["transfer"] < r["encoded"]:  # a second fetch of a file, answered by the cache (or a 304)
-                    continue
-                slot = by_category.setdefault(category(r["url"]), {"transfer": 0, "encoded": 0, "decoded": 0})
-                for key in slot:
-                    slot[key] += r[key]
-            for cat, sizes in by_category.items():
-                for key, value in sizes.items():
-                    add(f"cold.{key}.{cat}", value)
-            for key, value in run["cold"]["memory"].items():
-                add(f"memory.{key}", value)
-            for label, value in run["calls"].items():
-                add(f"call.{label}", value)
-        pages[name] = {key: summarize(values) for key, values in figures.items()}
-        pages[name]["cold.requests"] = sorted({r["url"] for run in runs for r in run["cold"]["resources"]})
-    return pages
-
-
-def median(pages: dict[str, Any], name: str, key: str) -> float | None:
-    figure = pages.get(name, {}).get(key)
-    return figure["median"] if figure else None
-
-
-def targets(pages: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target as a ratio or difference of medians from this one run."""
-    rows = []
-
-    def row(label: str, value: float | None, limit: float, unit: str) -> None:
-        rows.append({"target": label, "value": value, "limit": limit, "unit": unit,
-                     "pass": value is not None and value <= limit})
-
-    def ratio(ours: float | None, theirs: float | None) -> float | None:
-        return None if not ours or not theirs else ours / theirs
-
-    # The site's snippet in its default load mode against stock Pyodide loaded the stock way.
-    for kind in ("warm", "cold"):
-        row(f"ready vs stock Pyodide, {kind}",
-            ratio(median(pages, "snippet", f"{kind}.ready"), median(pages, "pyodide", f"{kind}.ready")),
-            TARGET_READY_RATIO[kind], "×")
-    for kind in ("warm", "cold"):
-        row(f"longest main-thread task until ready, {kind}", median(pages, "snippet", f"{kind}.longTaskMax"),
-            TARGET_LONGEST_TASK_MS[kind], "ms")
-    row("bytes on a first visit", median(pages, "snippet", "cold.bytes"), TARGET_FIRST_VISIT_BYTES, "bytes")
-    for key, what in (("firstPaint", "first paint"), ("load", "load event")):
-        ours, plain = median(pages, "snippet", f"cold.{key}"), median(pages, "plain", f"cold.{key}")
-        row(f"{what} vs the plain page, cold", None if ours is None or plain is None else ours - plain,
-            TARGET_PAGE_DELAY_MS, "ms")
-    for label, limit in (("user().anonymousId()", 0.25), ("setAnonymousId(x)", 0.5), ("track('E', props)", 0.5),
-                         ("identify('u', traits)", 0.5)):
-        row(f"{label} per call vs analytics-next",
-            ratio(median(pages, "snippet", f"call.{label}"), median(pages, "analytics-next", f"call.{label}")), limit, "×")
-    row("our wheel, compressed as served", median(pages, "snippet", "cold.encoded.our wheel"), TARGET_WHEEL_BYTES, "bytes")
-    row("snippet + loader, compressed as served", median(pages, "snippet", "cold.encoded.snippet + loader"),
-        TARGET_SNIPPET_LOADER_BYTES, "bytes")
-    return rows
-
-
-# -- report -----------------------------------------------------------------------
-
-
-def fmt(figure: dict[str, Any] | None, scale: float = 1, digits: int = 0) -> str:
-    if not figure:
-        return "–"
-    m, lo, hi = (figure[k] * scale for k in ("median", "min", "max"))
-    return f"{m:,.{digits}f} ({lo:,.{digits}f}–{hi:,.{digits}f})"
-
-
-def markdown(results: dict[str, Any]) -> str:
-    pages = results["pages"]
-    names = [n for n in PAGES if n in pages]
-    header = "| figure | " + " | ".join(names) + " |\n|---|" + "---:|" * len(names) + "\n"
-
-    def table(rows: list[tuple[str, str, float, int]]) -> str:
-        body = ""
-        for label, key, scale, digits in rows:
-            cells = [fmt(pages[n].get(key), scale, digits) for n in names]
-            if any(c != "–" for c in cells):
-                body += f"| {label} | " + " | ".join(cells) + " |\n"
-        return header + body
-
-    meta = results["meta"]
-    out = [
-        "# Benchmark results\n",
-        f"`make bench`, {meta['date']}: {meta['runs']} rounds, headless {meta['browser']}, {meta['cpus']} CPUs "
-        f"(load average {meta['loadavg']} at start), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
-        "Each cell: median (min–max).\n",
-        "Ready: `pyodide` when `loadPyodide` resolves; `snippet` when `analytics.ready` fires (default "
-        "`loadMode`: the boot starts after the `load` event); `analytics-next` when `AnalyticsBrowser.load` "
-        "resolves; `plain` at `load`. Cold: first visit in a fresh on-disk profile; warm: second visit, "
-        "HTTP cache and storage kept. Targets compare medians of the same run; the renderer-CPU rows "
-        "(DevTools `ProcessTime`) are the same comparison in CPU time, steadier than wall time on a busy machine.\n",
-        "## Targets\n",
-        "| target | measured | limit | |\n|---|---:|---:|---|\n" + "".join(
-            f"| {t['target']} | {'–' if t['value'] is None else format(t['value'], ',.2f' if t['unit'] == '×' else ',.0f')} {t['unit']}"
-            f" | {t['limit']:,} {t['unit']} | {'pass' if t['pass'] else '**FAIL**'} |\n"
-            for t in results["targets"]),
-        "## Time to ready, paint, load (ms from navigation start)\n",
-        table([
-            ("ready, cold", "cold.ready", 1, 0), ("ready, warm", "warm.ready", 1, 0),
-            ("runtime: first request, cold", "cold.runtimeStart", 1, 0),
-            ("runtime: all fetched, cold", "cold.runtimeFetched", 1, 0),
-            ("ready minus runtime fetched, cold", "cold.afterRuntime", 1, 0),
-            ("ready minus runtime fetched, warm", "warm.afterRuntime", 1, 0),
-            ("renderer CPU until ready, cold", "cold.cpu", 1, 0),
-            ("renderer CPU until ready, warm", "warm.cpu", 1, 0),
-            ("snapshot saved, s after the first ready", "cold.snapshotSaved", 1, 1),
-            ("warm visits restored from the snapshot (1 = yes)", "warm.restored", 1, 0),
-            ("first paint, cold", "cold.firstPaint", 1, 0), ("first paint, warm", "warm.firstPaint", 1, 0),
-            ("load event, cold", "cold.load", 1, 0), ("load event, warm", "warm.load", 1, 0),
-        ]),
-        "## Main thread until ready (ms)\n",
-        table([
-            ("long tasks total, cold", "cold.longTaskTotal", 1, 0), ("longest task, cold", "cold.longTaskMax", 1, 0),
-            ("long tasks total, warm", "warm.longTaskTotal", 1, 0), ("longest task, warm", "warm.longTaskMax", 1, 0),
-            ("100 ms timer fired late by, cold", "cold.timerLate", 1, 0),
-            ("100 ms timer fired late by, warm", "warm.timerLate", 1, 0),
-        ]),
-        "## Bytes until ready (KB; transferred = compressed as served, with headers; files fetched twice count once)\n",
-        table([
-            ("transferred, cold", "cold.bytes", 1 / 1024, 1), ("transferred, warm", "warm.bytes", 1 / 1024, 1),
-            *[(f"cold, {cat}: transferred", f"cold.transfer.{cat}", 1 / 1024, 1) for cat in results["categories"]],
-            *[(f"cold, {cat}: body as served", f"cold.encoded.{cat}", 1 / 1024, 1) for cat in results["categories"]],
-            *[(f"cold, {cat}: body decoded", f"cold.decoded.{cat}", 1 / 1024, 1) for cat in results["categories"]],
-        ]),
-        f"Our wheel: {results['wheel_bytes']:,} bytes (`{meta['wheel']}`).\n",
-        "## Synchronous cost per call after ready (µs)\n",
-        table([(f"{label} ×{n}", f"call.{label}", 1, 1) for label, _, n in CALLS]),
-        "## Memory after ready, cold visit, after a GC (MB)\n",
-        table([("JS heap used", "memory.jsHeapUsed", 1 / 2**20, 1),
-               ("JS heap total", "memory.jsHeapTotal", 1 / 2**20, 1),
-               ("wasm memory", "memory.wasmMemory", 1 / 2**20, 1)]),
-        "## Pure core in CPython (operations per second)\n",
-        "| operation | median (min–max) |\n|---|---:|\n" + "".join(
-            f"| {label} | {fmt(figure)} |\n" for label, figure in results["cpython"].items()),
-    ]
-    if results.get("notes"):
-        out.append("## Notes\n\n" + "\n".join(f"- {n}" for n in results["notes"]) + "\n")
-    return "\n".join(out)
-
-
-def measure_pages(names: list[str], runs: int, static: Path, started: float) -> dict[str, list[dict[str, Any]]]:
-    """Round-robin over the pages, ``runs`` rounds, one server."""
+def measure_pages(names: list[str], runs: int, base_url: str, started: float) -> dict[str, list[dict[str, Any]]]:
+    """Round-robin over the pages, ``runs`` rounds."""
     rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
-    with serve(static.parent / "events.sqlite3", static) as base_url, sync_playwright() as pw:
+    with sync_playwright() as pw:
         for i in range(runs):
             for name in names:
                 rounds[name].append(one_round(pw, base_url, name))
@@ -560,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", default="pyodide,snippet,snippet-immediate,analytics-next,plain",
                         help="comma-separated, from " + ", ".join(PAGES))
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
+    parser.add_argument("--lighthouse-runs", type=int, default=3,
+                        help="Lighthouse runs per article page (default 3; 0 skips Lighthouse)")
     parser.add_argument("--loading", action="store_true",
                         help="also run bench/loading.py (loading modes, worker, snapshot; doubles the time)")
     args = parser.parse_args(argv)
@@ -575,13 +425,20 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(STATIC, static)
         build = json.loads((static / "build.json").read_text())
         BUILD.update(build)
-        rounds = measure_pages(names, args.runs, static, started)
+        with serve(static.parent / "events.sqlite3", static, brotli_mounts(Path(tmp))) as base_url:
+            rounds = measure_pages(names, args.runs, base_url, started)
+            lighthouse_raw = lighthouse.measure(base_url, args.lighthouse_runs, config.EXECUTABLE_PATH, config.ARGS,
+                                                log) if args.lighthouse_runs > 0 else None
         wheel_bytes = (static / build["wheel"]).stat().st_size
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
         browser_version = browser.version
         browser.close()
-    pages = aggregate(rounds)
+    pages = report.aggregate(rounds)
+    light, notes = None, []
+    if lighthouse_raw:
+        light = {**lighthouse_raw, "pages": report.lighthouse_pages(lighthouse_raw["raw"])}
+        notes += [f"A Lighthouse run failed and is left out: {failure}" for failure in lighthouse_raw["failures"]]
     results = {
         "meta": {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -591,19 +448,22 @@ def main(argv: list[str] | None = None) -> int:
             "iterations_per_call": {label: n for label, _, n in CALLS},
         },
         "wheel_bytes": wheel_bytes,
-        "categories": sorted({category(u) for p in pages.values() for u in p["cold.requests"]}),
+        "categories": sorted({report.category(u) for p in pages.values() for u in p["cold.requests"]}),
+        "storageKinds": sorted({k.split(".", 2)[2] for p in pages.values() for k in p if k.startswith("warm.storage.")}),
         "pages": pages,
+        "lighthouse": light,
+        "notes": notes,
         "rounds": rounds,
         "cpython": cpython_core(max(args.runs, 5)),
     }
-    results["targets"] = targets(pages)
+    results["targets"] = report.targets(pages, light and light["pages"])
     args.out.mkdir(parents=True, exist_ok=True)
-    report = markdown(results)
+    text = report.markdown(results)
     if args.loading:
-        report += "\n" + loading_figures(args.runs, args.out, results)
+        text += "\n" + loading_figures(args.runs, args.out, results)
     results["meta"]["seconds"] = round(time.monotonic() - started)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    (args.out / "results.md").write_text(report)
+    (args.out / "results.md").write_text(text)
     print((args.out / "results.md").read_text())
     print(f"bench took {results['meta']['seconds']} s")
     missed = [t["target"] for t in results["targets"] if not t["pass"]]

@@ -1,4 +1,4 @@
-"""The build's trimmed standard library and its one-file loader (tooling/bootset.py, tooling/bundle.py)."""
+"""The build's trimmed standard library and its one-file loader (tooling/bootset.py, tooling/onefile.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from analytics_identity.browser.stdlib import OUTSIDE
 from analytics_identity.tooling.bootset import boot_modules, import_order, module_name, trim_stdlib
-from analytics_identity.tooling.bundle import bundle
+from analytics_identity.tooling.onefile import bundle
 
 
 def stock(*names: str) -> bytes:

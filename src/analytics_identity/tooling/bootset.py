@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..browser.stdlib import OUTSIDE
 
-__all__ = ["BOOT_SET", "boot_modules", "build_boot_stdlib", "import_order", "module_name", "trim_stdlib"]
+__all__ = ["BOOT_SET", "boot_modules", "boot_sources", "build_boot_stdlib", "import_order", "module_name", "trim_stdlib"]
 
 #: The checked-in boot set, one module name a line.
 BOOT_SET = Path(__file__).with_name("bootset.txt")
@@ -56,10 +56,7 @@ def trim_stdlib(stock: bytes, modules: Iterable[str], compile: Compile) -> bytes
     the names of the modules left out. A name the zip does not hold fails the
     build: a runtime upgrade that moved a module must not ship without it.
     """
-    wanted = set(modules)
-    for name in list(wanted):
-        parts = name.split(".")
-        wanted.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    wanted = _with_packages(modules)
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(stock)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as trimmed:
         names = {module_name(info.filename): info for info in source.infolist()}
@@ -68,7 +65,7 @@ def trim_stdlib(stock: bytes, modules: Iterable[str], compile: Compile) -> bytes
             raise ValueError(f"the boot set names modules the standard library does not hold: {missing}")
         kept_folders = {name.replace(".", "/") + "/" for name in wanted}
         kept = [info for info in source.infolist() if module_name(info.filename) in wanted or info.filename in kept_folders]
-        compiled = compile({info.filename: source.read(info).decode() for info in kept if info.filename.endswith(".py")})
+        compiled = compile(boot_sources(stock, wanted))
         for info in kept:
             name = info.filename + ("c" if info.filename.endswith(".py") else "")
             entry = zipfile.ZipInfo(name, _EPOCH)
@@ -79,6 +76,22 @@ def trim_stdlib(stock: bytes, modules: Iterable[str], compile: Compile) -> bytes
         listing.external_attr = 0o644 << 16
         trimmed.writestr(listing, "\n".join(left_out) + "\n")
     return out.getvalue()
+
+
+def boot_sources(stock: bytes, modules: Iterable[str]) -> dict[str, str]:
+    """The sources of ``modules`` and their packages in the standard-library zip ``stock``."""
+    wanted = _with_packages(modules)
+    with zipfile.ZipFile(io.BytesIO(stock)) as source:
+        return {info.filename: source.read(info).decode() for info in source.infolist()
+                if info.filename.endswith(".py") and module_name(info.filename) in wanted}
+
+
+def _with_packages(modules: Iterable[str]) -> set[str]:
+    wanted = set(modules)
+    for name in list(wanted):
+        parts = name.split(".")
+        wanted.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return wanted
 
 
 def build_boot_stdlib(out_dir: Path, stock: Path, compile: Compile, compiler: bytes, cache: Path) -> Path:

@@ -88,7 +88,8 @@ def built_paths() -> dict[str, str]:
     pyscript = next(BUILD.glob("pyscript-*/core-*.js")).relative_to(BUILD).as_posix()
     runtime = info["runtime"]
     return {"wasm": f"{runtime}/pyodide.asm.wasm", "runtime module": f"{runtime}/pyodide.mjs",
-            "stdlib": f"{runtime}/python_stdlib.zip", "compiled stdlib": info["stdlib"], "wheel": info["wheel"],
+            "stdlib": f"{runtime}/python_stdlib.zip", "compiled stdlib": info["stdlib"],
+            "boot stdlib": info["bootStdlib"], "wheel": info["wheel"],
             "pyscript": pyscript}
 
 
@@ -104,6 +105,7 @@ def test_headers_are_as_documented(deployment: Deployment) -> None:
         paths["runtime module"]: ("text/javascript", "br", IMMUTABLE),
         paths["stdlib"]: ("application/zip", None, IMMUTABLE),
         paths["compiled stdlib"]: ("application/zip", "br", IMMUTABLE),
+        paths["boot stdlib"]: ("application/zip", "br", IMMUTABLE),
         paths["wheel"]: ("application/zip", "br", IMMUTABLE),
         paths["pyscript"]: ("text/javascript", "br", IMMUTABLE),
     }

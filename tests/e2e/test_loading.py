@@ -98,6 +98,7 @@ def test_versioned_runtime_files_are_immutable_precompressed_and_typed(base_url:
         (f"{info['runtime']}/pyodide.asm.wasm", "application/wasm"),
         (f"{info['runtime']}/python_stdlib.zip", "application/zip"),
         (info["stdlib"], "application/zip"),
+        (info["bootStdlib"], "application/zip"),
         (f"{info['runtime']}/pyodide.asm.mjs", "text/javascript"),
         (info["wheel"], "application/zip"),
         (f"pyscript-0.7.31/{pyscript_chunk}", "text/javascript"),
@@ -107,7 +108,7 @@ def test_versioned_runtime_files_are_immutable_precompressed_and_typed(base_url:
         assert headers["cache-control"] == "public, max-age=31536000, immutable", path
         assert headers["content-type"].startswith(media_type), path
         assert "Accept-Encoding" in headers["vary"], path
-        if path.endswith((".wasm", ".mjs", ".js")) or path == info["stdlib"]:
+        if path.endswith((".wasm", ".mjs", ".js")) or path in (info["stdlib"], info["bootStdlib"]):
             assert headers["content-encoding"] == "br", path
     status, headers = head(static + f"{info['runtime']}/pyodide.asm.wasm", **{"Accept-Encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"

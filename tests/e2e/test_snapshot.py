@@ -17,7 +17,7 @@ RESTORED = "performance.getEntriesByName('analytics-identity:restored').length"
 
 def saved_snapshot(page: Page) -> None:
     """Waits until the page's idle-time worker has saved its snapshot, with the
-    decoded wasm and standard library it was made with."""
+    standard library and the wasm it was made with."""
     deadline = time.monotonic() + config.BOOT_TIMEOUT_MS / 1000
     while page.evaluate(f"{SNAPSHOTS}.then((keys) => keys.length)") != 3:
         assert time.monotonic() < deadline, "no snapshot was saved"
@@ -43,9 +43,9 @@ def test_a_warm_visit_restores_the_snapshot_and_keeps_the_visitor(page: Page, ba
     seen = warnings(page)
     boot(page, base_url, before="analytics.track('Warm')")
     assert page.evaluate(RESTORED) == 1
-    # The saved, decoded standard library replaced Pyodide's read of the HTTP cache's.
+    # The saved standard library replaced a read of the HTTP cache's.
     fetched = page.evaluate("performance.getEntriesByType('resource').map((entry) => entry.name)")
-    assert not [url for url in fetched if url.endswith("python_stdlib.zip")], fetched
+    assert not [url for url in fetched if url.endswith("_stdlib.zip")], fetched
     assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
     event = page.evaluate("analytics.identify('u-1', {plan: 'pro'}).then((ctx) => ctx.event)")
     assert event["userId"] == "u-1" and event["anonymousId"] == anonymous_id

@@ -25,6 +25,8 @@ import zipfile
 from pathlib import Path
 
 from ..version import __version__
+from .bootset import build_boot_stdlib, import_order
+from .onefile import bundle
 from .page_api import render
 from .runtime import bytecode_for, locate, project_root
 
@@ -82,18 +84,21 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def compile_bytecode(sources: dict[str, str], pyodide_dir: Path) -> dict[str, bytes]:
+def compile_bytecode(sources: dict[str, str], pyodide_dir: Path, *, lines: bool = True) -> dict[str, bytes]:
     """``{"pkg/mod.py": source}`` as ``{"pkg/mod.pyc": bytecode}``, compiled by Pyodide's own CPython.
 
     Pyodide's standard library ships no bytecode, so a wheel of sources is
     compiled on every page visit (~55 ms of start-up for ours). The wheel
     holds sourceless ``.pyc`` instead: without docstrings and column tables
     (``optimize=2``, ``PYTHONNODEBUGRANGES``) it stays under 100 KB, and
-    tracebacks still name file and line. In a checkout ``bytecode.mjs``
+    tracebacks still name file and line. Without ``lines``, each function's
+    instructions all map to its first line (tracebacks name the function and
+    where it starts): the line tables are a seventh of the standard library
+    the loader ships at boot, ~85 KB brotli. In a checkout ``bytecode.mjs``
     runs the runtime under Node, which ``make deps`` installs; an installed
     wheel has the bytecode ``make dist`` compiled so (:mod:`.runtime`).
     """
-    return bytecode_for(sources, pyodide_dir)
+    return bytecode_for(sources, pyodide_dir, lines=lines)
 
 
 def ships(relative: Path) -> bool:
@@ -270,17 +275,25 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
     stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
+    compiler = b"".join(Path(__file__).with_name(name).read_bytes() for name in ("build.py", "runtime.py", "bytecode.mjs"))
+    boot_stdlib_path = build_boot_stdlib(
+        out / "stdlib", node_pyodide / "python_stdlib.zip",
+        lambda sources: compile_bytecode(sources, node_pyodide, lines=False), compiler, out.parent / ".bytecode-cache",
+    ).relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
     pure_wheel_path = build_wheel(out / "python", None).relative_to(out).as_posix()
     snippet = render((web / "snippet.js").read_text(), "__SNIPPET_TABLE__")
     (out / "snippet.js").write_text(minify_snippet(snippet))
     shutil.copyfile(web / "analytics.d.ts", out / "analytics.d.ts")
-    loader = (web / "loader.mjs").read_text()
+    lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
+    modules = import_order(Path(__file__).parents[1], "analytics_identity.browser.install")
+    loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
-              .replace("__STDLIB__", stdlib_path))
+              .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
+              .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules)))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(loader)
-    shutil.copyfile(web / "snapshot-worker.mjs", out / "snapshot-worker.mjs")
+    (out / "snapshot-worker.mjs").write_text(bundle(web / "snapshot-worker.mjs"))
     _copy_pyscript(runtime_files.pyscript, out)
     # PyScript resolves `interpreter` against the page and a "./" package
     # against this file, so the interpreter names the folder's URL path.
@@ -289,7 +302,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         "packages": [f"./{wheel_path}"],
     }, indent=2) + "\n")
     (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "pureWheel": pure_wheel_path,
-                                                "runtime": runtime.name, "stdlib": stdlib_path}))
+                                                "runtime": runtime.name, "stdlib": stdlib_path,
+                                                "bootStdlib": boot_stdlib_path}))
     runtime_files.write_licences(out)
     if compress:
         _precompress(out, out.parent / ".compress-cache")

@@ -33,7 +33,8 @@ SHIPPED: dict[str, tuple[str, ...]] = {
     "analytics-identity": ("snippet.js", "loader.mjs", "snapshot-worker.mjs", "analytics.d.ts", "pyscript.json",
                            "build.json", "wheels/*/analytics_identity-*.whl", "python/analytics_identity-*.whl"),
     "Pyodide": ("pyodide-*/pyodide.mjs", "pyodide-*/pyodide.asm.*", "pyodide-*/python_stdlib.zip",
-                "pyodide-*/pyodide-lock.json", "stdlib/*/python_stdlib.zip"),  # the latter compiled by the build
+                "pyodide-*/pyodide-lock.json", "stdlib/*/python_stdlib.zip",  # the stdlib/ ones compiled by the build
+                "stdlib/*/boot_stdlib.zip"),
     "micropip": ("pyodide-*/micropip-*.whl",),
     "PyScript": ("pyscript-*/*",),
 }

@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 from ..version import __version__
+from .bootset import boot_modules, boot_sources
 from .build import PYODIDE_FILES, browser_sources, build_static
 from .runtime import locate, project_root, write_bundle
 
@@ -73,8 +74,9 @@ def _stage_python(stage: Path, root: Path) -> Path:
     runtime = locate(root)
     with zipfile.ZipFile(runtime.pyodide / "python_stdlib.zip") as stdlib:
         standard = {n: stdlib.read(n).decode() for n in stdlib.namelist() if n.endswith(".py")}
+    boot = boot_sources((runtime.pyodide / "python_stdlib.zip").read_bytes(), boot_modules())
     write_bundle(stage / "src" / "analytics_identity" / "tooling" / "bundle", runtime, PYODIDE_FILES,
-                 [standard, browser_sources()])
+                 [standard, browser_sources()], first_lines=[boot])
     return stage
 
 

@@ -31,13 +31,13 @@ __all__ = ["BUNDLE", "MICROPIP_WHEEL", "Runtime", "bytecode_for", "bytecode_key"
 BUNDLE = Path(__file__).resolve().with_name("bundle")
 #: micropip, which the build ships next to the runtime (``vendor/`` in a checkout: ``make deps``).
 MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
-_WEB_FILES = ("snippet.js", "loader.mjs", "snapshot-worker.mjs", "analytics.d.ts")
+_WEB_FILES = ("snippet.js", "loader.mjs", "runtime.mjs", "saved.mjs", "snapshot-worker.mjs", "analytics.d.ts")
 _BYTECODE = "bytecode.zip"
 
 
-def bytecode_key(name: str, source: str) -> str:
-    """A compiled module's entry in the bundle's table: its name and source decide its bytecode."""
-    return hashlib.sha256(f"{name}\0{source}".encode()).hexdigest()
+def bytecode_key(name: str, source: str, lines: bool = True) -> str:
+    """A compiled module's entry in the bundle's table: its name, source and line tables decide its bytecode."""
+    return hashlib.sha256(f"{name}\0{source}{'' if lines else chr(0) + 'first-lines'}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,12 @@ def locate(root: Path | None = None) -> Runtime:
     return runtime
 
 
-def bytecode_for(sources: dict[str, str], pyodide_dir: Path) -> dict[str, bytes]:
+def bytecode_for(sources: dict[str, str], pyodide_dir: Path, lines: bool = True) -> dict[str, bytes]:
     """``{"pkg/mod.py": source}`` as ``{"pkg/mod.pyc": bytecode}`` for the runtime in ``pyodide_dir``
     (see :func:`.build.compile_bytecode`): from the bundle's table, or compiled under Node."""
     if pyodide_dir.resolve().is_relative_to(BUNDLE):
-        return _precompiled(BUNDLE / _BYTECODE, sources)
-    return _node_compile(sources, pyodide_dir)
+        return _precompiled(BUNDLE / _BYTECODE, sources, lines)
+    return _node_compile(sources, pyodide_dir, lines)
 
 
 def project_root() -> Path:
@@ -86,36 +86,39 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def _node_compile(sources: dict[str, str], pyodide_dir: Path) -> dict[str, bytes]:
+def _node_compile(sources: dict[str, str], pyodide_dir: Path, lines: bool = True) -> dict[str, bytes]:
     """Compile with Pyodide's own CPython under Node (``bytecode.mjs``), which ``make deps`` installs."""
     node = shutil.which("node")
     if node is None:
         raise FileNotFoundError("node is missing: the build compiles the wheel with Pyodide under Node (run `make deps`)")
     script = Path(__file__).resolve().with_name("bytecode.mjs")
-    result = subprocess.run([node, str(script), f"{pyodide_dir}/"], input=json.dumps(sources),
+    result = subprocess.run([node, str(script), f"{pyodide_dir}/", "lines" if lines else "first-lines"],
+                            input=json.dumps(sources),
                             capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f"compiling bytecode with Pyodide failed:\n{result.stderr.strip()}")
     return {name: base64.b64decode(data) for name, data in json.loads(result.stdout).items()}
 
 
-def _precompiled(table: Path, sources: dict[str, str]) -> dict[str, bytes]:
+def _precompiled(table: Path, sources: dict[str, str], lines: bool = True) -> dict[str, bytes]:
     """The bytecode ``make dist`` compiled for these sources; a clear error for any it did not."""
     with zipfile.ZipFile(table) as archive:
         known = set(archive.namelist())
-        missing = sorted(name for name, source in sources.items() if bytecode_key(name, source) not in known)
+        missing = sorted(name for name, source in sources.items() if bytecode_key(name, source, lines) not in known)
         if missing:
             raise FileNotFoundError(f"the installed package has no bytecode for {', '.join(missing[:3])}"
                                     f"{' and others' if len(missing) > 3 else ''}: was it changed after "
                                     "installing? Reinstall it, or build from a checkout with Node")
-        return {name + "c": archive.read(bytecode_key(name, source)) for name, source in sources.items()}
+        return {name + "c": archive.read(bytecode_key(name, source, lines)) for name, source in sources.items()}
 
 
-def write_bundle(target: Path, runtime: Runtime, pyodide_files: Iterable[str], modules: Iterable[dict[str, str]]) -> Path:
+def write_bundle(target: Path, runtime: Runtime, pyodide_files: Iterable[str], modules: Iterable[dict[str, str]],
+                 first_lines: Iterable[dict[str, str]] = ()) -> Path:
     """Write a checkout's runtime into ``target`` (the wheel's ``tooling/bundle/``), for ``make dist``.
 
     ``modules``: every set of sources the build compiles (the standard
-    library, our package), compiled here once with Node into the table.
+    library, our package), compiled here once with Node into the table;
+    ``first_lines``: those it compiles without line tables (the boot set).
     PyScript's browser files are copied as they are (the build patches them).
     """
     if target.exists():
@@ -134,9 +137,10 @@ def write_bundle(target: Path, runtime: Runtime, pyodide_files: Iterable[str], m
             shutil.copyfile(path, target / "pyscript" / "dist" / path.name)
     runtime.write_licences(target)
     with zipfile.ZipFile(target / _BYTECODE, "w", zipfile.ZIP_DEFLATED) as table:
-        for sources in modules:
-            for name, data in _node_compile(sources, runtime.pyodide).items():
-                info = zipfile.ZipInfo(bytecode_key(name[:-1], sources[name[:-1]]), (2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                table.writestr(info, data)
+        for lines, batch in ((True, modules), (False, first_lines)):
+            for sources in batch:
+                for name, data in _node_compile(sources, runtime.pyodide, lines).items():
+                    info = zipfile.ZipInfo(bytecode_key(name[:-1], sources[name[:-1]], lines), (2020, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    table.writestr(info, data)
     return target

@@ -1,0 +1,138 @@
+// Starting Pyodide from files already in hand, for the loader and for the
+// snapshot worker alike: the wasm, the standard library and the wheel are
+// downloaded once per visit (by the loader's prefetch) and given to Pyodide,
+// which would otherwise fetch the wasm and the standard library again itself
+// (from the HTTP cache at best; from the network again when a server sends no
+// cache headers). Bundled into loader.mjs and snapshot-worker.mjs by the build.
+
+// Hands the thread back to the browser (input, paint) between two steps of
+// the boot, so that each step is a task of its own and none is long.
+export function nextTask() {
+  return globalThis.scheduler && scheduler.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve));
+}
+
+export async function get(url, init) {
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
+  return response;
+}
+
+// Every file the boot needs, whole, as Blobs, which the browser fills outside
+// the page's thread (reading the stream in JavaScript ran a task per chunk of
+// ~20 MB). Fails with the file's name if one does not answer: Pyodide itself
+// only warns and waits forever when its wasm cannot load.
+export async function download(build, init) {
+  const urls = { wasm: build.runtime + "pyodide.asm.wasm", stdlib: build.stdlib, wheel: build.wheel };
+  const blobs = await Promise.all(Object.values(urls).map(async (url) => (await get(url, init)).blob()));
+  return Object.fromEntries(Object.keys(urls).map((name, i) => [name, blobs[i]]));
+}
+
+// The wasm compiled off the main thread, from its Blob (already decoded).
+export function compile(wasm) {
+  return WebAssembly.compileStreaming(new Response(wasm, { headers: { "content-type": "application/wasm" } }));
+}
+
+// Standard-library modules that Pyodide's own bootstrap (`import _pyodide_core`)
+// imports, imported before it, dependencies first, one per task: left to the
+// bootstrap they were one task of ~150 ms on a warm visit and ~370 ms on a
+// cold one; six groups still made tasks of 400-1,000 ms with the CPU slowed
+// down 4× (as Lighthouse does for a phone). Through Pyodide's private
+// `API.rawRun`; without it, the bootstrap imports them itself.
+const BOOTSTRAP_MODULES = [
+  "types", "operator", "keyword", "reprlib", "heapq", "collections", "functools", "enum", "re", "copyreg",
+  "weakref", "copy", "contextlib", "annotationlib", "typing", "dataclasses", "linecache", "textwrap", "token",
+  "tokenize", "ast", "opcode", "dis", "inspect", "traceback", "struct", "selectors", "socket", "base64", "ssl",
+  "signal", "locale", "subprocess", "threading", "concurrent.futures", "string", "logging", "json", "bz2", "lzma",
+  "compression.zstd", "zipfile", "fnmatch", "shutil", "random", "tempfile", "glob", "pathlib", "contextvars",
+  "asyncio",
+];
+
+// loadPyodide with the files given: `files` (Blobs or Responses, or promises
+// of them: stdlib, wheel and, unless `compiled` has resolved already, wasm),
+// `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and pyodide.asm.mjs, imported), and
+// `snapshot` to restore (Python as it was once the core was imported) or
+// `makeSnapshot`. A task boundary before Python's start-up and between the
+// groups of the bootstrap's imports. Without a snapshot, the wheel goes on
+// `sys.path` and the standard library beyond the boot set is fetched on first
+// import (browser/stdlib.py).
+export async function startRuntime(build, { files, compiled, modules, snapshot, makeSnapshot }) {
+  const bytes = async (file) => (await file).arrayBuffer();
+  const [[{ loadPyodide }, runtime], wheel, stdlib] = await Promise.all([modules, bytes(files.wheel), bytes(files.stdlib)]);
+  const pyodide = await serving({
+    [build.stdlib]: () => new Response(stdlib),
+    // Read only if `compiled` failed; without the file, a caller waits for `compiled` first.
+    [build.runtime + "pyodide.asm.wasm"]: () => new Response(files.wasm, { headers: { "content-type": "application/wasm" } }),
+  }, () => loadPyodide({
+    indexURL: build.runtime,
+    stdLibURL: build.stdlib,
+    // The loader installs no package: only the lock's ABI is checked (pyodide-lock.json is 112 KB).
+    lockFileContents: { info: build.lock, packages: {} },
+    _loadSnapshot: snapshot,
+    _makeSnapshot: makeSnapshot,
+    async fsInit(FS) {
+      FS.writeFile(build.wheelPath, new Uint8Array(wheel));
+      await nextTask();
+    },
+    async createPyodideModule(settings) {
+      if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
+      const module = await runtime.default(settings);
+      for (const name of snapshot ? [] : BOOTSTRAP_MODULES) {
+        await nextTask();
+        if (module.API.rawRun) module.API.rawRun("import " + name);
+      }
+      await nextTask();
+      return module;
+    },
+  }));
+  if (!snapshot) {
+    pyodide.pyimport("sys").path.insert(0, build.wheelPath);
+    pyodide.pyimport("analytics_identity.browser.stdlib").install(build.fullStdlib);
+  }
+  return pyodide;
+}
+
+// Answers Pyodide's own fetches of the files in hand (it starts them while
+// it reads its options, before any hook runs) while `run` starts it; any
+// other fetch goes through. The page's `fetch` is put back as soon as both
+// were answered (unless somebody wrapped it meanwhile: theirs stays, and ours
+// passes everything on).
+async function serving(files, run) {
+  const original = globalThis.fetch;
+  const left = new Map(Object.entries(files));
+  const wrapped = function (resource, ...rest) {
+    const url = String(resource instanceof Request ? resource.url : resource);
+    const answer = left.get(url);
+    if (!answer) return original.call(this, resource, ...rest);
+    left.delete(url);
+    if (!left.size && globalThis.fetch === wrapped) globalThis.fetch = original;
+    return Promise.resolve(answer());
+  };
+  globalThis.fetch = wrapped;
+  try {
+    return await run();
+  } finally {
+    left.clear();
+    if (globalThis.fetch === wrapped) globalThis.fetch = original;
+  }
+}
+
+// Pyodide instantiates its wasm from the response it fetched; given one
+// compiled already (off the main thread), its instantiation takes that module
+// instead, for its own imports only. If that compile failed, Pyodide's own
+// path runs.
+function withModule(instantiateWasm, compiled) {
+  return (imports, done) => {
+    const streaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = async function (source, passed) {
+      if (passed !== imports) return streaming.apply(this, arguments);
+      WebAssembly.instantiateStreaming = streaming;
+      const module = await compiled.catch(() => undefined);
+      if (!module) return streaming.apply(this, arguments);
+      return { module, instance: await WebAssembly.instantiate(module, imports) };
+    };
+    return instantiateWasm(imports, (...ready) => {
+      WebAssembly.instantiateStreaming = streaming;
+      done(...ready);
+    });
+  };
+}

@@ -14,8 +14,10 @@ and tests plug in a fake clock. The parts, each in its own module:
 * :mod:`.policy`: what an answer means (done, retry with backoff, split, drop);
 * :class:`Wakeup`, here: one timer for the next thing to do.
 
-The queue is bounded (:data:`MAX_ITEMS`); when full, the oldest event is
-dropped with a warning. On ``pagehide`` whatever is left is sent with
+The queue is bounded by what it takes in localStorage (:data:`MAX_BYTES`),
+not by a count: a burst of hundreds of events is held while the deliveries
+catch up, and a collector unreachable for hours cannot fill the origin's
+quota. When full, the oldest events are dropped with a warning. On ``pagehide`` whatever is left is sent with
 ``keepalive`` and the items are released, so the next page load resends what
 did not make it; ``messageId`` makes every resend idempotent at the collector.
 """
@@ -36,9 +38,12 @@ from .store import QueueStore
 from .tabs import LEASE_S, TabQueue
 from .transport import KEEPALIVE_BYTES, Endpoint, Network, Reply, Request
 
-__all__ = ["MAX_IN_FLIGHT", "MAX_ITEMS", "Delivery"]
+__all__ = ["MAX_BYTES", "MAX_IN_FLIGHT", "Delivery"]
 
-MAX_ITEMS = 100
+#: Characters of localStorage the queue may take, every tab's items together:
+#: ~3,000 events of ~650 characters, two fifths of the smallest browser quota
+#: (5 million characters per origin), leaving the rest to the page.
+MAX_BYTES = 2_000_000
 #: Requests in flight at once (a browser opens six connections per host).
 MAX_IN_FLIGHT = 6
 
@@ -90,7 +95,7 @@ class Delivery:
         network: Network,
         warn: Callable[[str], None],
         *,
-        max_items: int = MAX_ITEMS,
+        max_bytes: int = MAX_BYTES,
         dropped: Callable[[list[dict[str, Any]], str], None] | None = None,
     ) -> None:
         """``dropped(events, reason)`` hears of the events given up on (refused, or pushed out of a full queue)."""
@@ -100,7 +105,7 @@ class Delivery:
         self._warn = warn
         self._dropped = dropped or (lambda events, reason: None)
         self._store = QueueStore(storage, warn)
-        self._tabs = TabQueue(self._store, warn, max_items, self._drop)
+        self._tabs = TabQueue(self._store, warn, max_bytes, self._drop)
         self._in_flight: set[str] = set()
         self._requests = 0
         self._wakeup = Wakeup(network.timers, self._wake)
@@ -120,17 +125,17 @@ class Delivery:
 
     def enqueue(self, event: dict[str, Any]) -> None:
         """Queue one finished event (persisted first, then sent)."""
-        now = self.network.timers.now()
+        now = self.network.timers.now()  # one clock read for the whole call
         item = QueueItem.new(event, str(event.get("messageId") or uuid4()), self._tabs.tab, now)
         self._tabs.add(item, now)
-        self._pump()
+        self._pump(now=now)
 
     def flush(self) -> None:
         """Send everything now: batch timers and backoff waits are skipped."""
         now = self.network.timers.now()
         for item in self._tabs.mine.values():
             item.due = min(item.due, now)
-        self._pump(force=True)
+        self._pump(force=True, now=now)
 
     def page_hide(self) -> None:
         """The page is going away: send what is left with keepalive, then release it.
@@ -161,17 +166,24 @@ class Delivery:
 
     # -- sending --------------------------------------------------------------
 
-    def _requests_for(self, items: list[QueueItem], max_bytes: int) -> Iterable[tuple[Request, list[str]]]:
-        sent_at = iso_timestamp(datetime.fromtimestamp(self.network.timers.now(), timezone.utc))
+    def _requests_for(self, items: Iterable[QueueItem], max_bytes: int,
+                      now: float | None = None) -> Iterable[tuple[Request, list[str]]]:
+        moment = self.network.timers.now() if now is None else now
+        sent_at = iso_timestamp(datetime.fromtimestamp(moment, timezone.utc))
         return requests_for(items, self.strategy, self.endpoint, sent_at, max_bytes)
 
-    def _pump(self, force: bool = False) -> None:
-        """Send what is due, then sleep until the next thing to do."""
+    def _pump(self, force: bool = False, now: float | None = None) -> None:
+        """Send what is due, then sleep until the next thing to do.
+
+        The items due are walked lazily: with hundreds queued and six
+        requests in flight, only the first few are looked at, so a burst
+        costs each call (and each answer) the same whatever the queue holds.
+        """
+        now = self.network.timers.now() if now is None else now
         if self._requests < MAX_IN_FLIGHT:
-            now = self.network.timers.now()
             mine = self._tabs.mine
-            due = [item for key, item in mine.items() if key not in self._in_flight and item.due <= now]
-            for request, keys in self._requests_for(self._tabs.still_mine(due, now), self.strategy.max_bytes):
+            due = (item for key, item in list(mine.items()) if key not in self._in_flight and item.due <= now)
+            for request, keys in self._requests_for(self._tabs.still_mine(due, now), self.strategy.max_bytes, now):
                 if self._requests >= MAX_IN_FLIGHT:
                     break
                 if any(key not in mine or key in self._in_flight for key in keys):
@@ -181,7 +193,7 @@ class Delivery:
                 self._in_flight.update(keys)
                 self._requests += 1
                 self.network.transport.send(request, lambda reply, keys=keys: self._answered(keys, reply))
-        self._schedule()
+        self._schedule(now)
 
     def _answered(self, keys: list[str], reply: Reply) -> None:
         self._requests -= 1
@@ -215,9 +227,8 @@ class Delivery:
         except Exception as error:  # noqa: BLE001 - a listener must not stop the queue
             self._warn(f"delivery failed: {type(error).__name__}: {error}")
 
-    def _schedule(self) -> None:
+    def _schedule(self, now: float) -> None:
         """One timer: the next due item, batch deadline, lease renewal or adoption."""
-        now = self.network.timers.now()
         moments = []
         if self._requests < MAX_IN_FLIGHT:  # else an answer will pump
             moments = [wake_at(item, self.strategy) for key, item in self._tabs.mine.items()

@@ -305,7 +305,7 @@ def test_an_event_bigger_than_the_whole_bound_is_the_one_dropped(storage: Memory
     rig.delivery.enqueue(event(0))
     rig.delivery.enqueue(event(1, properties={"padding": "x" * (3 * footprint(0))}))
     assert [i["id"] for i in stored(storage)] == ["m0"]
-    assert len(rig.warnings) == 1 and "full" in rig.warnings[0] and "track event" in rig.warnings[0]
+    assert len(rig.warnings) == 1 and "track event" in rig.warnings[0] and "bigger" in rig.warnings[0]
 
 
 def test_without_storage_the_bound_still_holds(timers: ManualTimers) -> None:

@@ -125,7 +125,8 @@ class TabQueue:
             return True
         reason = f"the event queue is full ({self._max_bytes:,} characters of localStorage)"
         if need > self._max_bytes:
-            self._warn(f"{reason}; dropped a {item.event.get('type')} event of {need:,} characters")
+            self._warn(f"a {item.event.get('type')} event of {need:,} characters is bigger than the whole event "
+                       f"queue ({self._max_bytes:,} characters of localStorage); dropped it")
             self._dropped([item], reason)
             return False
         if self.others:
@@ -142,7 +143,8 @@ class TabQueue:
         for old in dropped:
             self.others.pop(old.id, None)
             self.finish(old.id)
-        self._warn(f"{reason}; dropped the {len(dropped)} oldest event(s): "
+        self._warn(f"the event queue is full ({self._max_bytes:,} characters of localStorage); "
+                   f"dropped the {len(dropped)} oldest event(s): "
                    + ", ".join(str(old.event.get("type")) for old in dropped))
         self._dropped(dropped, reason)
         return True

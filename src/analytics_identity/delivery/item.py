@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii as _quoted
 from typing import Any
 
-__all__ = ["STORED_OVERHEAD", "QueueItem", "compact", "quoted"]
+__all__ = ["STORED_OVERHEAD", "QueueItem", "compact", "encoded", "quoted"]
 
 #: Characters an item takes in localStorage besides its event's JSON: its key
 #: (prefix and messageId) and the delivery state around the event, rounded up.
@@ -19,6 +19,19 @@ STORED_OVERHEAD = 200
 def compact(value: Any) -> str:
     """JSON without spaces, as every request body and stored item is written."""
     return json.dumps(value, separators=(",", ":"), default=str)
+
+
+#: The event last queued and its JSON (see :func:`encoded`).
+_last: tuple[dict[str, Any] | None, str] = (None, "")
+
+
+def encoded(event: dict[str, Any]) -> str | None:
+    """The JSON of ``event`` if it is the event just queued (the very object), else ``None``.
+
+    The page gets the event back in its ``Context`` in the same call; that
+    copy is parsed from this text instead of encoding the event a second time.
+    """
+    return _last[1] if _last[0] is event else None
 
 
 def quoted(text: str) -> str:
@@ -54,8 +67,12 @@ class QueueItem:
         """A fresh item. What is stored and sent is ``text``, encoded here: later
         changes to the caller's dicts change nothing that leaves (decoding it
         again for a copy of ``event`` cost a tenth of a ``track()``)."""
+        given = event
         event = {**event, "messageId": message_id}
-        return cls(message_id, event, 0, now, now, owner, compact(event))
+        item = cls(message_id, event, 0, now, now, owner, compact(event))
+        global _last
+        _last = (given, item.text) if given.get("messageId") == message_id else (None, "")
+        return item
 
     @classmethod
     def from_stored(cls, value: Any) -> QueueItem | None:

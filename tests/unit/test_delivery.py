@@ -536,3 +536,20 @@ def test_dropped_events_are_told_with_their_reason(storage: MemoryStorage, timer
     transport.answer(200)  # m0, sent before it was pushed out
     transport.answer(403)
     assert told[-1] == (["m1"], "the collector refused it with 403")
+
+
+def test_while_others_wait_out_a_backoff_a_new_event_goes_at_once(storage: MemoryStorage,
+                                                                   timers: ManualTimers) -> None:
+    rig = Rig(storage, timers)
+    for n in range(40):
+        rig.delivery.enqueue(event(n))
+        rig.transport.answer_all(0)  # the collector unreachable: each waits out its backoff
+    assert len(rig.transport.log) == 40 and not rig.transport.waiting  # each sent once, the moment it came
+    rig.delivery.enqueue(event(40))
+    assert ids_in([r for r, _ in rig.transport.waiting]) == ["m40"]
+    rig.transport.answer_all(200)
+    timers.advance(2.0)  # every first backoff (0.5-1 s) is over: all are sent again
+    assert len(rig.transport.waiting) == MAX_IN_FLIGHT  # the first due: the rest follow as they are answered
+    while rig.transport.waiting:
+        rig.transport.answer(200)
+    assert stored(storage) == [] and len(rig.transport.log) == 81

@@ -1,8 +1,8 @@
 # Two commands for people: `make demo` and `make test`. Both install what is
 # missing and are quick when everything is already there. The demo needs the
 # npm runtime packages, the server's Python packages and micropip; the tests
-# add Debian's chromium and nginx (with its brotli module), analytics-next
-# and the Python test extras.
+# add Debian's chromium and nginx (with its brotli module), WebKitGTK and
+# Firefox ESR, analytics-next and the Python test extras.
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,6 +11,10 @@ STATIC := build/static/analytics
 MICROPIP := vendor/micropip-0.11.1-py3-none-any.whl
 NGINX_BROTLI := /usr/lib/nginx/modules/ngx_http_brotli_static_module.so
 ANALYTICS_NEXT := node_modules/@segment/analytics-next/package.json
+# WebKit's WebDriver and a virtual display, the WebKitGTK bindings of
+# Debian's python3 (its browser window) and Firefox ESR.
+ENGINES := /usr/bin/WebKitWebDriver /usr/bin/Xvfb /usr/share/doc/gir1.2-webkit2-4.1/copyright \
+	/usr/lib/python3/dist-packages/gi/__init__.py /usr/bin/firefox-esr
 SOURCES := $(shell find src web -type f -not -name '*.pyc' 2>/dev/null) pyproject.toml
 DEMO_DEPS := node_modules/.package-lock.json $(VENV)/.server $(MICROPIP)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -19,7 +23,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 demo-deps: $(DEMO_DEPS)
 
-deps: $(ANALYTICS_NEXT) $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/nginx $(NGINX_BROTLI)
+deps: $(ANALYTICS_NEXT) $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/nginx $(NGINX_BROTLI) $(ENGINES)
 
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
@@ -27,6 +31,10 @@ deps: $(ANALYTICS_NEXT) $(DEMO_DEPS) $(VENV)/.test /usr/bin/chromium /usr/sbin/n
 # The end-to-end deployment test runs Debian's nginx with docs/deploy.md's configuration.
 /usr/sbin/nginx $(NGINX_BROTLI):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-brotli-static >/dev/null
+
+# tests/e2e/engines runs the identity walk-through in WebKit (Safari's engine) and Firefox too.
+$(ENGINES) &:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq webkit2gtk-driver xvfb gir1.2-webkit2-4.1 python3-gi firefox-esr >/dev/null
 
 # The demo needs the runtime packages only; the tests and benchmarks also
 # run analytics-next (a devDependency). Either install leaves the other's

@@ -42,3 +42,40 @@ MOUNTS = {
     "vendor/segment-cdn/analytics-next/bundles": "node_modules/@segment/analytics-next/dist/umd",
     "bench-pages": "bench/pages",
 }
+
+# -- The other engines -------------------------------------------------------------------------
+# tests/e2e/engines/ runs the identity walk-through in WebKit (Safari's engine)
+# and Firefox too, from Debian's packages (Playwright's own builds cannot be
+# downloaded here), each through its own WebDriver protocol.
+
+#: WebKitGTK's WebDriver (classic, over HTTP); it starts the browser below.
+WEBKIT_DRIVER = "/usr/bin/WebKitWebDriver"
+
+#: The WebKitGTK window it drives: Debian's python3 (PyGObject) running the
+#: shell that keeps its data on disk with tracking prevention on, as Safari
+#: does (MiniBrowser's automation mode keeps Cache Storage in memory only).
+WEBKIT_BROWSER = ["/usr/bin/python3", "tests/e2e/engines/webkit_shell.py"]
+
+#: WebKitGTK draws into an X display even when nobody looks: a virtual one,
+#: on a display number Xvfb picks itself (``-displayfd``).
+XVFB = ["/usr/bin/Xvfb", "-nolisten", "tcp", "-screen", "0", "1280x1024x24"]
+
+#: Firefox ESR speaks WebDriver BiDi itself (no geckodriver), on the port it
+#: prints; a fresh profile per session.
+FIREFOX = "/usr/bin/firefox-esr"
+FIREFOX_ARGS = ["--headless", "--no-remote", "--remote-debugging-port=0"]
+
+#: On top of the prefs Firefox's remote agent sets for automation: no
+#: first-run pages, reports or experiments, nothing fetched from the network.
+FIREFOX_PREFS = {
+    "browser.shell.checkDefaultBrowser": False,
+    "datareporting.policy.dataSubmissionEnabled": False,
+    "toolkit.telemetry.reportingpolicy.firstRun": False,
+    "app.normandy.enabled": False,
+    "messaging-system.rsexperimentloader.enabled": False,
+    "network.connectivity-service.enabled": False,
+}
+
+#: Starting a driver and its browser, and one WebDriver command.
+ENGINE_START_TIMEOUT_S = 60
+ENGINE_COMMAND_TIMEOUT_S = ACTION_TIMEOUT_MS / 1000

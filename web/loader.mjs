@@ -308,27 +308,30 @@ async function disabled(options) {
   }
 }
 
-// Disabled: no runtime; window.analytics answers as analytics-next's
-// NullAnalytics does (event calls resolve, ready callbacks run, user() and
-// group() are empty, chained calls return it) and nothing is stored or sent.
+// Written in by the build from the core's methods table (tooling/page_api.py):
+// each method's return kind, and the methods that give an entity accessor
+// when called with no argument.
+const TABLE = __METHOD_KINDS__;
+
+// Disabled: no runtime; window.analytics answers every method of the table
+// with the shape of its kind, as analytics-next's NullAnalytics does (event
+// calls resolve, ready callbacks run, user() and group() are empty, chained
+// calls return it) and nothing is stored or sent.
 function off() {
   const buffered = window.analytics;
   if (buffered.initialized) return; // a Python page got there first
   const nobody = { id: () => null, anonymousId: () => null, traits: () => ({}) };
+  const answers = {
+    event: () => Promise.resolve(), value: () => undefined, chain: () => api, "chain-async": () => Promise.resolve(api),
+    promise: () => Promise.resolve(), ready: () => Promise.resolve(), entity: () => nobody, load: () => api,
+  };
   const api = {
     initialized: true,
-    load: () => api,
-    user: () => nobody,
     ready: async (callback) => { if (typeof callback === "function") callback(); },
     consent: () => ({ state: "pending", categoryPreferences: {}, gpc: navigator.globalPrivacyControl === true }),
   };
-  for (const method of buffered.methods) {
-    const event = /^(track|page|identify|group|alias|screen)$/.test(method);
-    const chain = /^(on|once|off|debug|add\w+Middleware)$/.test(method);
-    api[method] ??= (...args) => {
-      if (method === "group" && !args.length) return nobody;
-      return event ? Promise.resolve() : chain ? api : undefined;
-    };
+  for (const [method, kind] of Object.entries(TABLE.kinds)) {
+    api[method] ??= (...args) => (!args.length && TABLE.accessors.includes(method) ? nobody : answers[kind]());
   }
   window.analytics = api;
   for (const [method, callback] of buffered) if (method === "ready") api.ready(callback);

@@ -12,10 +12,10 @@
   var base = (script && script.getAttribute("data-base")) || analytics._base ||
     (script && script.src ? script.src.replace(/[^/]*$/, "") : "/static/analytics/");
   analytics._base = base.replace(/\/?$/, "/");
-  analytics.methods = ["identify", "track", "page", "group", "alias", "reset", "ready",
-    "setAnonymousId", "on", "once", "off", "debug", "addSourceMiddleware",
-    "addDestinationMiddleware", "addIntegrationMiddleware", "trackClick", "trackLink", "trackForm",
-    "trackSubmit", "pageview", "screen", "register", "deregister", "timeout", "flush", "consent"];
+  /* Written in by the build from the core's methods table (tooling/page_api.py):
+     {stubbed, pinned, kept, keptPrefix, bufferedPage}. */
+  var table = __SNIPPET_TABLE__;
+  analytics.methods = table.stubbed;
   analytics.factory = function (method) {
     return function () {
       var args = Array.prototype.slice.call(arguments);
@@ -24,11 +24,12 @@
       while (args.length && args[args.length - 1] === undefined) args.pop();
       /* Event calls keep the page and time they were made on (replayed after
          a client-side navigation, they still describe it); the core strips it. */
-      if (/^(track|page|identify|group|alias|screen|pageview)$/.test(method)) {
-        var canonical = document.querySelector("link[rel='canonical']");
-        args.push({ __bufferedPage: { url: location.href, canonical: canonical && canonical.getAttribute("href"),
+      if (table.pinned.indexOf(method) >= 0) {
+        var canonical = document.querySelector("link[rel='canonical']"), marker = {};
+        marker[table.bufferedPage] = { url: location.href, canonical: canonical && canonical.getAttribute("href"),
           path: location.pathname, search: location.search, hash: location.hash,
-          title: document.title, referrer: document.referrer, time: Date.now() } });
+          title: document.title, referrer: document.referrer, time: Date.now() };
+        args.push(marker);
       }
       args.unshift(method);
       analytics.push(args);
@@ -59,9 +60,9 @@
   function keep() {
     var options = analytics._loadOptions || {};
     if (window.analytics !== analytics || !mayStore(options)) return;
-    var key = "ajs_buffered_calls:" + Date.now() + ":" + Math.random().toString(36).slice(2), calls = [];
+    var key = table.keptPrefix + Date.now() + ":" + Math.random().toString(36).slice(2), calls = [];
     for (var i = 0; i < analytics.length; i++) {
-      if (!analytics[i].kept && /^(track|page|identify|group|alias|screen|pageview|setAnonymousId|reset)$/.test(analytics[i][0])) {
+      if (!analytics[i].kept && table.kept.indexOf(analytics[i][0]) >= 0) {
         calls.push(analytics[i]);
       }
     }
@@ -79,7 +80,7 @@
      is decided by the core), nor with Global Privacy Control and gpc "deny". */
   function mayStore(o) {
     var c = o.consent;
-    return !(o.disableClientPersistence || o.disable) && (c == null || typeof c == "object" && !Array.isArray(c) &&
+    return !(o.disableClientPersistence || o.disable === true || typeof o.disable == "function") && (c == null || typeof c == "object" && !Array.isArray(c) &&
       (c.required === undefined || c.required === false) && !(c.gpc == "deny" && navigator.globalPrivacyControl === true));
   }
   addEventListener("pagehide", keep);

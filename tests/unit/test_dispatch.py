@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from analytics_identity.api.dispatch import Dispatcher
+from analytics_identity.api.handover import PREFIX
 from analytics_identity.api.methods import ACCESSORS, BUFFERED_PAGE, METHODS
 from analytics_identity.host import MemoryHost, PageInfo
 from analytics_identity.tooling.build import project_root
+from analytics_identity.tooling.page_api import render
 from tests.unit.identity_hosts import host, page
 
 WEB = project_root() / "web"
@@ -132,13 +135,26 @@ def _interface(name: str) -> set[str]:
     return set(re.findall(r"^\s+(\w+)\(", body.group(1), re.M))
 
 
-def test_the_snippet_stubs_every_buffered_method_and_pins_the_event_calls() -> None:
-    listed = re.search(r"analytics\.methods = \[(.*?)\];", _snippet(), re.S)
+def test_the_snippet_and_the_loader_get_the_methods_table_from_the_build() -> None:
+    snippet = render(_snippet(), "__SNIPPET_TABLE__")
+    listed = re.search(r"var table = (\{.*?\});\n", snippet)
     assert listed is not None
-    assert set(re.findall(r'"(\w+)"', listed.group(1))) == {m.name for m in METHODS.values() if m.buffered}
-    pinned = re.search(r"/\^\(([\w|]+)\)\$/\.test\(method\)", _snippet())
-    assert pinned is not None and set(pinned.group(1).split("|")) == {m.name for m in METHODS.values() if m.pins_page}
-    assert BUFFERED_PAGE in _snippet()
+    table = json.loads(listed.group(1))
+    assert set(table["stubbed"]) == {m.name for m in METHODS.values() if m.buffered}
+    assert set(table["pinned"]) == {m.name for m in METHODS.values() if m.pins_page}
+    assert set(table["kept"]) == {"track", "page", "identify", "group", "alias", "screen", "pageview",
+                                  "setAnonymousId", "reset"}
+    assert table["keptPrefix"] == PREFIX and table["bufferedPage"] == BUFFERED_PAGE
+    loader = render((WEB / "loader.mjs").read_text(), "__METHOD_KINDS__")
+    kinds = re.search(r"const TABLE = (\{.*?\});\n", loader)
+    assert kinds is not None
+    assert json.loads(kinds.group(1)) == {"kinds": {m.name: m.kind for m in METHODS.values()},
+                                          "accessors": ["group", "user"]}
+    # No second copy by hand: neither source names a method of the table or the prefix itself.
+    for source in (_snippet(), (WEB / "loader.mjs").read_text()):
+        source = re.sub(r"/\*.*?\*/|//[^\n]*", "", source, flags=re.S)  # the code, not its comments
+        assert PREFIX not in source and BUFFERED_PAGE not in source
+        assert not {m for m in ("setAnonymousId", "trackLink", "pageview", "alias") if m in source}
 
 
 def test_analytics_d_ts_declares_what_the_table_dispatches() -> None:
@@ -169,3 +185,13 @@ def test_a_page_call_reads_document_cookie_once_at_its_entry_and_off_finds_the_l
     calls.call("off", ["track", listener])
     calls.call("track", ["Unheard"])
     assert heard == ["Steady"] * 5
+
+
+def test_a_refused_register_resolves_to_analytics_next_s_system_context() -> None:
+    on = host()
+    calls = dispatcher(on)
+    for name in ("register", "deregister"):
+        kind, context = calls.call(name, [{"name": "P"}])
+        assert kind == "promise" and context["event"] == {"type": "track", "event": "system"}
+        assert context.failed_delivery() == {"reason": f"analytics.{name}() is not supported"}
+    assert len([w for w in on.warnings if "is not supported" in w]) == 2

@@ -11,7 +11,8 @@ import pytest
 from analytics_identity import __version__
 from analytics_identity.api.client import Analytics
 from analytics_identity.delivery import MemoryTransport, Network
-from analytics_identity.events.build import campaign_from_search, iso_timestamp
+from analytics_identity.events.build import campaign_from_search
+from analytics_identity.instants import iso_timestamp
 from analytics_identity.host import MemoryHost, PageInfo, page_address
 
 PAGE = PageInfo(

@@ -14,7 +14,7 @@ import pytest
 
 from analytics_identity.server.collector import MAX_EVENT_BYTES
 from analytics_identity.server.forwarder import MAX_BATCH_BYTES
-from analytics_identity.server.instants import iso
+from analytics_identity.instants import iso_timestamp as iso
 from analytics_identity.server.outbox import upstream_event
 from analytics_identity.server.process import ServerProcess
 from tests.unit.test_collector import event

@@ -20,7 +20,7 @@ import pytest
 
 from analytics_identity.api.client import Analytics
 from analytics_identity.host import MemoryCookieJar, MemoryHost
-from analytics_identity.events.jsonsafe import MAX_DEPTH, NotJson
+from analytics_identity.jsonsafe import MAX_DEPTH, NotJson
 from analytics_identity.identity.entity import READ
 from tests.figures import record
 

@@ -67,7 +67,7 @@ def test_chaining_calls_return_the_instance_and_async_ones_a_promise_of_it() -> 
     assert calls.call("addSourceMiddleware", [lambda p: p["next"](p["payload"])]) == ("promise", "the instance")
     assert calls.call("pageview", ["/checkout"]) == ("promise", "the instance")
     assert calls.call("flush", []) == ("promise", None)
-    assert calls.call("timeout", [500]) is None and calls.analytics.timeout_ms == 500
+    assert calls.call("timeout", [500]) is None and calls.analytics.classic.timeout_ms == 500
 
 
 def test_off_without_a_listener_removes_every_listener_of_that_event() -> None:
@@ -139,7 +139,7 @@ def test_pageview_is_a_page_call_for_that_path_and_timeout_refuses_nonsense() ->
     assert sent(analytics)[0]["type"] == "page" and sent(analytics)[0]["properties"]["path"] == "/pricing"
     analytics.timeout(-1)
     analytics.timeout("soon")
-    assert analytics.timeout_ms == DEFAULT_TIMEOUT_MS and len(on.warnings) == 2
+    assert analytics.classic.timeout_ms == DEFAULT_TIMEOUT_MS and len(on.warnings) == 2
 
 
 def test_debug_logs_each_event_and_can_be_turned_off() -> None:

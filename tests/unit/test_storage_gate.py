@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analytics_identity.host import MemoryStorage
-from analytics_identity.storage import CookieStore, LocalStorageStore, MemoryStore, PriorityStorage, StoreFailures
+from analytics_identity.storage import CookieHeader, CookieStore, LocalStorageStore, MemoryStore, PriorityStorage, StoreFailures
 from analytics_identity.storage.codec import CookieAttributes
 from analytics_identity.storage.gate import GatedStorage, StorageGate, remove_owned
 from tests.unit.identity_hosts import CountingJar, CountingStorage
@@ -17,7 +17,7 @@ class GatedPage:
         self.jar, self.storage = CountingJar(), CountingStorage()
         self.warnings: list[str] = []
         self.gate = StorageGate(open)
-        self.cookie = CookieStore(self.jar, CookieAttributes(), lambda: NOW, self.warnings.append)
+        self.cookie = CookieStore(CookieHeader(self.jar), CookieAttributes(), lambda: NOW, self.warnings.append)
         self.failures = StoreFailures(self.warnings.append)
 
     def stores(self, *keys: str) -> PriorityStorage:

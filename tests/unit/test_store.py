@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from analytics_identity.api.entry import CookieSnapshot, PageCode
+from analytics_identity.api.entry import PageCode
 from analytics_identity.storage.codec import CookieAttributes
-from analytics_identity.storage import LocalStorageStore, MemoryStore, PageStores, PriorityStorage
+from analytics_identity.storage import CookieHeader, LocalStorageStore, MemoryStore, PageStores, PriorityStorage
 from tests.unit.identity_hosts import (
     CountingJar,
     CountingStorage,
@@ -32,7 +32,7 @@ class Page:
         self.jar = jar or CountingJar()
         self.storage = storage or CountingStorage()
         self.warnings: list[str] = []
-        self.snapshot = CookieSnapshot(self.jar)
+        self.snapshot = CookieHeader(self.jar)
         self.page = PageStores(self.snapshot, self.storage, attributes or CookieAttributes(), lambda: NOW,
                                self.warnings.append)
         self.cookie, self.local, self.memory = self.page.cookie, self.page.local_storage, self.page.memory
@@ -133,10 +133,11 @@ def test_local_storage_is_not_rewritten_when_it_agrees() -> None:
 def test_the_header_is_parsed_again_only_when_it_changed() -> None:
     page = Page()
     page.jar.jar["ajs_user_id"] = "u"
-    page.cookie.get("ajs_user_id")
-    parsed = page.cookie._parsed
-    page.cookie.get("ajs_user_id")
-    assert page.cookie._parsed is parsed
+    parsed = page.snapshot.values()
+    assert page.cookie.get("ajs_user_id") == "u"
+    assert page.snapshot.values() is parsed
+    page.jar.jar["ajs_user_id"] = "v"
+    assert page.snapshot.values() is not parsed and page.cookie.get("ajs_user_id") == "v"
 
 
 def test_domain_is_probed_once_per_page_widest_first_and_the_probe_removed() -> None:

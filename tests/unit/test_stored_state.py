@@ -7,11 +7,12 @@ paths on 127.0.0.1. This covers the domain case, which needs a host name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from analytics_identity.storage.codec import CookieAttributes
-from analytics_identity.storage import CookieStore
+from analytics_identity.storage import CookieHeader, CookieStore
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp()
 
@@ -31,16 +32,13 @@ class TwoCopiesJar:
     def write(self, cookie: str) -> None:
         self.written.append(cookie)
 
-    def flush(self) -> None:
-        pass
-
-    def task(self) -> object:
-        return object()
+    def after_task(self, fn: Callable[[], None]) -> None:
+        fn()
 
 
 def test_copies_on_other_paths_and_the_host_only_copy_are_expired_once_with_one_warning() -> None:
     jar, warnings = TwoCopiesJar(), []
-    store = CookieStore(jar, CookieAttributes(domain="example.com"), lambda: NOW, warnings.append)
+    store = CookieStore(CookieHeader(jar), CookieAttributes(domain="example.com"), lambda: NOW, warnings.append)
     store.set("ajs_anonymous_id", "new-id")
     expired = [c for c in jar.written if c.startswith("ajs_anonymous_id=;")]
     places = {(part("path", c), part("domain", c)) for c in expired}

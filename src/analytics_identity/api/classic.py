@@ -8,6 +8,10 @@ ms (300 by default, as analytics.js) so the request starts before the page
 unloads. ``trackForm(forms, …)`` does the same on submit, then submits the
 form. The event is queued in localStorage when the handler returns, so
 whatever the delay, the next page sends it if this one could not.
+
+:class:`~analytics_identity.api.client.Analytics` holds one
+:class:`ClassicCalls` and gives it the ``track`` and ``page`` calls it
+makes; its own public methods are the guarded entries.
 """
 
 from __future__ import annotations
@@ -16,38 +20,26 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..host import describe
-from .entry import guarded
+from ..host import Host, describe
 
-__all__ = ["ClassicCalls"]
+__all__ = ["DEFAULT_TIMEOUT_MS", "ClassicCalls"]
 
 #: analytics.js' default ``settings.timeout`` in ms.
 DEFAULT_TIMEOUT_MS = 300
 
 
 class ClassicCalls:
-    """The classic calls, mixed into :class:`~analytics_identity.api.client.Analytics`."""
+    """The bindings of ``trackLink``/``trackForm``, their timeout, and ``pageview``."""
 
-    timeout_ms: float = DEFAULT_TIMEOUT_MS
-    # Provided by Analytics.
-    host: Any
-    track: Callable[..., Any]
-    page: Callable[..., Any]
+    def __init__(self, host: Host, track: Callable[..., Any], page: Callable[..., Any]) -> None:
+        self._host = host
+        self._track = track
+        self._page = page
+        #: How long a bound link or form holds its navigation, in ms.
+        self.timeout_ms: float = DEFAULT_TIMEOUT_MS
 
-    @guarded
-    def trackLink(self, links: Any, event: Any, properties: Any = None, options: Any = None) -> Any:
-        """Track a click on each of ``links`` (an element, a list, a jQuery object)."""
-        return self._bind("link", "trackLink", links, event, properties, options)
-
-    @guarded
-    def trackForm(self, forms: Any, event: Any, properties: Any = None, options: Any = None) -> Any:
-        """Track the submission of each of ``forms``, then submit it."""
-        return self._bind("form", "trackForm", forms, event, properties, options)
-
-    trackClick = trackLink
-    trackSubmit = trackForm
-
-    def _bind(self, kind: str, name: str, targets: Any, event: Any, properties: Any, options: Any) -> Any:
+    def bind(self, kind: str, name: str, targets: Any, event: Any, properties: Any, options: Any) -> None:
+        """``trackLink`` (``kind`` "link") or ``trackForm`` ("form"), called as ``name``."""
         if not (isinstance(event, str) and event or callable(event)):
             raise ValueError(f"{name} needs an event name or a function giving it, not {describe(event)}")
 
@@ -57,28 +49,21 @@ class ClassicCalls:
                 label = event(element) if callable(event) else event
                 props = properties(element) if callable(properties) else properties
             except Exception as error:  # noqa: BLE001 - page functions must not break the page
-                self.host.warn(f"{name}: the event or properties function raised {type(error).__name__}: {error}")
+                self._host.warn(f"{name}: the event or properties function raised {type(error).__name__}: {error}")
                 return
-            self.track(label, props if isinstance(props, dict) else {}, options if isinstance(options, dict) else {})
+            self._track(label, props if isinstance(props, dict) else {}, options if isinstance(options, dict) else {})
 
-        if targets is not None and not self.host.bind(kind, targets, fire, lambda: self.timeout_ms):
-            self.host.warn(f"{name}: {describe(targets)} holds no element to bind to; call ignored")
-        return self
+        if targets is not None and not self._host.bind(kind, targets, fire, lambda: self.timeout_ms):
+            self._host.warn(f"{name}: {describe(targets)} holds no element to bind to; call ignored")
 
-    @guarded
-    def timeout(self, ms: Any) -> None:
-        """How long ``trackLink``/``trackForm`` hold the navigation, in ms."""
+    def set_timeout(self, ms: Any) -> None:
+        """``timeout(ms)``: how long ``trackLink``/``trackForm`` hold the navigation."""
         if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not math.isfinite(ms) or ms < 0:
             raise ValueError(f"timeout needs a number of ms, not {describe(ms)}")
         self.timeout_ms = ms
 
-    @guarded
-    def pageview(self, url: Any) -> Any:
+    def pageview(self, url: Any) -> None:
         """analytics.js' ``pageview(url)``: a page call with ``path: url``."""
         if not isinstance(url, str):
             raise ValueError(f"pageview needs a URL, not {describe(url)}")
-        self.page({"path": url})
-        return self
-
-    track_link = trackLink
-    track_form = trackForm
+        self._page({"path": url})

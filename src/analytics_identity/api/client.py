@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from ..consent import ConsentState
 from ..delivery import Delivery, Network
 from ..events.build import build_event, page_context
@@ -25,15 +25,15 @@ from ..storage.gate import GatedStorage, StorageGate
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
 from .classic import ClassicCalls
 from .consent import ConsentControl
-from .entry import CookieSnapshot, guarded
+from .entry import guarded
 from .querystring import calls_from_query
-from ..storage import PageStores
+from ..storage import CookieHeader, PageStores
 from .settings import Settings
 
 __all__ = ["Analytics"]
 
 
-class Analytics(ClassicCalls):
+class Analytics:
     """Identity and events for one page.
 
     Python callers use the same methods as page JavaScript, with the same
@@ -60,10 +60,13 @@ class Analytics(ClassicCalls):
         state = ConsentState(self.settings.consent, host.global_privacy_control())
         #: The one gate every write to cookies and localStorage passes: closed until consent allows.
         gate = StorageGate(open=state.allowed)
+        #: localStorage through the gate, for the delivery's queue and the handover
+        #: (:mod:`.handover`); ``None`` without persistence.
+        self.local_storage = GatedStorage(host.local_storage, gate) if self.settings.persist else None
         self.delivery = Delivery(
             self.settings.endpoint,
             self.settings.delivery,
-            GatedStorage(host.local_storage, gate) if self.settings.persist else None,
+            self.local_storage,
             network or Network(),
             host.warn,
             dropped=self._dropped,
@@ -72,9 +75,9 @@ class Analytics(ClassicCalls):
         self._emitter = Emitter(host.warn)
         #: ``debug(true)``: every event is logged on the console.
         self._debug = False
-        #: ``document.cookie`` as every store reads it: at most once per public call (:mod:`.entry`).
-        self.cookie_snapshot = CookieSnapshot(host.cookies)
-        stores = PageStores(self.cookie_snapshot, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
+        #: ``document.cookie`` as every store reads it: at most once per public call and task.
+        self.cookie_header = CookieHeader(host.cookies)
+        stores = PageStores(self.cookie_header, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
         self._consent = ConsentControl(state, self.settings, stores, self.delivery, host.warn)
         user = stores.for_entity(self.settings.user.stores, self.settings.user.keys.id,
                                  self.settings.user.keys.traits)
@@ -82,6 +85,8 @@ class Analytics(ClassicCalls):
         group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
                                   self.settings.group.keys.traits)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
+        #: ``trackLink``/``trackForm``, ``timeout`` and ``pageview``: their guarded entries are below.
+        self.classic = ClassicCalls(host, self.track, self.page)
         #: Set by the browser's install while :meth:`start` waits for the
         #: first-visit lock: Python's first use of the instance runs it at once.
         self.start_pending: Callable[[], None] | None = None
@@ -273,6 +278,34 @@ class Analytics(ClassicCalls):
         self._emit("alias", to, previous, options)
         return context
 
+    # -- analytics.js' classic calls (:mod:`.classic`) ---------------------------
+
+    @guarded
+    def trackLink(self, links: Any, event: Any, properties: Any = None, options: Any = None) -> Analytics:
+        """Track a click on each of ``links`` (an element, a list, a jQuery object)."""
+        self.classic.bind("link", "trackLink", links, event, properties, options)
+        return self
+
+    @guarded
+    def trackForm(self, forms: Any, event: Any, properties: Any = None, options: Any = None) -> Analytics:
+        """Track the submission of each of ``forms``, then submit it."""
+        self.classic.bind("form", "trackForm", forms, event, properties, options)
+        return self
+
+    trackClick = trackLink
+    trackSubmit = trackForm
+
+    @guarded
+    def timeout(self, ms: Any) -> None:
+        """How long ``trackLink``/``trackForm`` hold the navigation, in ms."""
+        self.classic.set_timeout(ms)
+
+    @guarded
+    def pageview(self, url: Any) -> Analytics:
+        """analytics.js' ``pageview(url)``: a page call with ``path: url``."""
+        self.classic.pageview(url)
+        return self
+
     # -- consent --------------------------------------------------------------
 
     @guarded
@@ -347,3 +380,5 @@ class Analytics(ClassicCalls):
     set_anonymous_id = setAnonymousId
     query_string = queryString
     add_source_middleware = addSourceMiddleware
+    track_link = trackLink
+    track_form = trackForm

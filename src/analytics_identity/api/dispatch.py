@@ -91,7 +91,7 @@ class Dispatcher:
             if name not in self._refused:
                 self._refused.add(name)
                 self.analytics.host.warn(f"analytics.{name}() is not supported: {method.refused}; call ignored")
-            refused = Context.refused("track", f"analytics.{name}() is not supported")
+            refused = Context.system(f"analytics.{name}() is not supported")
             return self._shape(method, refused if method.kind == EVENT else None)
         if name == "push":
             entry = args[0] if args else None
@@ -99,12 +99,12 @@ class Dispatcher:
                 self.analytics.host.warn(f"analytics.push() needs [method, ...args], not {describe(entry)}; call ignored")
                 return None
             return self._invoke(entry[0], entry[1:])
-        snapshot = self.analytics.cookie_snapshot
-        snapshot.enter(method.reads_identity)  # here, where the stack is shallow
+        cookies = self.analytics.cookie_header
+        cookies.enter(method.reads_identity)  # here, where the stack is shallow
         try:
             result = getattr(self.analytics, name)(*args)
         finally:
-            snapshot.exit()
+            cookies.exit()
         return self._shape(method, result)
 
     def _shape(self, method: Method, result: Any) -> Any:
@@ -134,15 +134,15 @@ class Dispatcher:
         action = name in ACTIONS
         try:
             if action or args:
-                snapshot = self.analytics.cookie_snapshot
-                snapshot.enter(read_now=True)  # a setter or an action reads, then writes
+                cookies = self.analytics.cookie_header
+                cookies.enter(read_now=True)  # a setter or an action reads, then writes
                 try:
                     if action:
                         fn()
                         return None
                     value = self._caller.value(fn(args[0]))
                 finally:
-                    snapshot.exit()
+                    cookies.exit()
             else:  # a read: one document.cookie read anyway
                 value = self._caller.value(fn(READ))
             return self._caller.null if value is None else value

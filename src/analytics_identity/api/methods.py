@@ -2,9 +2,12 @@
 
 The browser facade builds ``window.analytics`` from it and dispatches only
 through it (:mod:`.dispatch`), so a buffered ``["became_ready"]`` or any
-other attribute of the instance is refused like an unknown name.
-``web/snippet.js`` (its stubs and the calls that keep their page) and
-``web/analytics.d.ts`` are checked against it by a unit test.
+other attribute of the instance is refused like an unknown name. The build
+writes what the JavaScript needs of it into ``web/snippet.js`` (the stubs,
+the calls that keep their page, those kept for the next page) and
+``web/loader.mjs`` (the return kinds its disabled stand-in answers with):
+:mod:`analytics_identity.tooling.page_api`. ``web/analytics.d.ts`` is
+checked against it by a unit test.
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class Method:
     refused: str = ""
     #: The snippet stubs it (analytics.js' snippet does not stub the deprecated no-ops).
     stubbed: bool = True
+    #: A buffered call the next page replays when this one leaves before it is ready
+    #: (events and identity changes; see :mod:`.handover`).
+    kept: bool = False
 
     @property
     def buffered(self) -> bool:
@@ -60,16 +66,16 @@ class Method:
 
 
 def _event(name: str, entity: str | None = None) -> Method:
-    return Method(name, EVENT, reads_identity=True, pins_page=True, entity=entity)
+    return Method(name, EVENT, reads_identity=True, pins_page=True, entity=entity, kept=True)
 
 
 METHODS: dict[str, Method] = {method.name: method for method in (
     _event("identify"), _event("track"), _event("page"), _event("group", entity="group"),
     _event("alias"), _event("screen"),
-    Method("pageview", CHAIN_ASYNC, reads_identity=True, pins_page=True),
+    Method("pageview", CHAIN_ASYNC, reads_identity=True, pins_page=True, kept=True),
     *(Method(name, CHAIN, elements=True) for name in ("trackLink", "trackClick", "trackForm", "trackSubmit")),
-    Method("reset", VALUE, reads_identity=True),
-    Method("setAnonymousId", VALUE, reads_identity=True, replay_first=True),
+    Method("reset", VALUE, reads_identity=True, kept=True),
+    Method("setAnonymousId", VALUE, reads_identity=True, replay_first=True, kept=True),
     Method("queryString", PROMISE, reads_identity=True, stubbed=False),
     Method("ready", READY),
     Method("on", CHAIN, replay_first=True), Method("once", CHAIN), Method("off", CHAIN),

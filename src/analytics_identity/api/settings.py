@@ -14,7 +14,7 @@ from typing import Any
 from ..consent import ConsentRules
 from ..delivery import Endpoint, Strategy
 from ..host import describe
-from ..identity.entity import EntityKeys
+from ..identity.entity import GROUP_KEYS, USER_KEYS, EntityKeys
 from ..storage.codec import CookieAttributes
 from .querystring import QueryStringRules, rules_from_option
 
@@ -210,10 +210,6 @@ def _warn_unsupported(options: dict[str, Any], warn: Callable[[str], None]) -> N
     unknown = sorted(str(name) for name in options if name not in KNOWN_OPTIONS)
     if unknown:
         warn(f"unknown load option(s) {', '.join(unknown)} ignored")
-
-
-USER_KEYS = EntityKeys("ajs_user_id", "ajs_user_traits")
-GROUP_KEYS = EntityKeys("ajs_group_id", "ajs_group_properties")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ One prototype, built once, holds the methods (``failedDelivery()``,
 ``toJSON()``) and the lazy members (``id``, ``logger``, ``stats``), so each
 context is one plain object (``event``, plus ``_failure`` when it failed)
 with that prototype: an event call pays for one ``Object.setPrototypeOf``,
-and an id or a logger only when page code reads it.
+and an id or a logger only when page code reads it. The first read defines
+the member on the context itself (not enumerable, as the prototype's), so
+later reads stay in JavaScript instead of calling into Python each time.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ from typing import Any
 
 import js
 
-from ..identity.ids import uuid4
+from ..ids import uuid4
 from .ffi import create_proxy
 
 __all__ = ["page_context"]
 
 
 def _own(this: Any, key: str, make: Any) -> Any:
-    """``this[key]``, made and kept on first use."""
-    if not js.Object.prototype.hasOwnProperty.call(this, key):
-        js.Object.defineProperty(this, key, _data(make()))
-    return getattr(this, key)
+    """``this[key]`` on its first read: made, and defined on ``this``, where it hides the prototype's getter."""
+    value = make()
+    js.Object.defineProperty(this, key, _data(value))
+    return value
 
 
 def _data(value: Any) -> Any:
@@ -91,9 +93,8 @@ def _failed_delivery(this: Any, *_: Any) -> Any:
 def _to_json(this: Any, *_: Any) -> Any:
     """``JSON.stringify`` calls it with the key: extra arguments are ignored."""
     result = js.Object.new()
-    result.id, result.event = _own(this, "_id", uuid4), this.event
-    result.logs = _own(this, "_logger", _logger).logs
-    result.metrics = _own(this, "_stats", _stats).metrics
+    result.id, result.event = this.id, this.event
+    result.logs, result.metrics = this.logger.logs, this.stats.metrics
     return result
 
 
@@ -103,7 +104,7 @@ def page_context(plain: Any, failure: str | None, context_id: str | None) -> Any
     if failure is not None:
         js.Object.defineProperty(plain, "_failure", _data(failure))
     if context_id is not None:
-        js.Object.defineProperty(plain, "_id", _data(context_id))
+        js.Object.defineProperty(plain, "id", _data(context_id))
     return plain
 
 
@@ -114,9 +115,8 @@ _set_prototype_of = js.Object.setPrototypeOf
 def _prototype() -> Any:
     """The prototype of every context (built on first use)."""
     prototype = js.Object.new()
-    js.Object.defineProperty(prototype, "id", _getter(lambda this, *_: _own(this, "_id", uuid4)))
-    js.Object.defineProperty(prototype, "logger", _getter(lambda this, *_: _own(this, "_logger", _logger)))
-    js.Object.defineProperty(prototype, "stats", _getter(lambda this, *_: _own(this, "_stats", _stats)))
+    for name, make in (("id", uuid4), ("logger", _logger), ("stats", _stats)):
+        js.Object.defineProperty(prototype, name, _getter(lambda this, *_, name=name, make=make: _own(this, name, make)))
     js.Object.defineProperty(prototype, "failedDelivery", _method(_failed_delivery))
     js.Object.defineProperty(prototype, "toJSON", _method(_to_json))
     return prototype

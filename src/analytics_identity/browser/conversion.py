@@ -12,7 +12,7 @@ import js
 from ..api.querystring import JsRegExp
 from ..delivery.item import encoded
 from ..events.context import Context
-from ..events.jsonsafe import NotJson, refusal
+from ..jsonsafe import NotJson, refusal
 from .context import page_context
 from .ffi import JsBigInt, JsException, JsProxy, create_once_callable, create_proxy, jsnull, to_js
 
@@ -93,7 +93,7 @@ def from_js(value: Any) -> Any:
 
     Functions stay callable (callbacks, middleware) and ``null`` is ``None``.
     Inside objects ``undefined`` and symbols vanish (``null`` in arrays), an
-    object with ``toJSON`` (a Date) gives its result, a RegExp becomes a :class:`~analytics_identity.querystring.JsRegExp`
+    object with ``toJSON`` (a Date) gives its result, a RegExp becomes a :class:`~analytics_identity.api.querystring.JsRegExp`
     (load options hold them), and what JSON cannot hold (``BigInt``, a cycle,
     nesting past :data:`~analytics_identity.jsonsafe.MAX_DEPTH`, a getter that
     throws) becomes :class:`~analytics_identity.jsonsafe.NotJson`, which the

@@ -13,7 +13,7 @@ from typing import Any
 
 import js
 
-from .. import __version__
+from ..version import __version__
 from ..api.client import Analytics
 from ..api.dispatch import Dispatcher
 from ..api.handover import calls_to_replay
@@ -76,9 +76,7 @@ class Core:
         key it stored it under when the page was hidden (``kept``)."""
         analytics = self.analytics
         own = [(_buffered_call(tuple(entry)), getattr(entry, "kept", None)) for entry in buffered]
-        # While consent is pending nothing is taken (taking removes): earlier pages' calls wait for a page that may.
-        storage = analytics.host.local_storage if analytics.may_store else None
-        self.dispatcher.replay(calls_to_replay(storage, own, analytics.host.warn))
+        self.dispatcher.replay(calls_to_replay(analytics.local_storage, own, analytics.host.warn))
 
     def facade(self) -> Any:
         """The JavaScript object that becomes ``window.analytics``, built from the methods table.

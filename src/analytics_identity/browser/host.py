@@ -6,7 +6,6 @@ in sandboxed frames.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 from collections.abc import Callable
@@ -31,25 +30,14 @@ def _window() -> tuple[Any, Any]:
 
 
 class BrowserCookieJar:
-    """``document.cookie``.
-
-    A cookie (name, path, domain) written again in the same task of the
-    page goes out once more, at the end of the task, with its last value:
-    from Python each assignment costs ~30-200 µs (~5 µs from page
-    JavaScript), and a loop of ``setAnonymousId`` calls would pay it every
-    time. The first write of a cookie in a task is immediate, and a read,
-    or :meth:`flush` before page code runs, sends what is held back first.
-    """
+    """``document.cookie``, plain: every read and write reaches the page
+    (:class:`~analytics_identity.storage.CookieHeader` decides how few there are)."""
 
     def __init__(self) -> None:
-        self._task = 0
-        #: The microtask that ends a task in which we touched ``document.cookie``
-        #: (one long-lived proxy: a new one per task would leak).
+        #: The microtask that ends a task, and the function it runs (one
+        #: long-lived proxy: a new one per task would leak).
         self._ending: Any = None
-        self._counting = False
-        #: Cookies (:func:`_cookie_identity`) written in this task, and their writes held back.
-        self._written: set[str] = set()
-        self._later: dict[str, str] = {}
+        self._ends: Callable[[], None] | None = None
 
     @property
     def hostname(self) -> str:
@@ -60,48 +48,16 @@ class BrowserCookieJar:
         return str(js.location.pathname)
 
     def read(self) -> str:
-        self.flush()
-        self._count_task()
         return str(_window()[1].cookie)
 
     def write(self, cookie: str) -> None:
-        self._count_task()
-        which = _cookie_identity(cookie)
-        if which in self._written:
-            self._later[which] = cookie
-            return
-        self._written.add(which)
         _window()[1].cookie = cookie
 
-    def flush(self) -> None:
-        later, self._later = self._later, {}
-        for cookie in later.values():
-            _window()[1].cookie = cookie
-
-    def task(self) -> int:
-        """Counts the page's tasks in which we touched ``document.cookie``."""
-        return self._task
-
-    def _count_task(self) -> None:
-        """The task ends when the page's code returns to the event loop: a microtask then counts it."""
-        if not self._counting:
-            self._counting = True
-            self._ending = self._ending or create_proxy(self._end_task)
-            js.queueMicrotask(self._ending)
-
-    def _end_task(self) -> None:
-        self._task += 1
-        self._counting = False
-        self._written.clear()
-        with contextlib.suppress(Exception):  # a jar that refuses writes refused the first one already
-            self.flush()
-
-
-def _cookie_identity(cookie: str) -> str:
-    """Which cookie an assignment sets: its name, path and domain (not its value or expiry)."""
-    name, *attributes = cookie.split(";")
-    kept = sorted(a.strip().lower() for a in attributes if not a.strip().lower().startswith(("expires=", "max-age=")))
-    return ";".join([name.partition("=")[0].strip(), *kept])
+    def after_task(self, fn: Callable[[], None]) -> None:
+        """The task ends when the page's code returns to the event loop: a microtask then runs ``fn``."""
+        if self._ending is None or fn != self._ends:
+            self._ends, self._ending = fn, create_proxy(fn)
+        js.queueMicrotask(self._ending)
 
 
 class BrowserStorage:

@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..events.build import iso_timestamp
 from ..host import KeyValueStorage, Timers
-from ..identity.ids import uuid4
+from ..ids import uuid4
+from ..instants import iso_timestamp
 from .batching import Strategy, ready, requests_for, wake_at
 from .item import QueueItem
 from .policy import DONE, RETRY, SPLIT, classify, retry_delay

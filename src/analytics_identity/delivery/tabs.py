@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 
-from ..identity.ids import uuid4
+from ..ids import uuid4
 from .item import QueueItem
 from .store import QueueStore
 

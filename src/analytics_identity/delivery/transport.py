@@ -62,7 +62,7 @@ class MemoryTransport:
     """Acknowledges every request and keeps it: the network of a host without one.
 
     CPython programs get this by default; ``sent`` shows what would have gone
-    out. Use :class:`analytics_identity.urllib_transport.UrllibTransport` to post for real.
+    out. Use :class:`analytics_identity.delivery.urllib_transport.UrllibTransport` to post for real.
     """
 
     requests: list[Request] = field(default_factory=list)

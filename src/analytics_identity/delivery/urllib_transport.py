@@ -1,6 +1,6 @@
 """A blocking transport for CPython programs that want events really posted.
 
-The default for an :class:`~analytics_identity.client.Analytics` outside a
+The default for an :class:`~analytics_identity.api.client.Analytics` outside a
 browser keeps events in memory; pass ``Network(UrllibTransport())`` to post
 them with the standard library instead. Each call waits for its answer (a
 script, a worker or a test has no event loop to lean on); retries happen on

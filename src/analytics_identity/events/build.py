@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import copy
-import functools
-import math
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from ..host import PageInfo
-from ..identity.ids import uuid4
+from ..ids import uuid4
+from ..instants import iso_timestamp
 from ..percent import decode_query_part
 
-__all__ = ["LIBRARY_NAME", "build_event", "campaign_from_search", "iso_timestamp", "page_context"]
+__all__ = ["LIBRARY_NAME", "build_event", "campaign_from_search", "page_context"]
 
 LIBRARY_NAME = "analytics-identity"
 
 #: Option keys that go to the event's top level; every other key goes into context.
 _TOP_LEVEL_OPTIONS = ("userId", "anonymousId", "timestamp", "messageId")
-
-
-def iso_timestamp(moment: datetime) -> str:
-    """``2026-11-28T23:38:24.123Z``, the format ``Date.toISOString`` gives."""
-    return f"{_iso_second(math.floor(moment.timestamp()))}.{moment.microsecond // 1000:03d}Z"
-
-
-@functools.lru_cache(maxsize=4)
-def _iso_second(seconds: int) -> str:
-    """The date and time to the second: the same for every event within one (``strftime`` is dear in Pyodide)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def campaign_from_search(search: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..identity.ids import uuid4
+from ..ids import uuid4
 
 __all__ = ["Context"]
 
@@ -59,6 +59,12 @@ class Context(dict[str, Any]):
     def refused(cls, event_type: str, reason: str) -> Context:
         """The context of a call refused with a warning: nothing was sent."""
         return cls({"type": event_type}, reason)
+
+    @classmethod
+    def system(cls, reason: str) -> Context:
+        """What a refused ``register()``/``deregister()`` resolves to: analytics-next's
+        ``Context.system()`` (``{type: "track", event: "system"}``), which no event call made."""
+        return cls({"type": "track", "event": "system"}, reason)
 
     failedDelivery = failed_delivery
     toJSON = to_json

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..storage.codec import parse_cookie_header
 from .page import PageInfo
 from .protocols import KeyValueStorage
 
@@ -52,14 +51,11 @@ class MemoryCookieJar:
             self.jar[name.strip()] = value
 
     def get(self, name: str) -> str | None:
-        return parse_cookie_header(self.read()).get(name)
+        return self.jar.get(name)
 
-    def flush(self) -> None:
-        """Every write is immediate here."""
-
-    def task(self) -> object:
-        """No event loop here, and reads cost nothing: every call is a task of its own."""
-        return object()
+    def after_task(self, fn: Callable[[], None]) -> None:
+        """No event loop here, and reads cost nothing: every access is a task of its own, ended at once."""
+        fn()
 
 
 @dataclass

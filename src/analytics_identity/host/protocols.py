@@ -16,7 +16,10 @@ __all__ = ["Clock", "CookieJar", "Host", "KeyValueStorage", "Timers", "describe"
 
 
 class CookieJar(Protocol):
-    """``document.cookie``: read the whole header, assign one cookie string."""
+    """``document.cookie``: read the whole header, assign one cookie string.
+
+    Nothing is cached here: :class:`~analytics_identity.storage.cookie_header.CookieHeader` does that.
+    """
 
     hostname: str
     #: The page's path: another script's cookie on a longer path hides ours.
@@ -24,19 +27,11 @@ class CookieJar(Protocol):
 
     def read(self) -> str: ...
 
-    def write(self, cookie: str) -> str | None:
-        """Assign one cookie; a jar that knows the header this leaves without
-        reading it back (a held copy) returns it, others ``None``."""
-        ...
+    def write(self, cookie: str) -> None: ...
 
-    def flush(self) -> None:
-        """Send writes the jar held back (before page code runs and may read the cookies)."""
-        ...
-
-    def task(self) -> object:
-        """The task the page's code runs in: the same value until control
-        returns to the event loop after one of our writes (nothing but the
-        page's own code can change cookies in between)."""
+    def after_task(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once the page's current task ends (its code returns to the
+        event loop): until then nothing but the page's own code can change the cookies."""
         ...
 
 

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ..events.jsonsafe import NotJson, json_safe
+from ..jsonsafe import NotJson, json_safe
 from ..host import describe
 from ..storage import PriorityStorage
-from .ids import uuid4
+from ..ids import uuid4
 
 __all__ = [
-    "READ", "Entity", "EntityKeys", "Group", "InvalidId", "User", "legacy_user_id", "normalize_id", "sio_anonymous_id",
+    "GROUP_KEYS", "READ", "USER_KEYS", "Entity", "EntityKeys", "Group", "InvalidId", "User", "legacy_user_id",
+    "normalize_id", "sio_anonymous_id",
     "stored_id",
 ]
 
@@ -102,6 +103,12 @@ class EntityKeys:
     traits: str
     #: Classic analytics.js' ``{id, traits}`` cookie (``user.cookie.oldKey``); users only.
     legacy: str = "ajs_user"
+
+
+#: analytics-next's default keys (the ``user``/``group`` load options change them);
+#: the server's middleware reads and sets the same cookies.
+USER_KEYS = EntityKeys("ajs_user_id", "ajs_user_traits")
+GROUP_KEYS = EntityKeys("ajs_group_id", "ajs_group_properties")
 
 
 class Entity:

@@ -25,7 +25,7 @@ from .access import ReadAccess, WriteKeys, basic_auth_key
 from .eventstore import EventStore
 from .faithful import FaithfulEvent, Unfaithful, faithful
 from .forwarder import MAX_BATCH_BYTES, Forwarder
-from .instants import iso
+from ..instants import iso_timestamp
 from .privacy import RequestFacts
 
 __all__ = ["MAX_BODY_BYTES", "MAX_EVENT_BYTES", "BadRequest", "Collector", "validate_event"]
@@ -144,7 +144,7 @@ class Collector:
 
     async def ingest(self, request: Request) -> JSONResponse:
         endpoint = request.path_params["endpoint"]
-        received_at = iso(datetime.now(timezone.utc))
+        received_at = iso_timestamp(datetime.now(timezone.utc))
         key = basic_auth_key(request)
         facts = RequestFacts.of(request)
         try:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..events.jsonsafe import MAX_DEPTH  # the browser's rule: deeper nesting is refused, here too
+from ..jsonsafe import MAX_DEPTH  # the browser's rule: deeper nesting is refused, here too
 
 __all__ = ["MAX_DEPTH", "FaithfulEvent", "Unfaithful", "faithful", "readable"]
 

@@ -30,11 +30,11 @@ import random
 import threading
 from datetime import datetime, timezone
 
-from .. import __version__
+from ..version import __version__
 from ..delivery.policy import DONE, DROP, SPLIT, classify, retry_delay
 from ..delivery.transport import Reply, Request, basic_auth
 from ..delivery.urllib_transport import UrllibTransport
-from .instants import iso
+from ..instants import iso_timestamp
 from .outbox import Outbox, upstream_event
 
 __all__ = ["MAX_BATCH_BYTES", "Forwarder"]
@@ -114,7 +114,7 @@ class Forwarder:
         if not rows:
             return False
         key = upstream_event(rows[0][1], now)[0]
-        envelope = f'],"writeKey":{json.dumps(key)},"sentAt":"{iso(now)}"}}'
+        envelope = f'],"writeKey":{json.dumps(key)},"sentAt":"{iso_timestamp(now)}"}}'
         size = len('{"batch":[') + len(envelope.encode())
         seqs, texts = [], []
         for seq, stored in rows:

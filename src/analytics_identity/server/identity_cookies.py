@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-from ..identity.ids import uuid4
+from ..ids import uuid4
 from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
 from .visitor import ANONYMOUS_ID_COOKIE, GROUP_ID_COOKIE, USER_ID_COOKIE, Identity, cookie_jar, identity_in
 

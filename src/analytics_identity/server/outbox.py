@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .eventstore import connect
-from .instants import iso, parse_instant
+from ..instants import iso_timestamp, parse_instant
 from .privacy import REQUEST_HEADERS
 
 __all__ = ["Outbox", "upstream_event"]
@@ -34,7 +34,7 @@ def upstream_event(text: str, now: datetime) -> tuple[str | None, str]:
     event.pop(REQUEST_HEADERS, None)
     received, sent = parse_instant(event.pop("receivedAt", None)), parse_instant(event.get("sentAt"))
     if received and sent:
-        event["sentAt"] = iso(sent + (now - received))
+        event["sentAt"] = iso_timestamp(sent + (now - received))
     else:
         event.pop("sentAt", None)
     key = event.get("writeKey")

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..storage.codec import decode_value, parse_cookie_header
-from ..identity.entity import User, legacy_user_id, sio_anonymous_id, stored_id
+from ..identity.entity import GROUP_KEYS, USER_KEYS, User, legacy_user_id, sio_anonymous_id, stored_id
 
 __all__ = ["ANONYMOUS_ID_COOKIE", "GROUP_ID_COOKIE", "USER_ID_COOKIE", "Identity", "cookie_jar", "identity_in", "read_identity"]
 
 ANONYMOUS_ID_COOKIE = User.ANONYMOUS_KEY
-USER_ID_COOKIE = "ajs_user_id"
-GROUP_ID_COOKIE = "ajs_group_id"
+USER_ID_COOKIE = USER_KEYS.id
+GROUP_ID_COOKIE = GROUP_KEYS.id
 
 
 @dataclass(frozen=True)

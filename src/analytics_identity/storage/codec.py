@@ -7,13 +7,13 @@ can switch libraries without its visitors losing their identity.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from ..instants import http_date
 from ..percent import decode_runs, encoder
 
 __all__ = [
@@ -174,7 +174,7 @@ def serialize(
     expires = now - timedelta(days=1) if expire else now + timedelta(days=attributes.max_age_days)
     parts = [
         f"{name}={'' if expire else encoded_value}",
-        "expires=" + _http_date(int(expires.timestamp())),
+        "expires=" + http_date(int(expires.timestamp())),
         f"path={attributes.path}",
     ]
     if domain:
@@ -183,12 +183,6 @@ def serialize(
     if attributes.secure or attributes.same_site == "None":
         parts.append("Secure")
     return "; ".join(parts)
-
-
-@functools.lru_cache(maxsize=4)
-def _http_date(seconds: int) -> str:
-    """A cookie's ``expires`` date; the same for every write within one second (``strftime`` is dear in Pyodide)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
 def candidate_domains(hostname: str) -> list[str]:

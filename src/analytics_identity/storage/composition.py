@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from ..host.protocols import CookieJar, KeyValueStorage
+from ..host.protocols import KeyValueStorage
 from .codec import CookieAttributes
+from .cookie_header import CookieHeader
 from .cookie_store import CookieStore
 from .gate import StorageGate, remove_owned
 from .priority import PriorityStorage, StoreFailures
@@ -41,7 +42,7 @@ class PageStores:
 
     def __init__(
         self,
-        jar: CookieJar,
+        cookies: CookieHeader,
         local_storage: KeyValueStorage,
         attributes: CookieAttributes,
         clock: Callable[[], float],
@@ -51,7 +52,7 @@ class PageStores:
         self.gate = gate if gate is not None else StorageGate()
         self.failures = StoreFailures(warn)
         self.memory = MemoryStore()
-        self.cookie = CookieStore(jar, attributes, clock, warn)
+        self.cookie = CookieStore(cookies, attributes, clock, warn)
         self.local_storage = LocalStorageStore(local_storage)
         self._backend = local_storage
         self._by_name: dict[str, Store] = {"cookie": self.cookie, "localStorage": self.local_storage,

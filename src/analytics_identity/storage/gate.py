@@ -22,7 +22,7 @@ from typing import Protocol
 from ..host.protocols import KeyValueStorage
 from .cookie_store import CookieStore
 
-__all__ = ["GatedStorage", "StorageGate", "remove_owned", "OWNED_PREFIX"]
+__all__ = ["GatedStorage", "OWNED_PREFIX", "StorageClosed", "StorageGate", "remove_owned"]
 
 #: Every cookie and localStorage key of analytics.js starts with this (plus custom keys and ``_sio``).
 OWNED_PREFIX = "ajs_"
@@ -66,10 +66,16 @@ class StorageGate:
         self._open = False
 
 
-class GatedStorage:
-    """A :class:`~analytics_identity.host.KeyValueStorage` whose writes pass the gate (the delivery's queue store).
+class StorageClosed(Exception):
+    """The gate is closed: what a caller meant to take stays where it is, for a page that may."""
 
-    Reads always work; while the gate is closed, writes and removals are skipped.
+
+class GatedStorage:
+    """A :class:`~analytics_identity.host.KeyValueStorage` whose writes pass the gate
+    (the delivery's queue store, and the handover of calls earlier pages left).
+
+    Reads always work; while the gate is closed, writes and removals are
+    skipped, and :meth:`take` refuses.
     """
 
     def __init__(self, backend: KeyValueStorage, gate: StorageGate) -> None:
@@ -89,6 +95,21 @@ class GatedStorage:
     def remove_item(self, key: str) -> None:
         if self._gate.open:
             self._backend.remove_item(key)
+
+    def take(self, key: str) -> str | None:
+        """What is stored under ``key``, removed from storage; ``None`` when
+        nothing is (another page took it first).
+
+        Taking is a removal, so a closed gate refuses it with
+        :class:`StorageClosed` rather than answer ``None``: the caller must
+        not conclude that another page took the value.
+        """
+        if not self._gate.open:
+            raise StorageClosed(f"consent does not allow taking {key} now")
+        text = self._backend.get_item(key)
+        if text is not None:
+            self._backend.remove_item(key)
+        return text
 
 
 def remove_owned(cookies: CookieStore, local_storage: KeyValueStorage, names: Iterable[str],

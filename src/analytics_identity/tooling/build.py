@@ -24,8 +24,9 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from .licences import write_licences
+from .page_api import render
 
 __all__ = ["CPYTHON_ONLY", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
 
@@ -288,11 +289,13 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
     pure_wheel_path = build_wheel(out / "python", None).relative_to(out).as_posix()
-    (out / "snippet.js").write_text(minify_snippet((root / "web" / "snippet.js").read_text()))
+    snippet = render((root / "web" / "snippet.js").read_text(), "__SNIPPET_TABLE__")
+    (out / "snippet.js").write_text(minify_snippet(snippet))
     shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
     loader = (root / "web" / "loader.mjs").read_text()
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__STDLIB__", stdlib_path))
+    loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(loader)
     shutil.copyfile(root / "web" / "snapshot-worker.mjs", out / "snapshot-worker.mjs")
     _copy_pyscript(root, out)

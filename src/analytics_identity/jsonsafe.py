@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from .build import iso_timestamp
+from .instants import iso_timestamp
 
 __all__ = ["MAX_DEPTH", "NotJson", "json_safe", "refusal"]
 

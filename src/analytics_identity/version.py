@@ -1,0 +1,8 @@
+"""The package's version: the one place it is written (``pyproject.toml`` repeats it for packaging).
+
+A module of its own on the ground floor, so the event builder, the browser
+facade, the server's forwarder and the build read it without importing the
+package root (whose ``__getattr__`` creates the shared instance).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,154 @@
+"""What the engine tests ask of a browser, whichever protocol drives it.
+
+Playwright drives Chromium for the rest of the suite; WebKit and Firefox
+come from Debian here, without Playwright's patched builds, so each is
+driven through the WebDriver protocol it speaks (webkit.py, firefox.py).
+Both answer the same few calls: open a URL, reload, run JavaScript, read and
+clear the cookies. JavaScript values come back as JSON text, so no
+protocol's own serialization of values is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypedDict
+
+from tests.conftest import ROOT, config
+
+
+class Cookie(TypedDict):
+    """A cookie as the browser holds it: its raw value, ``expires`` in seconds since the epoch (None: a session cookie)."""
+
+    name: str
+    value: str
+    domain: str
+    path: str
+    sameSite: str
+    expires: float | None
+
+
+class EngineError(AssertionError):
+    """The browser or its driver refused a command, or a page's JavaScript threw."""
+
+
+class Engine(ABC):
+    """One browser session, started by ``with``; ``name`` is what the tests' ids say."""
+
+    name: str
+    #: The files the engine needs (installed by the Makefile's ``deps``).
+    needs: tuple[str, ...]
+    #: The longest a cookie written from script lasts, in days (None: as written).
+    script_cookie_days: int | None = None
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder  # profile, data and logs of this session
+        self.stack = ExitStack()
+
+    def __enter__(self) -> Self:
+        missing = [path for path in self.needs if not (ROOT / path).exists()]
+        if missing:
+            raise EngineError(f"{self.name}: {', '.join(missing)} missing: `make test` installs them")
+        try:
+            self.start()
+        except BaseException:
+            self.stack.close()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stack.close()
+
+    def spawn(self, command: list[str], log: str, **options: Any) -> subprocess.Popen[bytes]:
+        """Start a child process, its output in ``folder/log``, stopped (its process group) at exit."""
+        out = self.stack.enter_context(open(self.folder / log, "wb"))
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                   **options)
+        self.stack.callback(stop, process)
+        return process
+
+    def log(self, name: str) -> str:
+        return (self.folder / name).read_text(errors="replace")
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start the driver and browser and open a session; register their stopping on ``stack``."""
+
+    @abstractmethod
+    def goto(self, url: str) -> None:
+        """Open ``url`` in the session's tab and wait for its load event."""
+
+    @abstractmethod
+    def reload(self) -> None:
+        """Reload the tab and wait for the load event."""
+
+    @abstractmethod
+    def evaluate(self, promise: str) -> str:
+        """Run a JavaScript expression that resolves to a string, in the tab; its value."""
+
+    @abstractmethod
+    def cookies(self) -> list[Cookie]:
+        """The cookies the page's URL gets."""
+
+    @abstractmethod
+    def clear_cookies(self) -> None:
+        """Delete every cookie of the browser."""
+
+    def run(self, expression: str) -> Any:
+        """The value of a JavaScript expression, awaited if it is a promise, through JSON."""
+        answer = json.loads(self.evaluate(
+            "(async () => { try { return JSON.stringify({ value: (await (" + expression + ")) ?? null }); }"
+            " catch (error) { return JSON.stringify({ error: String((error && error.stack) || error) }); } })()"
+        ))
+        if "error" in answer:
+            raise EngineError(f"{self.name}: {expression} threw {answer['error']}")
+        return answer["value"]
+
+    def execute(self, statements: str) -> Any:
+        """Run JavaScript statements (awaiting any ``await``); what they ``return``."""
+        return self.run("(async () => { " + statements + " })()")
+
+    def wait_for(self, expression: str, timeout_s: float) -> Any:
+        """Poll a JavaScript expression until it is truthy; its value."""
+        return poll(f"{self.name}: {expression}", lambda: self.run(expression) or None, timeout_s)
+
+    def cookie(self, name: str) -> Cookie | None:
+        return next((c for c in self.cookies() if c["name"] == name), None)
+
+    def days_left(self, name: str) -> float:
+        """How long the browser keeps a cookie from now, in days."""
+        cookie = self.cookie(name)
+        assert cookie and cookie["expires"] is not None, f"{self.name}: no lasting {name} cookie"
+        return (cookie["expires"] - self.run("Date.now() / 1000")) / 86400
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a child and whatever it started: the process group it leads (``start_new_session``)."""
+    for signal_ in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signal_)
+            process.wait(10)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            pass  # then SIGKILL
+
+
+def poll(what: str, found: Callable[[], Any], timeout_s: float = config.ENGINE_START_TIMEOUT_S) -> Any:
+    """Call ``found()`` until it returns something other than None; raise after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while (value := found()) is None:
+        if time.monotonic() > deadline:
+            raise EngineError(f"{what}: not so after {timeout_s:.0f} s")
+        time.sleep(0.1)
+    return value

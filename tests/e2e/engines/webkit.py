@@ -1,0 +1,90 @@
+"""WebKit (Safari's engine) through WebKitGTK's WebDriver: classic W3C WebDriver over HTTP.
+
+Xvfb gives the browser a display; WebKitWebDriver starts the browser window
+(webkit_shell.py) for the session. Only the handful of endpoints the tests
+use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from typing import Any
+
+from analytics_identity.server.process import free_port
+from tests.conftest import ROOT, config
+from tests.e2e.engines.engine import Cookie, Engine, EngineError, poll
+
+#: Loopback only: no proxy from the environment in between.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class WebKit(Engine):
+    name = "webkit"
+    needs = (config.WEBKIT_DRIVER, config.XVFB[0], *config.WEBKIT_BROWSER)
+    script_cookie_days = 7  # tracking prevention, on in the window as in Safari
+
+    def start(self) -> None:
+        read, write = os.pipe()
+        self.spawn([*config.XVFB, "-displayfd", str(write)], "xvfb.log", pass_fds=(write,))
+        os.close(write)
+        with os.fdopen(read) as displayfd:  # Xvfb writes its display number once it is ready
+            display = displayfd.readline().strip()
+        if not display:
+            raise EngineError(f"Xvfb did not start: {self.log('xvfb.log')}")
+        port = free_port(config.HOST)
+        self.spawn([config.WEBKIT_DRIVER, f"--port={port}"], "webkitwebdriver.log",
+                   env={**os.environ, "DISPLAY": f":{display}"})
+        self.url = f"http://{config.HOST}:{port}"
+        poll("WebKitWebDriver answering", self.ready)
+        python, shell = config.WEBKIT_BROWSER
+        session = self.command("POST", "/session", {"capabilities": {"alwaysMatch": {
+            "webkitgtk:browserOptions": {"binary": python, "args": [str(ROOT / shell), str(self.folder / "data")]},
+        }}})
+        self.url += f"/session/{session['sessionId']}"
+        self.stack.callback(self.end)
+        self.command("POST", "/timeouts", {"script": config.ACTION_TIMEOUT_MS})
+
+    def end(self) -> None:
+        """Close the session (the browser quits) before the driver is stopped."""
+        try:
+            self.command("DELETE", "")
+        except (OSError, EngineError):
+            pass  # the driver is gone already: stopping its process group ends the rest
+
+    def ready(self) -> bool | None:
+        try:
+            return self.command("GET", "/status")["ready"] or None
+        except OSError:
+            return None
+
+    def command(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with DIRECT.open(request, timeout=config.ENGINE_COMMAND_TIMEOUT_S + 10) as response:
+                return json.loads(response.read())["value"]
+        except urllib.error.HTTPError as refused:
+            raise EngineError(f"webkit: {method} {path} answered {refused.code}: {refused.read()[:1000]!r}\n"
+                              f"{self.log('webkitwebdriver.log')[-2000:]}") from None
+
+    def goto(self, url: str) -> None:
+        self.command("POST", "/url", {"url": url})
+
+    def reload(self) -> None:
+        self.command("POST", "/refresh", {})
+
+    def evaluate(self, promise: str) -> str:
+        script = f"const done = arguments[arguments.length - 1]; ({promise}).then(done);"
+        return self.command("POST", "/execute/async", {"script": script, "args": []})
+
+    def cookies(self) -> list[Cookie]:
+        return [Cookie(name=c["name"], value=c["value"], domain=c["domain"], path=c["path"],
+                       sameSite=c["sameSite"], expires=c.get("expiry")) for c in self.command("GET", "/cookie")]
+
+    def clear_cookies(self) -> None:
+        self.command("DELETE", "/cookie")
+

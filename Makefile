@@ -1,6 +1,8 @@
 # Two commands for people: `make demo` and `make test`. Both install what is
-# missing and are quick when everything is already there. The demo needs the
-# npm runtime packages, the server's Python packages and micropip; the tests
+# missing and are quick when everything is already there. `make dist` writes
+# the release files into dist/ (make test checks them as a new user would).
+# The demo needs the npm runtime packages, the server's Python packages and
+# micropip; the tests
 # add Debian's chromium and nginx (with its brotli module), WebKitGTK and
 # Firefox ESR, analytics-next and the Python test extras.
 
@@ -19,7 +21,7 @@ SOURCES := $(shell find src web -type f -not -name '*.pyc' 2>/dev/null) pyprojec
 DEMO_DEPS := node_modules/.package-lock.json $(VENV)/.server $(MICROPIP)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: deps demo-deps build demo test unit e2e bench clean
+.PHONY: deps demo-deps build dist demo test unit e2e bench clean
 
 demo-deps: $(DEMO_DEPS)
 
@@ -49,7 +51,7 @@ $(ANALYTICS_NEXT): package.json package-lock.json
 
 $(VENV)/.server: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[server]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[collector]'
 	touch $@
 
 # The test extras include the server's: one install brings both up to date.
@@ -66,10 +68,17 @@ $(STATIC)/build.json: $(SOURCES) | demo-deps
 
 build: deps $(STATIC)/build.json
 
+# The Python wheel and sdist, the npm tarball and the pure browser wheel.
+dist/.made: $(SOURCES) package.json package-lock.json README.md CHANGELOG.md LICENSE | demo-deps $(VENV)/.test
+	$(PY) -m analytics_identity.tooling.release dist
+	touch $@
+
+dist: dist/.made
+
 demo: demo-deps $(STATIC)/build.json
 	$(PY) -m analytics_identity serve --port 8000
 
-test: build
+test: build dist
 	$(PY) -m pytest tests
 
 unit: deps
@@ -83,4 +92,4 @@ bench: build
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf build var
+	rm -rf build var dist

@@ -1,4 +1,4 @@
-"""The package's version: the one place it is written (``pyproject.toml`` repeats it for packaging).
+"""The package's version: the one place it is written (``pyproject.toml`` reads it for packaging, ``make dist`` for the npm package).
 
 A module of its own on the ground floor, so the event builder, the browser
 facade, the server's forwarder and the build read it without importing the

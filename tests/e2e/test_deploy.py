@@ -60,11 +60,12 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     site = folder / "site"
     (site / "static").mkdir(parents=True)
     (site / "static" / "analytics").symlink_to(BUILD.resolve())
-    snippet = fenced("page", DEPLOY)
-    assert snippet.count(DOCUMENTED_LOAD) == 1
+    init = fenced("init", DEPLOY)
+    assert init.count(DOCUMENTED_LOAD) == 1
     (site / "index.html").write_text(
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>deployed</title>\n'
-        f"{snippet.replace(DOCUMENTED_LOAD, TEST_LOAD)}</head><body>a page of the site</body></html>\n")
+        f"{fenced('page', DEPLOY)}</head><body>a page of the site</body></html>\n")
+    (site / "analytics-init.js").write_text(init.replace(DOCUMENTED_LOAD, TEST_LOAD))
     port = free_port()
     collector_process = ServerProcess(BUILD, folder / "events.sqlite3", quiet=True, options=documented_collector_options())
     with collector_process as collector, \

@@ -149,3 +149,105 @@ def test_a_returning_visitor_is_read_the_same_on_both_sides(
     assert browser_identity(page) == expected
     assert server_identity(page) == expected
     assert [c["value"] for c in context.cookies() if c["name"] == "ajs_anonymous_id"] == [UUID]
+
+
+#: Posts a form the way a site's login or logout button does (the view answers with a redirect to ``/``).
+SUBMIT = """([action, fields]) => {
+    const form = Object.assign(document.createElement("form"), {method: "post", action});
+    for (const [name, value] of Object.entries(fields)) form.append(Object.assign(document.createElement("input"), {name, value}));
+    document.body.append(form);
+    form.submit();
+}"""
+
+#: Everything of ours the page keeps (the ids' values aside): what ``analytics.reset()`` leaves is compared with it.
+KEPT = """() => {
+    const user = analytics.user(), group = analytics.group();
+    const ours = (names) => names.filter((n) => n.startsWith("ajs_") && !n.includes(":")).sort();
+    return {userId: user.id(), traits: user.traits(), groupId: group.id(), groupTraits: group.traits(),
+            anonymousId: user.anonymousId(),
+            localStorage: ours(Object.keys(localStorage)),
+            cookies: ours(document.cookie.split("; ").map((c) => c.split("=")[0]))};
+}"""
+
+
+def submit(page: Page, action: str, **fields: str) -> None:
+    with page.expect_navigation():
+        page.evaluate(SUBMIT, [action, fields])
+    wait_ready(page)
+
+
+def test_a_login_on_the_server_is_the_page_s_user_on_its_next_load(
+        site: str, collector: ServerProcess, context: BrowserContext, page: Page) -> None:
+    page.goto(site + "/")
+    wait_ready(page)
+    page.evaluate("analytics.identify('visitor_1', {name: 'Jane'})")
+    before = page.evaluate(KEPT)
+
+    submit(page, "/login", user="user_123", plan="pro")
+    after = page.evaluate(KEPT)
+    server = server_identity(page)
+    # A different user: the page's own rules give a fresh anonymousId and replace the traits.
+    assert after["userId"] == server["user_id"] == "user_123"
+    assert after["traits"] == {"plan": "pro"}
+    assert after["anonymousId"] == server["anonymous_id"] == page.text_content("#server-anonymous-id")
+    assert after["anonymousId"] != before["anonymousId"]
+    assert after["cookies"] == ["ajs_anonymous_id", "ajs_user_id"]  # the server's message was applied, then removed
+
+    page.evaluate("analytics.track('Plan Upgraded')")
+    tracked = [e for e in stored(page, collector.url, after["anonymousId"], 2) if e["type"] == "track"]
+    assert [(e["event"], e["userId"]) for e in tracked] == [("Plan Upgraded", "user_123")]
+
+    # The same user again: the anonymousId stays and the traits merge, as analytics.identify does.
+    submit(page, "/login", user="user_123", plan="team")
+    again = page.evaluate(KEPT)
+    assert (again["userId"], again["anonymousId"], again["traits"]) == ("user_123", after["anonymousId"], {"plan": "team"})
+
+
+def test_a_logout_on_the_server_leaves_the_page_as_analytics_reset_does(
+        site: str, context: BrowserContext, page: Page) -> None:
+    page.goto(site + "/")
+    wait_ready(page)
+    submit(page, "/login", user="user_123", plan="pro")
+    page.evaluate("analytics.group('g-1', {seats: 3})")
+    logged_in = page.evaluate(KEPT)
+
+    submit(page, "/logout")
+    by_server = page.evaluate(KEPT)
+    assert by_server["anonymousId"] == server_identity(page)["anonymous_id"] != logged_in["anonymousId"]
+
+    submit(page, "/login", user="user_123", plan="pro")
+    page.evaluate("analytics.group('g-1', {seats: 3}); analytics.reset()")
+    by_page = page.evaluate(KEPT)
+    assert by_page["anonymousId"] != logged_in["anonymousId"]
+
+    same = {key: value for key, value in by_server.items() if key != "anonymousId"}
+    assert same == {key: value for key, value in by_page.items() if key != "anonymousId"}
+    assert same == {"userId": None, "traits": {}, "groupId": None, "groupTraits": {},
+                    "localStorage": ["ajs_anonymous_id"], "cookies": ["ajs_anonymous_id"]}
+
+
+def test_the_site_serves_the_build_compressed_and_cacheable(site: str, page: Page) -> None:
+    """One line of the site serves the folder: a first visit moves its compressed twins, a repeat visit revalidates."""
+    first: list[Response] = []
+    page.on("response", lambda response: first.append(response) if "/static/analytics/" in response.url else None)
+    page.goto(site + "/")
+    wait_ready(page)
+    moved = sum(r.request.sizes()["responseBodySize"] + r.request.sizes()["responseHeadersSize"] for r in first)
+    plain = sum((ROOT / config.STATIC_DIR / r.url.split("/static/analytics/", 1)[1]).stat().st_size for r in first)
+    print(f"first visit through the site: {len(first)} files, {moved / 1e6:.2f} MB moved, {plain / 1e6:.2f} MB as files")
+    assert moved < plain / 3  # every large file went compressed
+    by_name = {r.url.rsplit("/", 1)[1]: r for r in first}
+    wasm = by_name["pyodide.asm.wasm"]
+    assert wasm.header_value("content-type") == "application/wasm"
+    assert wasm.header_value("content-encoding") in ("br", "gzip")
+    assert wasm.header_value("cache-control") == "public, max-age=31536000, immutable"
+    assert by_name["snippet.js"].header_value("cache-control") == "no-cache"
+    assert by_name["loader.mjs"].header_value("etag") or by_name["loader.mjs"].header_value("last-modified")
+
+    again: list[Response] = []
+    page.on("response", lambda response: again.append(response) if "/static/analytics/" in response.url else None)
+    first.clear()
+    page.reload()
+    wait_ready(page)
+    assert not any(r.url.endswith(".wasm") and not r.from_service_worker and r.status == 200
+                   and r.request.sizes()["responseBodySize"] > 0 for r in again)  # the runtime came from the cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 from ..version import __version__
@@ -21,6 +22,7 @@ from ..events.emitter import Emitter
 from ..events.middleware import Middleware, SourceMiddleware
 from ..host import Host, PageInfo
 from ..identity.entity import READ, Group, User
+from ..identity.server_login import apply_server_login
 from ..storage.gate import GatedStorage, StorageGate
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
 from .classic import ClassicCalls
@@ -85,6 +87,8 @@ class Analytics:
         group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
                                   self.settings.group.keys.traits)
         self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn)
+        #: A login or logout the site's server did since the last page (``IdentityMiddleware``).
+        self._server_login = partial(apply_server_login, user.legacy, self._user, self._group, host.warn)
         #: ``trackLink``/``trackForm``, ``timeout`` and ``pageview``: their guarded entries are below.
         self.classic = ClassicCalls(host, self.track, self.page)
         #: Set by the browser's install while :meth:`start` waits for the
@@ -94,9 +98,12 @@ class Analytics:
             self.start()
 
     def start(self) -> None:
-        """Mint the anonymousId (during initialization, as the user's document
+        """Apply a login or logout the site's server did since the last page,
+        mint the anonymousId (during initialization, as the user's document
         promises) and send what earlier pages left queued."""
         if self.settings.user.persist:
+            if self._consent.may_store:
+                self._server_login()
             self._user.anonymous_id()
         self._consent.start()
 

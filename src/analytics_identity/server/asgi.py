@@ -42,9 +42,9 @@ class IdentityMiddleware:
         headers = scope.get("headers") or []
         # HTTP/2 may split the Cookie header into one field per cookie.
         cookie_header = b"; ".join(value for key, value in headers if key.lower() == b"cookie")
-        identity, jar = self.cookies.request(cookie_header)
+        identity, allowed = self.cookies.request(cookie_header)
         scope.setdefault("state", {})["analytics_identity"] = identity
-        if scope["type"] != "http" or not self.cookies.allowed(jar):
+        if scope["type"] != "http" or not allowed:
             await self.app(scope, receive, send)
             return
         server = scope.get("server") or ("", None)

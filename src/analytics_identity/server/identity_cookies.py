@@ -14,8 +14,10 @@ Every HTML document response carries ``ajs_anonymous_id`` (minted when the
 visitor has none) and re-sets ``ajs_user_id`` / ``ajs_group_id`` when the
 visitor has them: a cookie set by the site's own server is not held to
 Safari's 7-day cap on cookies written by script, so the page can leave
-renewing to the server (``cookie: {renew: false}``). Both middlewares use
-this one class.
+renewing to the server (``cookie: {renew: false}``). A request whose view
+logged the visitor in or out (:mod:`.request_identity`) carries the changed
+cookies on any response, and the message the page applies to its
+localStorage. Both middlewares use this one class.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
+from ..identity.server_login import SERVER_LOGIN_COOKIE, read_message
 from ..ids import uuid4
-from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
+from ..storage.codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, decode_value, encode_value, serialize
+from .request_identity import RequestIdentity, log, response_changes
 from .visitor import ANONYMOUS_ID_COOKIE, GROUP_ID_COOKIE, USER_ID_COOKIE, Identity, cookie_jar, identity_in
 
 __all__ = ["IdentityCookies", "cookie_domain", "is_html"]
@@ -66,6 +70,11 @@ def is_html(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == "text/html"
 
 
+def _minted(identity: Identity) -> Identity:
+    """The identity with a fresh anonymousId (the core's UUID v4) when it has none."""
+    return identity if identity.anonymous_id else replace(identity, anonymous_id=uuid4())
+
+
 class IdentityCookies:
     """Reads the visitor, mints an anonymousId when there is none, and writes the id cookies on documents.
 
@@ -86,36 +95,53 @@ class IdentityCookies:
 
     def identify(self, cookie_header: str | bytes | None) -> Identity:
         """The visitor's identity, with a fresh anonymousId (the core's UUID v4) when the cookies hold none."""
-        return self.request(cookie_header)[0]
+        return _minted(identity_in(cookie_jar(cookie_header)))
 
-    def request(self, cookie_header: str | bytes | None) -> tuple[Identity, Mapping[str, str]]:
-        """:meth:`identify`, and the request's cookies for :meth:`allowed`: the header parsed once."""
+    def request(self, cookie_header: str | bytes | None) -> tuple[RequestIdentity, bool]:
+        """The identity a middleware puts on the request (:meth:`identify`, with login and
+        logout), and whether this response may set identity cookies (``allow``): the header parsed once."""
         jar = cookie_jar(cookie_header)
-        identity = identity_in(jar)
-        return (identity if identity.anonymous_id else replace(identity, anonymous_id=uuid4())), jar
+        identity = _minted(identity_in(jar))
+        pending = jar.get(SERVER_LOGIN_COOKIE)
+        allowed = self._allow is None or bool(self._allow(jar))
+        return RequestIdentity(identity, jar, read_message(decode_value(pending)[0]) if pending else None,
+                               allowed), allowed
 
-    def allowed(self, jar: Mapping[str, str]) -> bool:
-        """Whether this request's response may set identity cookies (``jar``: from :meth:`identify`)."""
-        return self._allow is None or bool(self._allow(jar))
-
-    def set_cookies(self, identity: Identity, host: str, content_type: str | None,
+    def set_cookies(self, identity: Identity | RequestIdentity, host: str, content_type: str | None,
                     set_cookies: Iterable[str]) -> list[str]:
         """The ``Set-Cookie`` values to add to a response.
 
-        Only on HTML documents (never on API, asset or event responses), never
-        for a name the response sets already (at most one of each), and never
-        a cookie the browser would drop for its size.
+        On HTML documents only (never on API, asset or event responses),
+        unless the request logged the visitor in or out (:class:`.RequestIdentity`):
+        then on any response, with the ids a logout removed deleted and the
+        message the page applies. Never for a name the response sets already
+        (at most one of each), and never a cookie the browser would drop for its size.
         """
-        if not is_html(content_type):
+        message, forget = response_changes(identity) if isinstance(identity, RequestIdentity) else (None, ())
+        if message is None and not is_html(content_type):
             return []
         taken = {value.split("=", 1)[0].strip() for value in set_cookies}
         domain = self.attributes.domain or cookie_domain(host)
         now = self._clock()
-        cookies = []
-        for name, value in ((ANONYMOUS_ID_COOKIE, identity.anonymous_id), (USER_ID_COOKIE, identity.user_id),
-                            (GROUP_ID_COOKIE, identity.group_id)):
-            if value and name not in taken:
-                cookie = serialize(name, encode_value(value), self.attributes, domain, now)
-                if len(cookie.encode("utf-8")) <= MAX_COOKIE_BYTES:
-                    cookies.append(cookie)
-        return cookies
+
+        def cookie(name: str, value: Any) -> str | None:
+            if name in taken:
+                return None
+            text = serialize(name, "" if value is None else encode_value(value), self.attributes, domain, now,
+                             expire=value is None)
+            return text if len(text.encode("utf-8")) <= MAX_COOKIE_BYTES else None
+
+        ids = ((ANONYMOUS_ID_COOKIE, identity.anonymous_id), (USER_ID_COOKIE, identity.user_id),
+               (GROUP_ID_COOKIE, identity.group_id))
+        logout = message is not None and bool(message.get("reset"))
+        cookies = [cookie(name, value) for name, value in ids if value or logout]
+        if message is not None:
+            cookies += [cookie(name, None) for name in forget]
+            sent = cookie(SERVER_LOGIN_COOKIE, message)
+            if sent is None and message.get("traits"):
+                log.warning("analytics-identity: identify traits not sent to the page: with them the %s cookie "
+                            "is over %d bytes (the ids are); set large traits from the page", SERVER_LOGIN_COOKIE,
+                            MAX_COOKIE_BYTES)
+                sent = cookie(SERVER_LOGIN_COOKIE, {k: v for k, v in message.items() if k != "traits"})
+            cookies.append(sent)
+        return [text for text in cookies if text is not None]

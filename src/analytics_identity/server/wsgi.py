@@ -28,9 +28,9 @@ class WSGIIdentityMiddleware:
         self.cookies = IdentityCookies(cookie, allow=allow)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        identity, jar = self.cookies.request(environ.get("HTTP_COOKIE"))
+        identity, allowed = self.cookies.request(environ.get("HTTP_COOKIE"))
         environ["analytics_identity"] = identity
-        if not self.cookies.allowed(jar):
+        if not allowed:
             return self.app(environ, start_response)
         host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         host = host.split(",", 1)[0]

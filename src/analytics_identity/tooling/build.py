@@ -1,7 +1,8 @@
 """``analytics-identity build DIR``: the self-contained static folder.
 
 DIR holds everything a page needs and nothing from another origin: the
-snippet, the loader, the Pyodide runtime copied from node_modules (with a
+snippet, the loader, the Pyodide runtime (from node_modules in a checkout,
+from the package in an installed wheel: :mod:`.runtime`; with a
 lock file whose micropip hash matches the wheel we ship), our browser wheel
 (the core only, as bytecode: no server, no build or command-line code) and micropip,
 the same core as sources in ``python/`` for pages that load their own Pyodide,
@@ -20,22 +21,20 @@ import io
 import json
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
 from ..version import __version__
-from .licences import write_licences
 from .page_api import render
+from .runtime import bytecode_for, locate, project_root
 
-__all__ = ["CPYTHON_ONLY", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
+__all__ = ["CPYTHON_ONLY", "browser_sources", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
 
 #: Folders and modules (relative to the package) that run only in CPython and
 #: are never shipped to the browser.
 CPYTHON_ONLY = frozenset({"server", "tooling", "__main__.py", "api/memory.py", "delivery/urllib_transport.py"})
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
 COMPRESS_SUFFIXES = (".mjs", ".js", ".wasm", ".zip", ".json", ".whl")
 _EPOCH = (2020, 1, 1, 0, 0, 0)
 PYSCRIPT_VERSION = "0.7.31"
@@ -78,11 +77,6 @@ def _copy_offline(source: Path, target: Path) -> None:
     target.write_text(text)
 
 
-def project_root() -> Path:
-    """The source checkout (``web/``, ``node_modules/``, ``vendor/`` live there)."""
-    return Path(__file__).resolve().parents[3]
-
-
 def _record_hash(data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
@@ -95,18 +89,11 @@ def compile_bytecode(sources: dict[str, str], pyodide_dir: Path) -> dict[str, by
     compiled on every page visit (~55 ms of start-up for ours). The wheel
     holds sourceless ``.pyc`` instead: without docstrings and column tables
     (``optimize=2``, ``PYTHONNODEBUGRANGES``) it stays under 100 KB, and
-    tracebacks still name file and line. ``bytecode.mjs`` runs the runtime
-    under Node, which ``make deps`` installs.
+    tracebacks still name file and line. In a checkout ``bytecode.mjs``
+    runs the runtime under Node, which ``make deps`` installs; an installed
+    wheel has the bytecode ``make dist`` compiled so (:mod:`.runtime`).
     """
-    node = shutil.which("node")
-    if node is None:
-        raise FileNotFoundError("node is missing: the build compiles the wheel with Pyodide under Node (run `make deps`)")
-    script = Path(__file__).resolve().with_name("bytecode.mjs")
-    result = subprocess.run([node, str(script), f"{pyodide_dir}/"], input=json.dumps(sources),
-                            capture_output=True, text=True, check=False)
-    if result.returncode:
-        raise RuntimeError(f"compiling bytecode with Pyodide failed:\n{result.stderr.strip()}")
-    return {name: base64.b64decode(data) for name, data in json.loads(result.stdout).items()}
+    return bytecode_for(sources, pyodide_dir)
 
 
 def ships(relative: Path) -> bool:
@@ -153,6 +140,13 @@ def build_stdlib(out_dir: Path, pyodide_dir: Path, cache: Path) -> Path:
     return target
 
 
+def browser_sources() -> dict[str, str]:
+    """The modules of the browser wheel, ``{"analytics_identity/…py": source}``."""
+    package = Path(__file__).resolve().parents[1]
+    return {f"analytics_identity/{path.relative_to(package).as_posix()}": path.read_text()
+            for path in sorted(package.rglob("*.py")) if ships(path.relative_to(package))}
+
+
 def build_wheel(out_dir: Path, pyodide_dir: Path | None) -> Path:
     """Write the browser wheel of the core; reproducible byte for byte.
 
@@ -160,13 +154,7 @@ def build_wheel(out_dir: Path, pyodide_dir: Path | None) -> Path:
     loader and PyScript pages use); without, the sources, which any Pyodide
     from 0.27 on (Python 3.12 and later) installs with micropip.
     """
-    package = Path(__file__).resolve().parents[1]
-    sources: dict[str, str] = {}
-    for path in sorted(package.rglob("*.py")):
-        relative = path.relative_to(package)
-        if not ships(relative):
-            continue
-        sources[f"analytics_identity/{relative.as_posix()}"] = path.read_text()
+    sources = browser_sources()
     files = compile_bytecode(sources, pyodide_dir) if pyodide_dir else {n: s.encode() for n, s in sources.items()}
     dist_info = f"analytics_identity-{__version__}.dist-info"
     files[f"{dist_info}/METADATA"] = (
@@ -201,9 +189,8 @@ def minify_snippet(source: str) -> str:
     return "\n".join(line.strip() for line in source.splitlines() if line.strip()) + "\n"
 
 
-def _copy_pyscript(root: Path, out: Path) -> None:
+def _copy_pyscript(package: Path, out: Path) -> None:
     """PyScript's browser files (no source maps), kept offline."""
-    package = root / "node_modules" / "@pyscript" / "core"
     version = json.loads((package / "package.json").read_text())["version"]
     if version != PYSCRIPT_VERSION:
         raise ValueError(f"node_modules has @pyscript/core {version}, the build expects {PYSCRIPT_VERSION}")
@@ -263,12 +250,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     under ``wheels/<content hash>/`` so servers may cache them forever;
     ``snippet.js``, ``loader.mjs`` and ``snapshot-worker.mjs`` keep stable names.
     """
-    root = root or project_root()
-    node_pyodide = root / "node_modules" / "pyodide"
-    micropip = root / "vendor" / MICROPIP_WHEEL
-    for needed in (node_pyodide / "pyodide.mjs", micropip, root / "web" / "snippet.js"):
-        if not needed.exists():
-            raise FileNotFoundError(f"{needed} is missing: run `make deps` first")
+    runtime_files = locate(root)
+    node_pyodide, micropip, web = runtime_files.pyodide, runtime_files.micropip, runtime_files.web
     if out.exists():
         shutil.rmtree(out)
     runtime = out / f"pyodide-{PYODIDE_VERSION}"
@@ -289,16 +272,16 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
     pure_wheel_path = build_wheel(out / "python", None).relative_to(out).as_posix()
-    snippet = render((root / "web" / "snippet.js").read_text(), "__SNIPPET_TABLE__")
+    snippet = render((web / "snippet.js").read_text(), "__SNIPPET_TABLE__")
     (out / "snippet.js").write_text(minify_snippet(snippet))
-    shutil.copyfile(root / "web" / "analytics.d.ts", out / "analytics.d.ts")
-    loader = (root / "web" / "loader.mjs").read_text()
+    shutil.copyfile(web / "analytics.d.ts", out / "analytics.d.ts")
+    loader = (web / "loader.mjs").read_text()
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__STDLIB__", stdlib_path))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(loader)
-    shutil.copyfile(root / "web" / "snapshot-worker.mjs", out / "snapshot-worker.mjs")
-    _copy_pyscript(root, out)
+    shutil.copyfile(web / "snapshot-worker.mjs", out / "snapshot-worker.mjs")
+    _copy_pyscript(runtime_files.pyscript, out)
     # PyScript resolves `interpreter` against the page and a "./" package
     # against this file, so the interpreter names the folder's URL path.
     (out / "pyscript.json").write_text(json.dumps({
@@ -307,7 +290,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     }, indent=2) + "\n")
     (out / "build.json").write_text(json.dumps({"version": __version__, "wheel": wheel_path, "pureWheel": pure_wheel_path,
                                                 "runtime": runtime.name, "stdlib": stdlib_path}))
-    write_licences(out, root, micropip)
+    runtime_files.write_licences(out)
     if compress:
         _precompress(out, out.parent / ".compress-cache")
     return out

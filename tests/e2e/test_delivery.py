@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, Request
 
 from tests.conftest import Server
 from tests.e2e.helpers import QUEUED, boot, load_options, wait_ready
+from tests.e2e.watch import errors, warnings, watch
 
 
 def collected(base_url: str, **filters: str) -> list[dict[str, Any]]:
@@ -339,3 +340,35 @@ def test_a_canonical_link_gives_the_page_address_as_analytics_next_does(page: Pa
         assert (events[name]["url"], events[name]["path"]) == ("https://site.test/canonical-page?ref=ad", "/canonical-page")
         assert events[name]["search"] == "?ref=ad"
     assert (events["No Href"]["url"], events["No Href"]["path"]) == (base_url + "/blank.html?ref=ad", "/blank.html")
+
+
+#: The workload of bench/workload.py: 500 track and 200 identify calls, 50 per task.
+BURST = """async () => {
+  const ids = [], pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const calls = [...Array(500)].map((_, i) => () => analytics.track('Burst', { i }))
+    .concat([...Array(200)].map(() => () => analytics.identify('burst-user', { a: 1 })));
+  for (let done = 0; done < calls.length; done += 50) {
+    await pause();
+    const batch = calls.slice(done, done + 50).map((call) => call());
+    for (const ctx of await Promise.all(batch)) ids.push(ctx.event.messageId);
+  }
+  return ids;
+}"""
+
+
+def test_a_burst_of_700_events_in_batches_of_50_is_delivered_whole(page: Page, context: BrowserContext,
+                                                                   base_url: str) -> None:
+    """Far more events than the deliveries (six requests in flight) can send while the page
+    makes them: the queue holds them all, and every one reaches the collector once."""
+    watch(context)
+    boot(page, base_url)
+    anonymous = page.evaluate("analytics.setAnonymousId('burst-' + crypto.randomUUID())")
+    sent = page.evaluate(BURST)
+    assert len(set(sent)) == 700
+    page.wait_for_function(f"({QUEUED}).length === 0", timeout=120_000)
+    events = wait_collected(base_url, 700, timeout=60, anonymousId=anonymous)
+    ids = [e["messageId"] for e in events]
+    assert sorted(ids) == sorted(sent), "lost, foreign or doubled events"
+    assert sorted(e["type"] for e in events).count("identify") == 200
+    assert not [w for w in warnings(page) if "full" in w or "dropped" in w], warnings(page)
+    assert errors(page) == []

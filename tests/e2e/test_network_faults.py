@@ -10,17 +10,25 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page
 
-from analytics_identity.delivery.queue import MAX_IN_FLIGHT, MAX_ITEMS
+from analytics_identity.delivery import ITEM_PREFIX
+from analytics_identity.delivery.queue import MAX_BYTES, MAX_IN_FLIGHT
 from tests.e2e.faults import Faults, stored
 from tests.e2e.helpers import QUEUED, boot
 from tests.e2e.watch import errors, warnings, watch
 from tests.figures import record
 
-TRACK_MANY = """async (n) => {
-  const ids = [];
-  for (let i = 0; i < n; i++) ids.push((await analytics.track("Fault " + i, { i })).event.messageId);
+TRACK_MANY = """async (n, padding = 0) => {
+  const ids = [], pad = "x".repeat(padding);
+  for (let i = 0; i < n; i++) {
+    ids.push((await analytics.track("Fault " + i, padding ? { i, pad } : { i })).event.messageId);
+  }
   return ids;
 }"""
+#: Characters of padding in each event of the bounded-queue test: 130 of them overflow the bound.
+PADDING = MAX_BYTES // 100
+#: What the queue takes in localStorage, keys and values (characters).
+STORED_CHARACTERS = (f"Object.keys(localStorage).filter((key) => key.startsWith('{ITEM_PREFIX}'))"
+                     ".reduce((sum, key) => sum + key.length + localStorage.getItem(key).length, 0)")
 
 
 def fresh_identity(page: Page, label: str) -> str:
@@ -124,9 +132,10 @@ def test_the_queue_stays_bounded_while_the_collector_is_down(page: Page, context
     faults = Faults(always="down").install(context)
     boot(page, base_url)
     anonymous_id = fresh_identity(page, "bounded")
-    sent = page.evaluate(TRACK_MANY, 130)
+    sent = page.evaluate(f"({TRACK_MANY})(130, {PADDING})")
     longest = queue_length(page)
-    assert longest <= MAX_ITEMS
+    assert longest <= MAX_BYTES // PADDING
+    assert page.evaluate(STORED_CHARACTERS) <= MAX_BYTES
     dropped = [w for w in warnings(page) if "dropped" in w or "full" in w]
     assert dropped, warnings(page)
     faults.always = None
@@ -136,8 +145,9 @@ def test_the_queue_stays_bounded_while_the_collector_is_down(page: Page, context
     ids = [e["messageId"] for e in events]
     assert len(ids) == len(set(ids)), "an event was stored twice"
     assert set(sent[-longest:]) <= set(ids) <= set(sent)  # the newest are kept, the oldest dropped with a warning
-    assert len(ids) <= MAX_ITEMS + MAX_IN_FLIGHT  # at most the bound, plus requests already in flight
+    assert len(ids) <= longest + MAX_IN_FLIGHT  # at most the bound, plus requests already in flight
     assert errors(page) == []
     record("network_faults", "events tracked while the collector was down (bounded queue)", len(sent))
-    record("network_faults", "of those, kept and delivered once (queue bound 100 + in flight)", len(ids))
+    record("network_faults", f"of those ({PADDING:,} characters each), kept and delivered once "
+                             f"(queue bound {MAX_BYTES:,} characters + in flight)", len(ids))
     record("network_faults", "events stored twice (bounded queue)", len(ids) - len(set(ids)))

@@ -25,6 +25,7 @@ from analytics_identity.delivery import (
     Strategy,
     backoff_delay,
 )
+from analytics_identity.delivery.item import QueueItem
 from analytics_identity.delivery.queue import LEASE_S, MAX_IN_FLIGHT
 from analytics_identity.host import MemoryStorage
 
@@ -93,13 +94,13 @@ class Rig:
     """One tab: a delivery with its own transport, sharing storage and clock with other tabs."""
 
     def __init__(self, storage: MemoryStorage, timers: ManualTimers, strategy: Strategy | None = None,
-                 max_items: int = 100) -> None:
+                 max_bytes: int = 2_000_000) -> None:
         self.transport = FakeTransport()
         self.timers = TabTimers(timers)
         self.warnings: list[str] = []
         self.delivery = Delivery(
             Endpoint("http", "collector.test/v1", "KEY"), strategy or Strategy(), storage,
-            Network(self.transport, self.timers, random.Random(7)), self.warnings.append, max_items=max_items,
+            Network(self.transport, self.timers, random.Random(7)), self.warnings.append, max_bytes=max_bytes,
         )
 
 
@@ -242,13 +243,81 @@ def test_a_refused_batch_is_split_to_find_the_bad_event(storage: MemoryStorage, 
     assert stored(storage) == [] and len(rig.warnings) == 1
 
 
-def test_queue_is_bounded_and_drops_the_oldest(storage: MemoryStorage, timers: ManualTimers) -> None:
-    rig = Rig(storage, timers, max_items=5)
+def footprint(n: int) -> int:
+    """What event(n) takes in the queue's bound."""
+    return QueueItem.new(event(n), f"m{n}", "tab", 0.0).footprint
+
+
+def test_queue_is_bounded_by_what_it_stores_and_drops_the_oldest(storage: MemoryStorage,
+                                                                  timers: ManualTimers) -> None:
+    rig = Rig(storage, timers, max_bytes=5 * footprint(0))
     for n in range(8):
         timers.advance(0.001)
         rig.delivery.enqueue(event(n))
     assert [i["id"] for i in stored(storage)] == ["m3", "m4", "m5", "m6", "m7"]
-    assert len(rig.warnings) == 3 and "full" in rig.warnings[0]
+    assert len(rig.warnings) == 3 and "full" in rig.warnings[0] and "m" not in rig.warnings[0].split(":")[-1]
+
+
+def test_a_burst_far_past_a_hundred_events_is_held_whole(storage: MemoryStorage, timers: ManualTimers) -> None:
+    rig = Rig(storage, timers)
+    for n in range(700):
+        rig.delivery.enqueue(event(n, properties={"i": n}))
+    assert len(stored(storage)) == 700 and rig.warnings == []
+    assert len(rig.transport.waiting) == MAX_IN_FLIGHT
+    while rig.transport.waiting:
+        rig.transport.answer()
+    assert sorted(ids_in(rig.transport.log)) == sorted(f"m{n}" for n in range(700))
+    assert stored(storage) == [] and rig.warnings == []
+
+
+def test_big_events_fill_the_bound_sooner_than_small_ones(storage: MemoryStorage, timers: ManualTimers) -> None:
+    bound = 20 * footprint(0)
+    rig = Rig(storage, timers, max_bytes=bound)
+    padding = "x" * (4 * footprint(0))
+    for n in range(10):
+        timers.advance(0.001)
+        rig.delivery.enqueue(event(n, properties={"padding": padding}))
+    big = QueueItem.new(event(0, properties={"padding": padding}), "m0", "tab", 0.0).footprint
+    fit = bound // big  # 3 of these, where 20 small ones fit
+    kept = stored(storage)
+    assert fit == 3 and [i["id"] for i in kept] == [f"m{n}" for n in range(10 - fit, 10)]
+    assert sum(len(json.dumps(i)) for i in kept) <= bound
+    assert all("full" in w and "dropped the 1 oldest" in w for w in rig.warnings) and len(rig.warnings) == 10 - fit
+
+
+def test_the_bound_counts_every_tab_s_items(storage: MemoryStorage, timers: ManualTimers) -> None:
+    bound = 6 * footprint(0)
+    first, second = Rig(storage, timers, max_bytes=bound), Rig(storage, timers, max_bytes=bound)
+    for n in range(4):
+        timers.advance(0.001)
+        first.delivery.enqueue(event(n))
+    second.delivery.start()  # sees the first tab's items (alive: it keeps them)
+    for n in range(4, 8):
+        timers.advance(0.001)
+        second.delivery.enqueue(event(n))
+    assert [i["id"] for i in stored(storage)] == [f"m{n}" for n in range(2, 8)]
+    assert any("full" in w for w in second.warnings)
+
+
+def test_an_event_bigger_than_the_whole_bound_is_the_one_dropped(storage: MemoryStorage,
+                                                                timers: ManualTimers) -> None:
+    rig = Rig(storage, timers, max_bytes=3 * footprint(0))
+    rig.delivery.enqueue(event(0))
+    rig.delivery.enqueue(event(1, properties={"padding": "x" * (3 * footprint(0))}))
+    assert [i["id"] for i in stored(storage)] == ["m0"]
+    assert len(rig.warnings) == 1 and "track event" in rig.warnings[0] and "bigger" in rig.warnings[0]
+
+
+def test_without_storage_the_bound_still_holds(timers: ManualTimers) -> None:
+    transport = FakeTransport()
+    warnings: list[str] = []
+    delivery = Delivery(Endpoint("http", "collector.test/v1", "KEY"), Strategy(), None,
+                        Network(transport, timers, random.Random(7)), warnings.append,
+                        max_bytes=10 * footprint(0))
+    for n in range(30):
+        delivery.enqueue(event(n))
+    assert len(delivery.pending) <= 10 and delivery.pending[-1]["messageId"] == "m29"
+    assert any("full" in w for w in warnings)
 
 
 def test_a_new_page_resends_what_the_last_one_left(storage: MemoryStorage, timers: ManualTimers) -> None:
@@ -456,13 +525,31 @@ def test_a_tab_writes_its_lease_before_the_items_it_holds(storage: MemoryStorage
 def test_dropped_events_are_told_with_their_reason(storage: MemoryStorage, timers: ManualTimers) -> None:
     told: list[tuple[list[str], str]] = []
     delivery = Delivery(Endpoint("http", "collector.test/v1", "KEY"), Strategy(), storage,
-                        Network(FakeTransport(), timers, random.Random(7)), print, max_items=2,
+                        Network(FakeTransport(), timers, random.Random(7)), print,
+                        max_bytes=2 * footprint(0),
                         dropped=lambda events, reason: told.append(([e["messageId"] for e in events], reason)))
     for n in range(3):
         delivery.enqueue(event(n))
-    assert told == [(["m0"], "the event queue is full (2)")]
+    assert told == [(["m0"], f"the event queue is full ({2 * footprint(0):,} characters of localStorage)")]
     transport = delivery.network.transport
     assert isinstance(transport, FakeTransport)
     transport.answer(200)  # m0, sent before it was pushed out
     transport.answer(403)
     assert told[-1] == (["m1"], "the collector refused it with 403")
+
+
+def test_while_others_wait_out_a_backoff_a_new_event_goes_at_once(storage: MemoryStorage,
+                                                                   timers: ManualTimers) -> None:
+    rig = Rig(storage, timers)
+    for n in range(40):
+        rig.delivery.enqueue(event(n))
+        rig.transport.answer_all(0)  # the collector unreachable: each waits out its backoff
+    assert len(rig.transport.log) == 40 and not rig.transport.waiting  # each sent once, the moment it came
+    rig.delivery.enqueue(event(40))
+    assert ids_in([r for r, _ in rig.transport.waiting]) == ["m40"]
+    rig.transport.answer_all(200)
+    timers.advance(2.0)  # every first backoff (0.5-1 s) is over: all are sent again
+    assert len(rig.transport.waiting) == MAX_IN_FLIGHT  # the first due: the rest follow as they are answered
+    while rig.transport.waiting:
+        rig.transport.answer(200)
+    assert stored(storage) == [] and len(rig.transport.log) == 81

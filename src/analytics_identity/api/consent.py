@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..consent import Change, ConsentState
-from ..delivery import MAX_ITEMS, Delivery
+from ..delivery import Delivery
 from ..identity.entity import User
 from ..storage import PageStores
 from .settings import Settings
@@ -23,6 +23,8 @@ __all__ = ["ANONYMOUS_IP", "ConsentControl"]
 
 #: ``context.ip`` with ``anonymizeIp``: Segment's documented way to say "store no address".
 ANONYMOUS_IP = "0.0.0.0"
+#: Events held in memory while consent is pending (the oldest dropped past it).
+MAX_HELD = 100
 
 
 class ConsentControl:
@@ -79,11 +81,11 @@ class ConsentControl:
         if self._sending:
             self._delivery.enqueue(event)
         elif self.state.holds and not self._disabled:
-            if len(self._held) >= MAX_ITEMS:
+            if len(self._held) >= MAX_HELD:
                 self._held.pop(0)
                 if not self._overflow_warned:
                     self._overflow_warned = True
-                    self._warn(f"more than {MAX_ITEMS} events wait for consent; dropped the oldest")
+                    self._warn(f"more than {MAX_HELD} events wait for consent; dropped the oldest")
             self._held.append(event)
         else:
             return "analytics is disabled" if self._disabled else f"consent is {self.state.state}"

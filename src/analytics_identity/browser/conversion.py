@@ -10,6 +10,7 @@ from typing import Any
 import js
 
 from ..api.querystring import JsRegExp
+from ..delivery.item import encoded
 from ..events.context import Context
 from ..jsonsafe import NotJson, refusal
 from .context import page_context
@@ -25,9 +26,21 @@ def to_js_value(value: Any) -> Any:
         return value
     if isinstance(value, Context):
         if value.page_object is None:
-            value.page_object = page_context(_plain(dict(value)), value.failure, value._id)
+            value.page_object = page_context(_context_object(value), value.failure, value._id)
         return value.page_object
     return to_js(value, dict_converter=_from_entries, create_pyproxies=False)
+
+
+def _context_object(context: Context) -> Any:
+    """A context's members as a JavaScript object; an event just queued is
+    parsed from the JSON the queue made of it, not encoded again."""
+    text = encoded(context.event) if len(context) == 1 else None
+    if text is not None:
+        try:
+            return _json_parse('{"event":' + text + "}")
+        except JsException:  # NaN or Infinity: JSON.parse refuses what json.dumps wrote
+            pass
+    return _plain(dict(context))
 
 
 def _plain(value: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .item import QueueItem, compact
+from .item import QueueItem, compact, quoted
 from .transport import ENDPOINTS, Endpoint, Request
 
 __all__ = ["Strategy", "ready", "requests_for", "wake_at"]
@@ -29,11 +29,11 @@ def _extended(text: str, event: dict[str, Any], extra: dict[str, str]) -> str:
     """``{**event, **extra}`` as JSON, built from the event's JSON without encoding it again."""
     if not event or any(key in event for key in extra):
         return compact({**event, **extra})
-    return text[:-1] + "".join(f",{compact(key)}:{compact(value)}" for key, value in extra.items()) + "}"
+    return text[:-1] + "".join(f",{quoted(key)}:{quoted(value)}" for key, value in extra.items()) + "}"
 
 
 def requests_for(
-    items: list[QueueItem], strategy: Strategy, endpoint: Endpoint, sent_at: str, max_bytes: int
+    items: Iterable[QueueItem], strategy: Strategy, endpoint: Endpoint, sent_at: str, max_bytes: int
 ) -> Iterable[tuple[Request, list[str]]]:
     """The requests that carry ``items``, each with the messageIds it carries."""
     extra = {"writeKey": endpoint.write_key, "sentAt": sent_at}
@@ -48,7 +48,7 @@ def requests_for(
         yield Request(f"{endpoint.base}/b", body, endpoint.headers), [item.id for item in group]
 
 
-def _batches(items: list[QueueItem], size: int, max_bytes: int) -> Iterable[list[QueueItem]]:
+def _batches(items: Iterable[QueueItem], size: int, max_bytes: int) -> Iterable[list[QueueItem]]:
     group: list[QueueItem] = []
     total = 0
     for item in items:

@@ -14,14 +14,17 @@ and tests plug in a fake clock. The parts, each in its own module:
 * :mod:`.policy`: what an answer means (done, retry with backoff, split, drop);
 * :class:`Wakeup`, here: one timer for the next thing to do.
 
-The queue is bounded (:data:`MAX_ITEMS`); when full, the oldest event is
-dropped with a warning. On ``pagehide`` whatever is left is sent with
+The queue is bounded by what it takes in localStorage (:data:`MAX_BYTES`),
+not by a count: a burst of hundreds of events is held while the deliveries
+catch up, and a collector unreachable for hours cannot fill the origin's
+quota. When full, the oldest events are dropped with a warning. On ``pagehide`` whatever is left is sent with
 ``keepalive`` and the items are released, so the next page load resends what
 did not make it; ``messageId`` makes every resend idempotent at the collector.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -36,9 +39,12 @@ from .store import QueueStore
 from .tabs import LEASE_S, TabQueue
 from .transport import KEEPALIVE_BYTES, Endpoint, Network, Reply, Request
 
-__all__ = ["MAX_IN_FLIGHT", "MAX_ITEMS", "Delivery"]
+__all__ = ["MAX_BYTES", "MAX_IN_FLIGHT", "Delivery"]
 
-MAX_ITEMS = 100
+#: Characters of localStorage the queue may take, every tab's items together:
+#: ~3,000 events of ~650 characters, two fifths of the smallest browser quota
+#: (5 million characters per origin), leaving the rest to the page.
+MAX_BYTES = 2_000_000
 #: Requests in flight at once (a browser opens six connections per host).
 MAX_IN_FLIGHT = 6
 
@@ -90,7 +96,7 @@ class Delivery:
         network: Network,
         warn: Callable[[str], None],
         *,
-        max_items: int = MAX_ITEMS,
+        max_bytes: int = MAX_BYTES,
         dropped: Callable[[list[dict[str, Any]], str], None] | None = None,
     ) -> None:
         """``dropped(events, reason)`` hears of the events given up on (refused, or pushed out of a full queue)."""
@@ -100,9 +106,13 @@ class Delivery:
         self._warn = warn
         self._dropped = dropped or (lambda events, reason: None)
         self._store = QueueStore(storage, warn)
-        self._tabs = TabQueue(self._store, warn, max_items, self._drop)
+        self._tabs = TabQueue(self._store, warn, max_bytes, self._drop)
         self._in_flight: set[str] = set()
         self._requests = 0
+        #: No item waiting to be sent needs attention before this moment (``-inf``: not known).
+        #: While it lies ahead, a call or an answer does not walk the queue: with thousands
+        #: held while offline, each would otherwise look at every one of them.
+        self._quiet_until = -math.inf
         self._wakeup = Wakeup(network.timers, self._wake)
 
     @property
@@ -116,21 +126,29 @@ class Delivery:
         """Adopt what earlier pages left in the queue, and send it."""
         self._store.import_legacy()
         self._tabs.adopt(self.network.timers.now(), self._in_flight)
+        self._quiet_until = -math.inf
         self._pump()
 
     def enqueue(self, event: dict[str, Any]) -> None:
         """Queue one finished event (persisted first, then sent)."""
-        now = self.network.timers.now()
+        now = self.network.timers.now()  # one clock read for the whole call
         item = QueueItem.new(event, str(event.get("messageId") or uuid4()), self._tabs.tab, now)
         self._tabs.add(item, now)
-        self._pump()
+        if self.strategy.batching or self._quiet_until <= now:
+            self._waiting(item)
+            self._pump(now=now)
+            return
+        self._pump(now=now, only=item)  # nothing else is due: only the new event can go
+        if item.id in self._tabs.mine and item.id not in self._in_flight:
+            self._waiting(item)  # six requests in flight already (or refused and waiting to retry)
 
     def flush(self) -> None:
         """Send everything now: batch timers and backoff waits are skipped."""
         now = self.network.timers.now()
         for item in self._tabs.mine.values():
             item.due = min(item.due, now)
-        self._pump(force=True)
+        self._quiet_until = -math.inf
+        self._pump(force=True, now=now)
 
     def page_hide(self) -> None:
         """The page is going away: send what is left with keepalive, then release it.
@@ -161,18 +179,37 @@ class Delivery:
 
     # -- sending --------------------------------------------------------------
 
-    def _requests_for(self, items: list[QueueItem], max_bytes: int) -> Iterable[tuple[Request, list[str]]]:
-        sent_at = iso_timestamp(datetime.fromtimestamp(self.network.timers.now(), timezone.utc))
+    def _requests_for(self, items: Iterable[QueueItem], max_bytes: int,
+                      now: float | None = None) -> Iterable[tuple[Request, list[str]]]:
+        moment = self.network.timers.now() if now is None else now
+        sent_at = iso_timestamp(datetime.fromtimestamp(moment, timezone.utc))
         return requests_for(items, self.strategy, self.endpoint, sent_at, max_bytes)
 
-    def _pump(self, force: bool = False) -> None:
-        """Send what is due, then sleep until the next thing to do."""
-        if self._requests < MAX_IN_FLIGHT:
-            now = self.network.timers.now()
+    def _waiting(self, item: QueueItem) -> None:
+        """``item`` waits to be sent (new, or back from an answer)."""
+        self._quiet_until = min(self._quiet_until, wake_at(item, self.strategy))
+
+    def _pump(self, force: bool = False, now: float | None = None, only: QueueItem | None = None) -> None:
+        """Send what is due (``only`` that item, when nothing else is), then sleep until the next thing to do.
+
+        The items due are walked lazily: with hundreds queued and six
+        requests in flight, only the first few are looked at, so a burst
+        costs each call (and each answer) the same whatever the queue holds;
+        and while nothing is due (all waiting out a backoff) none is looked at.
+        """
+        now = self.network.timers.now() if now is None else now
+        walk = only is None and (force or self.strategy.batching or self._quiet_until <= now)
+        if self._requests < MAX_IN_FLIGHT and (walk or only is not None):
             mine = self._tabs.mine
-            due = [item for key, item in mine.items() if key not in self._in_flight and item.due <= now]
-            for request, keys in self._requests_for(self._tabs.still_mine(due, now), self.strategy.max_bytes):
+            if walk:
+                due: Iterable[QueueItem] = (item for key, item in list(mine.items())
+                                            if key not in self._in_flight and item.due <= now)
+            else:
+                due = [only] if only is not None and only.due <= now else []
+            capped = False
+            for request, keys in self._requests_for(self._tabs.still_mine(due, now), self.strategy.max_bytes, now):
                 if self._requests >= MAX_IN_FLIGHT:
+                    capped = True
                     break
                 if any(key not in mine or key in self._in_flight for key in keys):
                     continue  # a transport that answers at once has already sent or finished it
@@ -181,7 +218,11 @@ class Delivery:
                 self._in_flight.update(keys)
                 self._requests += 1
                 self.network.transport.send(request, lambda reply, keys=keys: self._answered(keys, reply))
-        self._schedule()
+            if walk:  # every item waiting was looked at, unless six requests were reached first
+                self._quiet_until = -math.inf if capped else min(
+                    (wake_at(item, self.strategy) for key, item in mine.items() if key not in self._in_flight),
+                    default=math.inf)
+        self._schedule(now)
 
     def _answered(self, keys: list[str], reply: Reply) -> None:
         self._requests -= 1
@@ -194,12 +235,14 @@ class Delivery:
         elif outcome == SPLIT:  # find the one event refused
             for item in items:
                 item.solo = True
+                self._waiting(item)
         elif outcome == RETRY:
             now = self.network.timers.now()
             for item in items:
                 item.attempts += 1
                 item.due = now + retry_delay(reply, item.attempts, self.network.rng)
                 self._store.save(item)
+                self._waiting(item)
         else:
             for item in items:
                 self._tabs.finish(item.id)
@@ -215,13 +258,11 @@ class Delivery:
         except Exception as error:  # noqa: BLE001 - a listener must not stop the queue
             self._warn(f"delivery failed: {type(error).__name__}: {error}")
 
-    def _schedule(self) -> None:
+    def _schedule(self, now: float) -> None:
         """One timer: the next due item, batch deadline, lease renewal or adoption."""
-        now = self.network.timers.now()
         moments = []
-        if self._requests < MAX_IN_FLIGHT:  # else an answer will pump
-            moments = [wake_at(item, self.strategy) for key, item in self._tabs.mine.items()
-                       if key not in self._in_flight]
+        if self._requests < MAX_IN_FLIGHT and self._quiet_until < math.inf:  # else an answer will pump
+            moments = [self._quiet_until]
         if self._tabs.mine and self._store.storage is not None:  # renew while half the lease is left
             moments.append(self._tabs.lease - LEASE_S / 2)
         adoption = self._tabs.next_adoption(now)
@@ -231,4 +272,5 @@ class Delivery:
 
     def _wake(self) -> None:
         self._tabs.adopt(self.network.timers.now(), self._in_flight)
+        self._quiet_until = -math.inf
         self._pump()

@@ -12,7 +12,7 @@ seen without its owner's lease is adopted.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from ..ids import uuid4
 from .item import QueueItem
@@ -35,7 +35,7 @@ ADOPT_SETTLE_S = 0.05
 class TabQueue:
     """This tab's items (by messageId, oldest first) and what it last saw of the others'."""
 
-    def __init__(self, store: QueueStore, warn: Callable[[str], None], max_items: int,
+    def __init__(self, store: QueueStore, warn: Callable[[str], None], max_bytes: int,
                  dropped: Callable[[list[QueueItem], str], None]) -> None:
         self.store = store
         self.tab = uuid4().replace("-", "")[:12]
@@ -46,27 +46,38 @@ class TabQueue:
         #: This tab's lease deadline as last written (0: none yet).
         self.lease = 0.0
         self._warn = warn
-        self._max_items = max_items
+        self._max_bytes = max_bytes
+        #: What :attr:`mine` takes in storage (the sum of its footprints), kept as items come and go.
+        self._mine_bytes = 0
         self._dropped = dropped
 
     def clear(self) -> None:
         """Forget every item and lease this tab knows of (storage is left to the caller)."""
         for kept in (self.mine, self.others, self.leases):
             kept.clear()
+        self._mine_bytes = 0
         self.lease = 0.0
         self.store.forget_parsed()
 
     def add(self, item: QueueItem, now: float) -> None:
         """Hold one new item, persisted at once."""
         self.forget(item.id)
-        self._make_room(now)
-        self.mine[item.id] = item
+        if not self._make_room(item):
+            return
+        self._hold(item)
         self.renew(now)  # before the item: a tab that sees the item must see its owner's lease
         self.store.save(item)
 
+    def _hold(self, item: QueueItem) -> None:
+        self.forget(item.id)
+        self.mine[item.id] = item
+        self._mine_bytes += item.footprint
+
     def forget(self, message_id: str) -> None:
         """This tab no longer holds the item (taken by another tab, or finished)."""
-        self.mine.pop(message_id, None)
+        item = self.mine.pop(message_id, None)
+        if item is not None:
+            self._mine_bytes -= item.footprint
 
     def finish(self, message_id: str) -> None:
         """Sent or dropped: gone from this tab and from storage."""
@@ -96,22 +107,47 @@ class TabQueue:
         self.others = {item.id: item for item in items if item.owner != self.tab}
         return {item.id: item for item in items if item.owner == self.tab}
 
-    def _make_room(self, now: float) -> None:
-        """Drop the oldest events, this tab's or others', so one more fits under the bound."""
-        if len(self.mine) + len(self.others) < self._max_items:
-            return
+    def held_bytes(self) -> int:
+        """What every tab's queued items take in storage, as last seen (characters)."""
+        return self._mine_bytes + sum(item.footprint for item in self.others.values())
+
+    def _make_room(self, item: QueueItem) -> bool:
+        """Drop the oldest events, this tab's or others', so ``item`` fits under the bound.
+
+        The bound counts what the items take in localStorage, not how many
+        they are: a burst of small events all fit while deliveries catch up,
+        and a collector unreachable for hours cannot fill the origin's quota
+        (which the page and its other scripts share). An event bigger than the
+        whole bound is the one dropped. Returns whether ``item`` fits.
+        """
+        need = item.footprint
+        if self.held_bytes() + need <= self._max_bytes:
+            return True
+        reason = f"the event queue is full ({self._max_bytes:,} characters of localStorage)"
+        if need > self._max_bytes:
+            self._warn(f"a {item.event.get('type')} event of {need:,} characters is bigger than the whole event "
+                       f"queue ({self._max_bytes:,} characters of localStorage); dropped it")
+            self._dropped([item], reason)
+            return False
         if self.others:
             self._scan()  # other tabs may have sent theirs since the last look
-        overflow = len(self.mine) + len(self.others) + 1 - self._max_items
-        if overflow <= 0:
-            return
-        dropped = sorted([*self.mine.values(), *self.others.values()], key=lambda item: item.queued)[:overflow]
-        for item in dropped:
-            self.others.pop(item.id, None)
-            self.finish(item.id)
-        self._warn(f"the event queue is full ({self._max_items}); dropped the {overflow} oldest event(s): "
-                   + ", ".join(str(item.event.get("type")) for item in dropped))
-        self._dropped(dropped, f"the event queue is full ({self._max_items})")
+        excess = self.held_bytes() + need - self._max_bytes
+        if excess <= 0:
+            return True
+        dropped = []
+        for old in sorted([*self.mine.values(), *self.others.values()], key=lambda queued: queued.queued):
+            if excess <= 0:
+                break
+            dropped.append(old)
+            excess -= old.footprint
+        for old in dropped:
+            self.others.pop(old.id, None)
+            self.finish(old.id)
+        self._warn(f"the event queue is full ({self._max_bytes:,} characters of localStorage); "
+                   f"dropped the {len(dropped)} oldest event(s): "
+                   + ", ".join(str(old.event.get("type")) for old in dropped))
+        self._dropped(dropped, reason)
+        return True
 
     def adopt(self, now: float, in_flight: set[str]) -> None:
         """Scan the queue: claim items whose owner's lease ran out, and check on this tab's own."""
@@ -127,8 +163,8 @@ class TabQueue:
             self.store.remove(key)  # finished here, but its removal did not happen
         orphans = [key for key, item in self.others.items() if self.leases.get(item.owner, 0.0) <= now]
         for key in orphans:
-            self.mine[key] = dataclasses.replace(self.others.pop(key), owner=self.tab, due=now + ADOPT_SETTLE_S,
-                                                 adopted=True)
+            self._hold(dataclasses.replace(self.others.pop(key), owner=self.tab, due=now + ADOPT_SETTLE_S,
+                                           adopted=True))
         self.renew(now)
         for key in orphans:
             self.store.save(self.mine[key])
@@ -137,13 +173,13 @@ class TabQueue:
             if tab != self.tab and deadline <= now and tab not in owners:
                 self.store.remove_lease(tab)
 
-    def still_mine(self, items: list[QueueItem], now: float) -> list[QueueItem]:
-        """Adopted items whose claim a live tab overwrote (or that it already sent) are left to it."""
-        if self.store.storage is None or not any(item.adopted for item in items):
-            return items
-        kept = []
+    def still_mine(self, items: Iterable[QueueItem], now: float) -> Iterator[QueueItem]:
+        """Adopted items whose claim a live tab overwrote (or that it already sent) are left to it.
+
+        Lazy, as the caller reads only as many items as it can send.
+        """
         for item in items:
-            if item.adopted:
+            if item.adopted and self.store.storage is not None:
                 try:
                     stored = self.store.load(item.id)
                     taken = stored is None or (stored.owner != self.tab and self.store.read_lease(stored.owner) > now)
@@ -154,8 +190,7 @@ class TabQueue:
                     self.forget(item.id)
                     continue
                 item.adopted = False
-            kept.append(item)
-        return kept
+            yield item
 
     def next_adoption(self, now: float) -> float | None:
         """When to look again for items to adopt: once their owner's lease runs out, at most once a second."""

@@ -16,7 +16,7 @@ from playwright.sync_api import ConsoleMessage, Page, Route
 
 from analytics_identity.tooling.build import FOREIGN_HOSTS
 from tests.conftest import ROOT, config
-from tests.documented import policy
+from tests.documented import fenced, policy
 from tests.e2e.helpers import wait_ready
 from tests.e2e.test_delivery import wait_collected
 
@@ -147,10 +147,13 @@ def test_snippet_is_under_4_kb_and_only_buffers(page: Page, base_url: str) -> No
 
 
 def test_inlined_snippet_finds_the_build_at_its_data_base(page: Page, base_url: str) -> None:
-    snippet = (BUILD / "snippet.js").read_text()
+    # docs/loading.md's tag as written, the build's snippet.js where it says to paste it.
+    tag = fenced("page:inline", ROOT / "docs" / "loading.md")
+    assert "/* contents of snippet.js */" in tag
+    tag = tag.replace("/* contents of snippet.js */", (BUILD / "snippet.js").read_text())
     page.route(base_url + "/test-pages/inline.html", lambda route: route.fulfill(
         content_type="text/html",
-        body=f"<!doctype html><title>inline</title><script data-base='/static/analytics'>{snippet}</script>"
+        body=f"<!doctype html><title>inline</title>{tag}"
              "<script>analytics.load('k', {apiHost: location.host + '/v1', protocol: 'http', loadMode: 'immediate'});"
              "analytics.setAnonymousId('inline-id');</script>",
     ))

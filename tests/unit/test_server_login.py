@@ -154,3 +154,11 @@ def test_the_documented_login_and_logout_run_as_written() -> None:
     exec(fenced("example:server-login", ROOT / "docs" / "server.md"), {"request": request})  # noqa: S102
     assert (identity.user_id, identity.group_id) == (None, None) and identity.anonymous_id != first
     assert SERVER_LOGIN_COOKIE + "={%22reset%22:true" in IdentityCookies().set_cookies(identity, HOST, None, [])[-1]
+
+
+def test_explain_names_the_server_as_the_source_of_the_ids_its_login_set() -> None:
+    on = visited()
+    identity, _ = respond(on, lambda identity: identity.identify("u-2", {"plan": "pro"}))
+    user = page(on).user().explain()
+    assert (user["userId"]["value"], user["userId"]["source"]) == ("u-2", "server")
+    assert (user["anonymousId"]["value"], user["anonymousId"]["source"]) == (identity.anonymous_id, "server")

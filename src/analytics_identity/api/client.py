@@ -113,7 +113,7 @@ class Analytics:
         if self.settings.user.persist:
             if self._consent.may_store:
                 with self.changes.because("external"):
-                    self._server_login()
+                    self.identity.from_server(self._server_login())
             self._user.anonymous_id()
         self._consent.start()
         self.identity.end()

@@ -66,6 +66,15 @@ class IdentityExtras:
         if self.cross_domain is not None:
             self._land()
 
+    def from_server(self, message: dict[str, Any] | None) -> None:
+        """The ids a server login or logout set (its applied ``message``) came from the server."""
+        if message is None:
+            return
+        for field in ("userId", "anonymousId"):
+            value = message[field]
+            if value is not None and self.changes.known[field] == value:
+                self.changes.facts[field].source = "server"
+
     def end(self) -> None:
         """The start is done: the session touched, the start's changes told."""
         if self.sessions is not None:

@@ -64,24 +64,26 @@ def fold(pending: dict[str, Any] | None, *, reset: bool = False, replace: bool =
 
 
 def apply_server_login(cookies: PriorityStorage | None, user: User, group: Group,
-                       warn: Callable[[str], None]) -> None:
+                       warn: Callable[[str], None]) -> dict[str, Any] | None:
     """Apply the server's message, if the cookies hold one, then delete it.
 
     Runs when the core starts, before anything reads the ids, with the
     core's own entity methods, so every store ends as ``analytics.reset()``
     or ``identify()`` would have left it. ``cookies``: the cookie-only list
     (``None`` when the page keeps no cookies: a server's cookies mean nothing there).
+    Returns the message applied (``None``: there was none), so ``explain()``
+    can name the server as the source of the ids it set.
     """
     if cookies is None:
-        return
+        return None
     raw = cookies.get(SERVER_LOGIN_COOKIE)
     if raw is None:
-        return
+        return None
     cookies.set(SERVER_LOGIN_COOKIE, None)
     message = read_message(raw)
     if message is None:
         warn(f"ignored the {SERVER_LOGIN_COOKIE} cookie: it holds no message of the server's identify or reset")
-        return
+        return None
     if message["reset"]:
         user.reset()
         group.reset()
@@ -93,3 +95,4 @@ def apply_server_login(cookies: PriorityStorage | None, user: User, group: Group
         user.anonymous_id(message["anonymousId"])
     if message["traits"]:
         user.traits({**user.traits(), **message["traits"]})
+    return message

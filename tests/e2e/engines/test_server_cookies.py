@@ -16,7 +16,7 @@ import pytest
 from analytics_identity.server.process import ChildServer
 from tests.conftest import ROOT, Server, config
 from tests.e2e.engines.engine import Engine
-from tests.e2e.engines.test_walkthrough import COOKIE_DAYS
+from tests.e2e.engines.test_walkthrough import COOKIE_DAYS, lasts
 from tests.e2e.test_server_identity import COMMANDS
 
 READY = "window.analytics.initialized === true"
@@ -27,10 +27,6 @@ def site(server: Server) -> Iterator[str]:
     env = {"SITE_STATIC": str(ROOT / config.STATIC_DIR), "SITE_COLLECTOR": server.url, "PYTHONPATH": str(ROOT)}
     with ChildServer(COMMANDS["starlette"], host=config.HOST, env=env, quiet=True) as child:
         yield child.url
-
-
-def lasts(engine: Engine, name: str, days: float) -> bool:
-    return days - 1 < engine.days_left(name) <= days
 
 
 def test_cookies_the_server_sets_outlast_the_cap_on_script_cookies(engine: Engine, site: str) -> None:

@@ -285,7 +285,9 @@ def snapshot_saved(page: Page, timeout_s: float = 60) -> float | None:
     share the CPU with that worker either."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
-        if page.evaluate("caches.open('analytics-identity').then((cache) => cache.keys()).then((keys) => keys.length)"):
+        # The worker stores the snapshot last (web/saved.mjs): its key means the set is whole.
+        if page.evaluate("caches.open('analytics-identity').then((cache) => cache.keys())"
+                         ".then((keys) => keys.some((key) => new URL(key.url).pathname.endsWith('/snapshot')))"):
             return page.evaluate("(performance.now() - window.benchReady) / 1000")
         page.wait_for_timeout(200)
     return None

@@ -59,6 +59,13 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 
 @pytest.fixture
-def context(context):  # type: ignore[no-untyped-def]
+def chromium_context(new_context):  # type: ignore[no-untyped-def]
+    """A new Playwright context in Chromium, with the configured timeout (the e2e tests' ``context`` in Chromium)."""
+    context = new_context()
     context.set_default_timeout(config.ACTION_TIMEOUT_MS)
     return context
+
+
+@pytest.fixture
+def context(chromium_context):  # type: ignore[no-untyped-def]
+    return chromium_context

@@ -34,6 +34,14 @@ class Cookie(TypedDict):
     path: str
     sameSite: str
     expires: float | None
+    httpOnly: bool
+    secure: bool
+
+
+#: Told what happens in a tab as the engine reports it: ``(tab, kind, details)``; kinds are
+#: "console" (``type``, ``text``), "pageerror" (``text``), "request" (``url``, ``method``) and
+#: "intercepted" (``url``, ``method``, ``id``: the request waits for ``answer_intercepted``).
+Listener = Callable[[str | None, str, dict[str, Any]], None]
 
 
 class EngineError(AssertionError):
@@ -48,6 +56,9 @@ class Engine(ABC):
     needs: tuple[str, ...]
     #: The longest a cookie written from script lasts, in days (None: as written).
     script_cookie_days: int | None = None
+    #: The tab the commands go to (``use`` another).
+    tab: str
+    listener: Listener | None = None
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder  # profile, data and logs of this session
@@ -102,6 +113,42 @@ class Engine(ABC):
     @abstractmethod
     def clear_cookies(self) -> None:
         """Delete every cookie of the browser."""
+
+    @abstractmethod
+    def fresh(self) -> None:
+        """A visitor the browser has never seen, in one blank tab: no cookies, storage, caches or added scripts."""
+
+    @abstractmethod
+    def add_cookie(self, cookie: Cookie, url: str) -> None:
+        """Store a cookie as if ``url`` (whose host is the cookie's, for a host-only cookie) had set it."""
+
+    @abstractmethod
+    def add_init_script(self, source: str) -> None:
+        """Run ``source`` in every document opened from now on, before the page's own scripts."""
+
+    @abstractmethod
+    def new_tab(self) -> str:
+        """Open a blank tab (not made the one ``use``d); its id."""
+
+    @abstractmethod
+    def close_tab(self, tab: str) -> None:
+        """Close a tab other than the first."""
+
+    def use(self, tab: str) -> None:
+        """Send the next commands to ``tab``."""
+        self.tab = tab
+
+    def pump(self) -> None:
+        """Tell ``listener`` what happened since the last call (an engine that reports as it goes has nothing left)."""
+
+    def intercept(self, on: bool) -> None:
+        """Hold every request for ``answer_intercepted`` (on) or let them all through (off)."""
+        raise EngineError(f"{self.name}'s WebDriver cannot intercept requests")
+
+    def answer_intercepted(self, request: str, status: int | None = None, headers: dict[str, str] | None = None,
+                           body: str = "", fail: bool = False) -> None:
+        """Let a held request through (no status), answer it, or fail it as a network error."""
+        raise EngineError(f"{self.name}'s WebDriver cannot intercept requests")
 
     def run(self, expression: str) -> Any:
         """The value of a JavaScript expression, awaited if it is a promise, through JSON."""

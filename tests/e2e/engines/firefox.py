@@ -36,9 +36,14 @@ class Firefox(Engine):
         self.socket = self.stack.enter_context(connect(address + "/session", proxy=None, max_size=None,
                                                        open_timeout=config.ENGINE_START_TIMEOUT_S))
         self.ids = itertools.count(1)
+        self.answers: dict[int, dict[str, Any]] = {}
         self.command("session.new", {"capabilities": {}})
         self.stack.callback(self.end)
         self.tab = self.command("browsingContext.getTree", {"maxDepth": 0})["contexts"][0]["context"]
+        self.visitor: str | None = None  # the user context of ``fresh``: its own cookies and storage
+        self.scripts: list[str] = []
+        self.interception: str | None = None
+        self.command("session.subscribe", {"events": ["log.entryAdded", "network.beforeRequestSent"]})
 
     def end(self) -> None:
         """Close the browser before its process group is stopped."""
@@ -48,15 +53,111 @@ class Firefox(Engine):
             pass  # it closed as asked, or is gone: stopping its process group ends the rest
 
     def command(self, method: str, params: dict[str, Any]) -> Any:
+        """Send a command and wait for its answer, telling ``listener`` of the events that arrive meanwhile
+        (a listener may send commands of its own: answers are kept by id)."""
         sent = next(self.ids)
         self.socket.send(json.dumps({"id": sent, "method": method, "params": params}))
-        while True:  # events (none are subscribed to) and late answers are skipped
-            answer = json.loads(self.socket.recv(timeout=config.ENGINE_COMMAND_TIMEOUT_S + 10))
-            if answer.get("id") == sent:
-                break
+        while sent not in self.answers:
+            self.receive(config.ENGINE_COMMAND_TIMEOUT_S + 10)
+        answer = self.answers.pop(sent)
         if answer["type"] == "error":
             raise EngineError(f"firefox: {method} answered {answer['error']}: {answer.get('message')}")
         return answer["result"]
+
+    def receive(self, timeout: float) -> bool:
+        """Handle one message, if one arrives within ``timeout`` seconds."""
+        try:
+            message = json.loads(self.socket.recv(timeout=timeout))
+        except TimeoutError:
+            return False
+        if message.get("id") is not None:
+            self.answers[message["id"]] = message
+        elif message.get("type") == "event":
+            self.event(message["method"], message["params"])
+        return True
+
+    def event(self, method: str, params: dict[str, Any]) -> None:
+        if self.listener is None:
+            if params.get("isBlocked"):
+                self.answer_intercepted(params["request"]["request"])
+            return
+        if method == "log.entryAdded":
+            tab = params["source"].get("context")
+            if params["type"] == "console":
+                kind = {"warn": "warning"}.get(params["method"], params["method"])
+                self.listener(tab, "console", {"type": kind, "text": params.get("text") or ""})
+            elif params["type"] == "javascript":
+                self.listener(tab, "pageerror", {"text": params.get("text") or ""})
+        elif method == "network.beforeRequestSent":
+            request = params["request"]
+            details = {"url": request["url"], "method": request["method"], "id": request["request"]}
+            self.listener(params.get("context"), "request", details)
+            if params.get("isBlocked"):
+                self.listener(params.get("context"), "intercepted", details)
+
+    def pump(self) -> None:
+        while self.receive(0):
+            pass
+
+    def partition(self) -> dict[str, Any]:
+        return {"type": "storageKey", "userContext": self.visitor or "default"}
+
+    def fresh(self) -> None:
+        """A new user context (as a Playwright context: its own cookies, storage and caches) with one tab;
+        the last one's tabs, added scripts and interception go."""
+        self.intercept(False)
+        for script in self.scripts:
+            self.command("script.removePreloadScript", {"script": script})
+        self.scripts.clear()
+        if self.visitor:
+            self.command("browser.removeUserContext", {"userContext": self.visitor})
+        self.visitor = self.command("browser.createUserContext", {})["userContext"]
+        self.tab = self.new_tab()
+
+    def add_cookie(self, cookie: Cookie, url: str) -> None:
+        fields: dict[str, Any] = {
+            "name": cookie["name"], "value": {"type": "string", "value": cookie["value"]},
+            "domain": cookie["domain"], "path": cookie["path"], "httpOnly": cookie["httpOnly"],
+            "secure": cookie["secure"], "sameSite": cookie["sameSite"].lower()}
+        if cookie["expires"] is not None:
+            fields["expiry"] = int(cookie["expires"])
+        self.command("storage.setCookie", {"cookie": fields, "partition": self.partition()})
+
+    def add_init_script(self, source: str) -> None:
+        params: dict[str, Any] = {"functionDeclaration": "() => {" + source + "\n}"}
+        if self.visitor:
+            params["userContexts"] = [self.visitor]
+        self.scripts.append(self.command("script.addPreloadScript", params)["script"])
+
+    def new_tab(self) -> str:
+        params = {"type": "tab", **({"userContext": self.visitor} if self.visitor else {})}
+        return self.command("browsingContext.create", params)["context"]
+
+    def close_tab(self, tab: str) -> None:
+        self.command("browsingContext.close", {"context": tab})
+
+    def intercept(self, on: bool) -> None:
+        if on and not self.interception:
+            self.interception = self.command("network.addIntercept", {"phases": ["beforeRequestSent"]})["intercept"]
+        elif not on and self.interception:
+            self.command("network.removeIntercept", {"intercept": self.interception})
+            self.interception = None
+
+    def answer_intercepted(self, request: str, status: int | None = None, headers: dict[str, str] | None = None,
+                           body: str = "", fail: bool = False) -> None:
+        try:
+            if fail:
+                self.command("network.failRequest", {"request": request})
+            elif status is None:
+                self.command("network.continueRequest", {"request": request})
+            else:
+                self.command("network.provideResponse", {
+                    "request": request, "statusCode": status, "body": {"type": "string", "value": body},
+                    "headers": [{"name": k, "value": {"type": "string", "value": v}}
+                                for k, v in (headers or {}).items()]})
+        except EngineError as gone:
+            if "no such request" not in str(gone):
+                raise  # else the page that made it is gone
 
     def goto(self, url: str) -> None:
         self.command("browsingContext.navigate", {"context": self.tab, "url": url, "wait": "complete"})
@@ -72,9 +173,11 @@ class Firefox(Engine):
         return result["result"]["value"]
 
     def cookies(self) -> list[Cookie]:
+        """Every cookie of the visitor (``fresh``'s user context), whichever site set it."""
         return [Cookie(name=c["name"], value=c["value"]["value"], domain=c["domain"], path=c["path"],
-                       sameSite=c["sameSite"].capitalize(), expires=c.get("expiry"))
-                for c in self.command("storage.getCookies", {})["cookies"]]
+                       sameSite=c["sameSite"].capitalize(), expires=c.get("expiry"), httpOnly=c["httpOnly"],
+                       secure=c["secure"])
+                for c in self.command("storage.getCookies", {"partition": self.partition()})["cookies"]]
 
     def clear_cookies(self) -> None:
-        self.command("storage.deleteCookies", {})
+        self.command("storage.deleteCookies", {"partition": self.partition()})

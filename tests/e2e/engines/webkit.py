@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -45,7 +46,9 @@ class WebKit(Engine):
         }}})
         self.url += f"/session/{session['sessionId']}"
         self.stack.callback(self.end)
+        self.current: str | None = None
         self.command("POST", "/timeouts", {"script": config.ACTION_TIMEOUT_MS})
+        self.tab = self.first = self.current = self.command("GET", "/window")
 
     def end(self) -> None:
         """Close the session (the browser quits) before the driver is stopped."""
@@ -72,19 +75,68 @@ class WebKit(Engine):
                               f"{self.log('webkitwebdriver.log')[-2000:]}") from None
 
     def goto(self, url: str) -> None:
-        self.command("POST", "/url", {"url": url})
+        self.command_in_tab("POST", "/url", {"url": url})
 
     def reload(self) -> None:
-        self.command("POST", "/refresh", {})
+        self.command_in_tab("POST", "/refresh", {})
 
     def evaluate(self, promise: str) -> str:
         script = f"const done = arguments[arguments.length - 1]; ({promise}).then(done);"
-        return self.command("POST", "/execute/async", {"script": script, "args": []})
+        return self.command_in_tab("POST", "/execute/async", {"script": script, "args": []})
 
     def cookies(self) -> list[Cookie]:
+        """The cookies of the tab's document (classic WebDriver cannot see the others)."""
         return [Cookie(name=c["name"], value=c["value"], domain=c["domain"], path=c["path"],
-                       sameSite=c["sameSite"], expires=c.get("expiry")) for c in self.command("GET", "/cookie")]
+                       sameSite=c["sameSite"], expires=c.get("expiry"), httpOnly=c.get("httpOnly", False),
+                       secure=c.get("secure", False)) for c in self.command("GET", "/cookie")]
 
     def clear_cookies(self) -> None:
+        """The cookies the tab's document sees (classic WebDriver cannot reach the others)."""
         self.command("DELETE", "/cookie")
+
+    def command_in_tab(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        if self.current != self.tab:
+            self.command("POST", "/window", {"handle": self.tab})
+            self.current = self.tab
+        return self.command(method, path, body)
+
+    def fresh(self) -> None:
+        """The window's own ``engine:clear`` (webkit_shell.py) removes every kind of website data."""
+        for handle in self.command("GET", "/window/handles"):
+            if handle != self.first:
+                self.close_tab(handle)
+        self.use(self.first)
+        self.goto("engine:clear")
+
+    def add_cookie(self, cookie: Cookie, url: str) -> None:
+        """Classic WebDriver adds a cookie to the tab's document: the tab goes to ``url``'s origin first."""
+        here = urllib.parse.urlsplit(self.command_in_tab("GET", "/url"))
+        there = urllib.parse.urlsplit(url)
+        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+            self.goto(f"{there.scheme}://{there.netloc}/healthz")
+        fields = {"name": cookie["name"], "value": cookie["value"], "path": cookie["path"],
+                  "secure": cookie["secure"], "httpOnly": cookie["httpOnly"], "sameSite": cookie["sameSite"]}
+        if cookie["domain"] != there.hostname:
+            fields["domain"] = cookie["domain"]
+        if cookie["expires"] is not None:
+            fields["expiry"] = int(cookie["expires"])
+        self.command_in_tab("POST", "/cookie", {"cookie": fields})
+
+    def add_init_script(self, source: str) -> None:
+        """The window's own ``engine:script?SOURCE`` (webkit_shell.py), opened in the tab."""
+        self.goto("engine:script?" + urllib.parse.quote(source, safe=""))
+
+    def new_tab(self) -> str:
+        return self.command("POST", "/window/new", {"type": "tab"})["handle"]
+
+    def close_tab(self, tab: str) -> None:
+        self.command("POST", "/window", {"handle": tab})
+        self.command("DELETE", "/window")
+        self.current = None
+
+    def pump(self) -> None:
+        """The console messages and errors webkit_shell.py's script kept in the tab's document."""
+        for item in self.run("window.__engine ? window.__engine.drain() : []"):
+            if self.listener:
+                self.listener(self.tab, item.pop("kind"), item)
 

@@ -9,25 +9,87 @@ exercise the warm boot. This window uses a data directory on disk instead,
 with Intelligent Tracking Prevention on (Safari's default, which caps the
 cookies a script writes). Run by Debian's python3 (PyGObject), not the
 project's virtualenv: ``python3 webkit_shell.py DATA_DIR``.
+
+Classic WebDriver has no way to clear a browser's data, add a script to
+every document before the page's own, or report console messages; this
+window does the first two when the tab opens an ``engine:`` address
+(``engine:clear``: every website data type removed and the added scripts
+dropped, ``engine:script?SOURCE``: SOURCE runs first in every later
+document), and always runs CONSOLE first, which keeps the console messages
+and uncaught errors for the driver to collect (webkit.py).
 """
 
 import sys
+import urllib.parse
 
 import gi
 
 gi.require_version("Gtk", "3.0")
 gi.require_version("WebKit2", "4.1")
-from gi.repository import Gtk, WebKit2  # noqa: E402
+from gi.repository import Gio, GLib, Gtk, WebKit2  # noqa: E402
+
+#: Keeps what the page logs and its uncaught errors in ``window.__engine`` until the driver drains them.
+CONSOLE = """(() => {
+  if (window.__engine) return;
+  const queue = [];
+  Object.defineProperty(window, "__engine", { value: { drain: () => queue.splice(0) } });
+  const text = (args) => args.map((arg) => {
+    if (typeof arg === "string") return arg;
+    try { return JSON.stringify(arg) ?? String(arg); } catch { return String(arg); }
+  }).join(" ");
+  for (const [method, type] of [["log", "log"], ["info", "info"], ["debug", "debug"], ["warn", "warning"],
+                                ["error", "error"]]) {
+    const original = console[method];
+    console[method] = function (...args) {
+      queue.push({ kind: "console", type, text: text(args) });
+      return original.apply(this, args);
+    };
+  }
+  addEventListener("error", (event) => queue.push({ kind: "pageerror", text: String(event.message) }));
+  addEventListener("unhandledrejection", (event) => queue.push({ kind: "pageerror", text: String(event.reason) }));
+})();"""
 
 data = sys.argv[1]
 manager = WebKit2.WebsiteDataManager(base_data_directory=data, base_cache_directory=data)
 manager.set_itp_enabled(True)
 context = WebKit2.WebContext(website_data_manager=manager)
 context.set_automation_allowed(True)
+scripts = WebKit2.UserContentManager()
+
+
+def add_script(source: str) -> None:
+    scripts.add_script(WebKit2.UserScript.new(source, WebKit2.UserContentInjectedFrames.ALL_FRAMES,
+                                              WebKit2.UserScriptInjectionTime.START, None, None))
+
+
+add_script(CONSOLE)
+
+
+def answer(request: WebKit2.URISchemeRequest, text: str) -> None:
+    body = GLib.Bytes.new(f"<!doctype html><title>{text}</title>{text}".encode())
+    request.finish(Gio.MemoryInputStream.new_from_bytes(body), body.get_size(), "text/html")
+
+
+def control(request: WebKit2.URISchemeRequest) -> None:
+    """``engine:clear`` and ``engine:script?SOURCE``: answered once done."""
+    command = request.get_uri().split(":", 1)[1]
+    if command == "clear":
+        scripts.remove_all_scripts()
+        add_script(CONSOLE)
+        manager.clear(WebKit2.WebsiteDataTypes.ALL, 0, None,
+                      lambda manager, result: (manager.clear_finish(result), answer(request, "cleared")))
+    elif command.startswith("script?"):
+        add_script(urllib.parse.unquote(command.split("?", 1)[1]))
+        answer(request, "added")
+    else:
+        request.finish_error(GLib.Error(f"unknown command {command}"))
+
+
+context.register_uri_scheme("engine", control)
 
 
 def new_view(session: WebKit2.AutomationSession) -> WebKit2.WebView:
-    view = WebKit2.WebView(web_context=context, is_controlled_by_automation=True)
+    view = WebKit2.WebView(web_context=context, user_content_manager=scripts, is_controlled_by_automation=True)
     window = Gtk.Window()
     window.set_default_size(1024, 768)
     window.add(view)

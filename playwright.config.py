@@ -75,6 +75,10 @@ FIREFOX_PREFS = {
     "app.normandy.enabled": False,
     "messaging-system.rsexperimentloader.enabled": False,
     "network.connectivity-service.enabled": False,
+    # Firefox's counterpart of Chromium's --host-resolver-rules above (exact names, no wildcards):
+    # the names under example.test the tests open reach the local server, over plain HTTP.
+    "network.dns.localDomains": "a.b.example.test,shop.example.test,blog.example.test",
+    "dom.security.https_first": False,
 }
 
 #: Starting a driver and its browser, and one WebDriver command.

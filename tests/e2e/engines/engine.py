@@ -134,6 +134,14 @@ class Engine(ABC):
     def close_tab(self, tab: str) -> None:
         """Close a tab other than the first."""
 
+    @abstractmethod
+    def tabs(self) -> list[str]:
+        """The open tabs of the visitor, oldest first."""
+
+    @abstractmethod
+    def click(self, selector: str) -> None:
+        """Click the element ``selector`` finds (the first), as a person with a mouse would."""
+
     def use(self, tab: str) -> None:
         """Send the next commands to ``tab``."""
         self.tab = tab
@@ -153,7 +161,8 @@ class Engine(ABC):
     def run(self, expression: str) -> Any:
         """The value of a JavaScript expression, awaited if it is a promise, through JSON."""
         answer = json.loads(self.evaluate(
-            "(async () => { try { return JSON.stringify({ value: (await (" + expression + ")) ?? null }); }"
+            "(async () => { try { return JSON.stringify({ value: (await (" + expression + ")) ?? null },"
+            " (key, value) => value === undefined ? null : value); }"
             " catch (error) { return JSON.stringify({ error: String((error && error.stack) || error) }); } })()"
         ))
         if "error" in answer:

@@ -129,6 +129,22 @@ class Firefox(Engine):
             params["userContexts"] = [self.visitor]
         self.scripts.append(self.command("script.addPreloadScript", params)["script"])
 
+    def tabs(self) -> list[str]:
+        return [tab["context"] for tab in self.command("browsingContext.getTree", {"maxDepth": 0})["contexts"]
+                if tab["userContext"] == (self.visitor or "default")]
+
+    def click(self, selector: str) -> None:
+        found = self.command("script.evaluate", {
+            "expression": f"document.querySelector({json.dumps(selector)})", "target": {"context": self.tab},
+            "awaitPromise": False, "resultOwnership": "root"})
+        if found["type"] == "exception" or found["result"]["type"] != "node":
+            raise EngineError(f"firefox: nothing matches {selector}")
+        element = {"sharedId": found["result"]["sharedId"]}
+        self.command("input.performActions", {"context": self.tab, "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": [
+                {"type": "pointerMove", "x": 0, "y": 0, "origin": {"type": "element", "element": element}},
+                {"type": "pointerDown", "button": 0}, {"type": "pointerUp", "button": 0}]}]})
+
     def new_tab(self) -> str:
         params = {"type": "tab", **({"userContext": self.visitor} if self.visitor else {})}
         return self.command("browsingContext.create", params)["context"]

@@ -16,7 +16,8 @@ import re
 import time
 import urllib.parse
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,11 @@ from tests.conftest import config
 from tests.e2e.engines.engine import Cookie, Engine, EngineError, poll
 
 Handler = Callable[[Any], None]
+
+
+@dataclass
+class Opened:
+    value: EnginePage | None = None
 
 
 @dataclass
@@ -96,11 +102,21 @@ class EngineContext:
         engine.fresh()
         self.first: str | None = engine.tab
 
-    def new_page(self) -> EnginePage:
-        tab, self.first = self.first or self.engine.new_tab(), None
+    def new_page(self, tab: str | None = None) -> EnginePage:
+        tab, self.first = tab or self.first or self.engine.new_tab(), None
         page = EnginePage(self, tab)
         self.pages.append(page)
         return page
+
+    @contextmanager
+    def expect_page(self) -> Iterator[Opened]:
+        """The tab the block opens (a link's ``target=_blank``), as a page."""
+        before, opened = set(self.engine.tabs()), Opened()
+        yield opened
+        tab = poll(f"{self.engine.name}: a new tab",
+                   lambda: next((tab for tab in self.engine.tabs() if tab not in before), None),
+                   config.ACTION_TIMEOUT_MS / 1000)
+        opened.value = self.new_page(tab)
 
     def on(self, event: str, handler: Handler) -> None:
         self.handlers[event].append(handler)
@@ -193,6 +209,17 @@ class EnginePage:
         while (left := deadline - time.monotonic()) > 0:
             time.sleep(min(left, 0.05))
             self.call(lambda: None)
+
+    @property
+    def url(self) -> str:
+        return self.evaluate("location.href")
+
+    def wait_for_url(self, pattern: str) -> None:
+        poll(f"{self.engine.name}: the page at {pattern}", lambda: glob_matches(pattern, self.url) or None,
+             config.ACTION_TIMEOUT_MS / 1000)
+
+    def click(self, selector: str) -> None:
+        self.call(lambda: self.engine.click(selector))
 
     def title(self) -> str:
         return self.evaluate("document.title")

@@ -102,7 +102,7 @@ class WebKit(Engine):
 
     def fresh(self) -> None:
         """The window's own ``engine:clear`` (webkit_shell.py) removes every kind of website data."""
-        for handle in self.command("GET", "/window/handles"):
+        for handle in self.tabs():
             if handle != self.first:
                 self.close_tab(handle)
         self.use(self.first)
@@ -125,6 +125,13 @@ class WebKit(Engine):
     def add_init_script(self, source: str) -> None:
         """The window's own ``engine:script?SOURCE`` (webkit_shell.py), opened in the tab."""
         self.goto("engine:script?" + urllib.parse.quote(source, safe=""))
+
+    def tabs(self) -> list[str]:
+        return self.command("GET", "/window/handles")
+
+    def click(self, selector: str) -> None:
+        found = self.command_in_tab("POST", "/element", {"using": "css selector", "value": selector})
+        self.command_in_tab("POST", f"/element/{next(iter(found.values()))}/click", {})
 
     def new_tab(self) -> str:
         return self.command("POST", "/window/new", {"type": "tab"})["handle"]

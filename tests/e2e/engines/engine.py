@@ -39,8 +39,9 @@ class Cookie(TypedDict):
 
 
 #: Told what happens in a tab as the engine reports it: ``(tab, kind, details)``; kinds are
-#: "console" (``type``, ``text``), "pageerror" (``text``), "request" (``url``, ``method``) and
-#: "intercepted" (``url``, ``method``, ``id``: the request waits for ``answer_intercepted``).
+#: "console" (``type``, ``text``), "pageerror" (``text``), "request" (``url``, ``method``, ``id``,
+#: ``headers``), "response" (``id``, ``status``) and "intercepted" (as "request"; the request waits
+#: for ``answer_intercepted``).
 Listener = Callable[[str | None, str, dict[str, Any]], None]
 
 
@@ -148,6 +149,14 @@ class Engine(ABC):
 
     def pump(self) -> None:
         """Tell ``listener`` what happened since the last call (an engine that reports as it goes has nothing left)."""
+
+    def request_body(self, request: str) -> str | None:
+        """The body a request reported to ``listener`` sends (None: none)."""
+        raise EngineError(f"{self.name}'s WebDriver does not report requests")
+
+    def set_extra_headers(self, headers: dict[str, str]) -> None:
+        """Send these headers with every request of the visitor from now on."""
+        raise EngineError(f"{self.name}'s WebDriver cannot add request headers")
 
     def intercept(self, on: bool) -> None:
         """Hold every request for ``answer_intercepted`` (on) or let them all through (off)."""

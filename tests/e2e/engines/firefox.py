@@ -7,6 +7,7 @@ BiDi-only session is opened there. Only the handful of commands the tests use.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -43,7 +44,9 @@ class Firefox(Engine):
         self.visitor: str | None = None  # the user context of ``fresh``: its own cookies and storage
         self.scripts: list[str] = []
         self.interception: str | None = None
-        self.command("session.subscribe", {"events": ["log.entryAdded", "network.beforeRequestSent"]})
+        self.command("session.subscribe", {"events": ["log.entryAdded", "network.beforeRequestSent",
+                                                      "network.responseCompleted"]})
+        self.command("network.addDataCollector", {"dataTypes": ["request"], "maxEncodedDataSize": 10_000_000})
 
     def end(self) -> None:
         """Close the browser before its process group is stopped."""
@@ -90,10 +93,14 @@ class Firefox(Engine):
                 self.listener(tab, "pageerror", {"text": params.get("text") or ""})
         elif method == "network.beforeRequestSent":
             request = params["request"]
-            details = {"url": request["url"], "method": request["method"], "id": request["request"]}
+            details = {"url": request["url"], "method": request["method"], "id": request["request"],
+                       "headers": {h["name"].lower(): h["value"].get("value", "") for h in request["headers"]}}
             self.listener(params.get("context"), "request", details)
             if params.get("isBlocked"):
                 self.listener(params.get("context"), "intercepted", details)
+        elif method == "network.responseCompleted":
+            self.listener(params.get("context"), "response",
+                          {"id": params["request"]["request"], "status": params["response"]["status"]})
 
     def pump(self) -> None:
         while self.receive(0):
@@ -151,6 +158,20 @@ class Firefox(Engine):
 
     def close_tab(self, tab: str) -> None:
         self.command("browsingContext.close", {"context": tab})
+
+    def request_body(self, request: str) -> str | None:
+        try:
+            data = self.command("network.getData", {"dataType": "request", "request": request})["bytes"]
+        except EngineError as missing:
+            if "no such network data" in str(missing):
+                return None
+            raise
+        return data["value"] if data["type"] == "string" else base64.b64decode(data["value"]).decode()
+
+    def set_extra_headers(self, headers: dict[str, str]) -> None:
+        self.command("network.setExtraHeaders", {
+            "headers": [{"name": k, "value": {"type": "string", "value": v}} for k, v in headers.items()],
+            **({"userContexts": [self.visitor]} if self.visitor else {})})
 
     def intercept(self, on: bool) -> None:
         if on and not self.interception:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,6 +27,9 @@ from tests.conftest import config
 from tests.e2e.engines.engine import Cookie, Engine, EngineError, poll
 
 Handler = Callable[[Any], None]
+
+#: Loopback only: no proxy from the environment in between.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
@@ -39,16 +44,32 @@ class ConsoleMessage:
 
 
 @dataclass
-class Request:
-    """A request as the engine reported it: address and method (WebDriver gives no body)."""
+class Response:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
+
+@dataclass
+class Request:
+    """A request as the engine reported it."""
+
+    engine: Engine
     url: str
     method: str
-    id: str = ""
+    id: str
+    headers: dict[str, str]
+    responses: dict[str, Response]
 
     @property
     def post_data(self) -> str | None:
-        raise EngineError("the engine's WebDriver does not give a request's body")
+        return self.engine.request_body(self.id)
+
+    def all_headers(self) -> dict[str, str]:
+        return self.headers
+
+    def response(self) -> Response | None:
+        return self.responses.get(self.id)
 
 
 @dataclass
@@ -59,9 +80,23 @@ class Route:
     request: Request
     answered: bool = False
 
-    def fulfill(self, status: int = 200, headers: dict[str, str] | None = None, body: str = "") -> None:
+    def fulfill(self, status: int = 200, headers: dict[str, str] | None = None, body: str = "",
+                response: Response | None = None) -> None:
+        if response:
+            status, headers, body = response.status, response.headers, response.body.decode()
         self.answered = True
         self.engine.answer_intercepted(self.request.id, status, headers, body)
+
+    def fetch(self) -> Response:
+        """Make the request from here, as Playwright does (the browser's stays held)."""
+        body = self.request.post_data
+        sent = urllib.request.Request(self.request.url, data=body and body.encode(), method=self.request.method,
+                                      headers=self.request.headers)
+        try:
+            with DIRECT.open(sent, timeout=config.ACTION_TIMEOUT_MS / 1000) as answer:
+                return Response(answer.status, dict(answer.headers), answer.read())
+        except urllib.error.HTTPError as refused:
+            return Response(refused.code, dict(refused.headers), refused.read())
 
     def abort(self, error_code: str = "failed") -> None:
         self.answered = True
@@ -98,6 +133,7 @@ class EngineContext:
         self.pages: list[EnginePage] = []
         self.handlers: dict[str, list[Handler]] = defaultdict(list)
         self.routes: list[tuple[str, Handler, EnginePage | None]] = []
+        self.responses: dict[str, Response] = {}
         engine.listener = self.heard
         engine.fresh()
         self.first: str | None = engine.tab
@@ -133,6 +169,9 @@ class EngineContext:
         if not self.routes:
             self.engine.intercept(False)
 
+    def set_extra_http_headers(self, headers: dict[str, str]) -> None:
+        self.engine.set_extra_headers(headers)
+
     def cookies(self) -> list[dict[str, Any]]:
         self.engine.use(self.pages[0].tab if self.pages else self.engine.tab)
         return [{**cookie, "expires": -1 if cookie["expires"] is None else cookie["expires"]}
@@ -156,11 +195,17 @@ class EngineContext:
     def heard(self, tab: str | None, kind: str, details: dict[str, Any]) -> None:
         """What the engine reported: handlers of the page (if known) and of the context run."""
         page = next((p for p in self.pages if p.tab == tab), None)
-        if kind == "intercepted":
-            return self.intercepted(page, Request(details["url"], details["method"], details["id"]))
+        if kind == "response":
+            self.responses[details["id"]] = Response(details["status"])
+            return None
+        if kind in ("request", "intercepted"):
+            request = Request(self.engine, details["url"], details["method"], details["id"], details["headers"],
+                              self.responses)
+            if kind == "intercepted":
+                return self.intercepted(page, request)
         event = {"console": lambda: ConsoleMessage(details["type"], details["text"]),
                  "pageerror": lambda: details["text"],
-                 "request": lambda: Request(details["url"], details["method"], details["id"])}[kind]()
+                 "request": lambda: request}[kind]()
         for handler in [*self.handlers[kind], *(page.handlers[kind] if page else [])]:
             handler(event)
 

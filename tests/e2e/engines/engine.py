@@ -39,9 +39,9 @@ class Cookie(TypedDict):
 
 
 #: Told what happens in a tab as the engine reports it: ``(tab, kind, details)``; kinds are
-#: "console" (``type``, ``text``), "pageerror" (``text``), "request" (``url``, ``method``, ``id``,
-#: ``headers``), "response" (``id``, ``status``) and "intercepted" (as "request"; the request waits
-#: for ``answer_intercepted``).
+#: "console" (``type``, ``text``), "pageerror" (``text``), "request" (``url``; ``method``, ``id``,
+#: ``headers`` if ``reports_requests`` is "all"), "response" (``id``, ``status``) and "intercepted"
+#: (as "request"; the request waits for ``answer_intercepted``).
 Listener = Callable[[str | None, str, dict[str, Any]], None]
 
 
@@ -57,6 +57,9 @@ class Engine(ABC):
     needs: tuple[str, ...]
     #: The longest a cookie written from script lasts, in days (None: as written).
     script_cookie_days: int | None = None
+    #: What ``listener`` hears of requests: "all" (as they start, with method, headers and body),
+    #: "loaded" (the addresses a document loaded, once loaded) or "none".
+    reports_requests = "none"
     #: The tab the commands go to (``use`` another).
     tab: str
     listener: Listener | None = None

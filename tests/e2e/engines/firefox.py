@@ -25,6 +25,7 @@ LISTENING = re.compile(r"WebDriver BiDi listening on (ws://\S+)")
 class Firefox(Engine):
     name = "firefox"
     needs = (config.FIREFOX,)
+    reports_requests = "all"
 
     def start(self) -> None:
         profile = self.folder / "profile"

@@ -52,24 +52,31 @@ class Response:
 
 @dataclass
 class Request:
-    """A request as the engine reported it."""
+    """A request as the engine reported it: only its address, unless it reports requests as they start."""
 
     engine: Engine
     url: str
-    method: str
-    id: str
-    headers: dict[str, str]
+    details: dict[str, Any]
     responses: dict[str, Response]
+
+    def known(self, name: str) -> Any:
+        if name not in self.details:
+            raise EngineError(f"{self.engine.name}'s WebDriver does not report a request's {name}")
+        return self.details[name]
+
+    @property
+    def method(self) -> str:
+        return self.known("method")
 
     @property
     def post_data(self) -> str | None:
-        return self.engine.request_body(self.id)
+        return self.engine.request_body(self.known("id"))
 
     def all_headers(self) -> dict[str, str]:
-        return self.headers
+        return self.known("headers")
 
     def response(self) -> Response | None:
-        return self.responses.get(self.id)
+        return self.responses.get(self.known("id"))
 
 
 @dataclass
@@ -85,13 +92,13 @@ class Route:
         if response:
             status, headers, body = response.status, response.headers, response.body.decode()
         self.answered = True
-        self.engine.answer_intercepted(self.request.id, status, headers, body)
+        self.engine.answer_intercepted(self.request.known("id"), status, headers, body)
 
     def fetch(self) -> Response:
         """Make the request from here, as Playwright does (the browser's stays held)."""
         body = self.request.post_data
         sent = urllib.request.Request(self.request.url, data=body and body.encode(), method=self.request.method,
-                                      headers=self.request.headers)
+                                      headers=self.request.all_headers())
         try:
             with DIRECT.open(sent, timeout=config.ACTION_TIMEOUT_MS / 1000) as answer:
                 return Response(answer.status, dict(answer.headers), answer.read())
@@ -100,11 +107,11 @@ class Route:
 
     def abort(self, error_code: str = "failed") -> None:
         self.answered = True
-        self.engine.answer_intercepted(self.request.id, fail=True)
+        self.engine.answer_intercepted(self.request.known("id"), fail=True)
 
     def continue_(self) -> None:
         self.answered = True
-        self.engine.answer_intercepted(self.request.id)
+        self.engine.answer_intercepted(self.request.known("id"))
 
     fallback = continue_
 
@@ -114,6 +121,13 @@ def glob_matches(pattern: str, url: str) -> bool:
     regex = "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
                     for part in re.split(r"(\*\*|\*)", pattern))
     return re.fullmatch(regex, url.split("#")[0]) is not None
+
+
+def checked(engine: Engine, event: str) -> str:
+    """An event the engine reports: a handler that would never run fails the test instead."""
+    if event not in ("console", "pageerror", *(("request",) if engine.reports_requests != "none" else ())):
+        raise EngineError(f"{engine.name}'s WebDriver does not report {event} events")
+    return event
 
 
 def script(expression: str, arg: Any) -> str:
@@ -134,8 +148,10 @@ class EngineContext:
         self.handlers: dict[str, list[Handler]] = defaultdict(list)
         self.routes: list[tuple[str, Handler, EnginePage | None]] = []
         self.responses: dict[str, Response] = {}
-        engine.listener = self.heard
+        engine.listener = None  # what the last test's pages left is not this one's
         engine.fresh()
+        engine.pump()
+        engine.listener = self.heard
         self.first: str | None = engine.tab
 
     def new_page(self, tab: str | None = None) -> EnginePage:
@@ -155,7 +171,7 @@ class EngineContext:
         opened.value = self.new_page(tab)
 
     def on(self, event: str, handler: Handler) -> None:
-        self.handlers[event].append(handler)
+        self.handlers[checked(self.engine, event)].append(handler)
 
     def add_init_script(self, script: str) -> None:
         self.engine.add_init_script(script)
@@ -199,8 +215,7 @@ class EngineContext:
             self.responses[details["id"]] = Response(details["status"])
             return None
         if kind in ("request", "intercepted"):
-            request = Request(self.engine, details["url"], details["method"], details["id"], details["headers"],
-                              self.responses)
+            request = Request(self.engine, details["url"], details, self.responses)
             if kind == "intercepted":
                 return self.intercepted(page, request)
         event = {"console": lambda: ConsoleMessage(details["type"], details["text"]),
@@ -215,7 +230,7 @@ class EngineContext:
             if (owner is None or owner is page) and glob_matches(pattern, request.url):
                 handler(Route(self.engine, request))
                 return
-        self.engine.answer_intercepted(request.id)
+        self.engine.answer_intercepted(request.known("id"))
 
 
 class EnginePage:
@@ -273,7 +288,7 @@ class EnginePage:
         return self.evaluate("(selector) => document.querySelector(selector)?.textContent ?? null", selector)
 
     def on(self, event: str, handler: Handler) -> None:
-        self.handlers[event].append(handler)
+        self.handlers[checked(self.engine, event)].append(handler)
 
     def add_init_script(self, script: str) -> None:
         self.call(lambda: self.engine.add_init_script(script))

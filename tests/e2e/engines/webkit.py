@@ -26,6 +26,7 @@ class WebKit(Engine):
     name = "webkit"
     needs = (config.WEBKIT_DRIVER, config.XVFB[0], *config.WEBKIT_BROWSER)
     script_cookie_days = 7  # tracking prevention, on in the window as in Safari
+    reports_requests = "loaded"  # by webkit_shell.py's script, from the document's resource timing
 
     def start(self) -> None:
         read, write = os.pipe()
@@ -137,12 +138,17 @@ class WebKit(Engine):
         return self.command("POST", "/window/new", {"type": "tab"})["handle"]
 
     def close_tab(self, tab: str) -> None:
-        self.command("POST", "/window", {"handle": tab})
-        self.command("DELETE", "/window")
         self.current = None
+        try:
+            self.command("POST", "/window", {"handle": tab})
+        except EngineError as gone:
+            if "no such window" in str(gone):
+                return
+            raise
+        self.command("DELETE", "/window")
 
     def pump(self) -> None:
-        """The console messages and errors webkit_shell.py's script kept in the tab's document."""
+        """The console messages, errors and loaded addresses webkit_shell.py's script kept in the tab's document."""
         for item in self.run("window.__engine ? window.__engine.drain() : []"):
             if self.listener:
                 self.listener(self.tab, item.pop("kind"), item)

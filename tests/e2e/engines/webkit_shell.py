@@ -15,8 +15,9 @@ every document before the page's own, or report console messages; this
 window does the first two when the tab opens an ``engine:`` address
 (``engine:clear``: every website data type removed and the added scripts
 dropped, ``engine:script?SOURCE``: SOURCE runs first in every later
-document), and always runs CONSOLE first, which keeps the console messages
-and uncaught errors for the driver to collect (webkit.py).
+document), and always runs CONSOLE first, which keeps the console messages,
+uncaught errors and the addresses the document loaded (its resource timing
+entries, once each is loaded) for the driver to collect (webkit.py).
 """
 
 import sys
@@ -28,9 +29,9 @@ gi.require_version("Gtk", "3.0")
 gi.require_version("WebKit2", "4.1")
 from gi.repository import Gio, GLib, Gtk, WebKit2  # noqa: E402
 
-#: Keeps what the page logs and its uncaught errors in ``window.__engine`` until the driver drains them.
+#: Keeps what the page logs, its uncaught errors and what it loaded in ``window.__engine`` until the driver drains them.
 CONSOLE = """(() => {
-  if (window.__engine) return;
+  if (window.__engine || location.protocol === "engine:") return;
   const queue = [];
   Object.defineProperty(window, "__engine", { value: { drain: () => queue.splice(0) } });
   const text = (args) => args.map((arg) => {
@@ -45,6 +46,10 @@ CONSOLE = """(() => {
       return original.apply(this, args);
     };
   }
+  queue.push({ kind: "request", url: location.href });
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) queue.push({ kind: "request", url: entry.name });
+  }).observe({ type: "resource", buffered: true });
   addEventListener("error", (event) => queue.push({ kind: "pageerror", text: String(event.message) }));
   addEventListener("unhandledrejection", (event) => queue.push({ kind: "pageerror", text: String(event.reason) }));
 })();"""
@@ -88,13 +93,23 @@ def control(request: WebKit2.URISchemeRequest) -> None:
 context.register_uri_scheme("engine", control)
 
 
-def new_view(session: WebKit2.AutomationSession) -> WebKit2.WebView:
-    view = WebKit2.WebView(web_context=context, user_content_manager=scripts, is_controlled_by_automation=True)
+def shown(view: WebKit2.WebView) -> WebKit2.WebView:
     window = Gtk.Window()
     window.set_default_size(1024, 768)
     window.add(view)
     window.show_all()
+    view.connect("create", opened)
+    view.connect("close", lambda view: window.destroy())
     return view
+
+
+def new_view(session: WebKit2.AutomationSession) -> WebKit2.WebView:
+    return shown(WebKit2.WebView(web_context=context, user_content_manager=scripts, is_controlled_by_automation=True))
+
+
+def opened(view: WebKit2.WebView, action: WebKit2.NavigationAction) -> WebKit2.WebView:
+    """A window the page opens (a link's ``target=_blank``): a tab the driver sees."""
+    return shown(WebKit2.WebView(related_view=view, user_content_manager=scripts, is_controlled_by_automation=True))
 
 
 def started(context: WebKit2.WebContext, session: WebKit2.AutomationSession) -> None:

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, Route
 
 from analytics_identity.api.handover import PREFIX
+from tests.e2e.engines.fixtures import WEBKIT_CANNOT_ADD_HEADERS, WEBKIT_CANNOT_ROUTE, WEBKIT_SEES_NO_REQUEST_DETAILS
 from tests.e2e.helpers import HIDE, QUEUED, boot, cookie, events, load_options
 
 #: Makes the page's browser send Global Privacy Control, as Brave or Firefox with the setting on do.
@@ -55,6 +56,7 @@ def anonymous_id(page: Page) -> str:
     return page.evaluate("analytics.user().anonymousId()")
 
 
+@WEBKIT_SEES_NO_REQUEST_DETAILS
 def test_pending_writes_and_sends_nothing_and_a_grant_persists_the_same_id_and_sends_held_events_once(
         page: Page, base_url: str) -> None:
     sent = CollectorRequests(page)
@@ -89,6 +91,7 @@ def test_pending_writes_and_sends_nothing_and_a_grant_persists_the_same_id_and_s
     assert len(sent) == 4
 
 
+@WEBKIT_SEES_NO_REQUEST_DETAILS
 def test_revoke_removes_every_key_and_sends_nothing_across_a_reload(page: Page, base_url: str) -> None:
     sent = CollectorRequests(page)
     boot(page, base_url, options=required(base_url),
@@ -133,6 +136,7 @@ def test_pending_drop_sends_only_what_is_made_after_the_grant(page: Page, base_u
     assert [e["event"] for e in events(base_url, page, 1, anonymousId=anonymous)] == ["Kept"]
 
 
+@WEBKIT_CANNOT_ADD_HEADERS
 def test_global_privacy_control_is_stamped_and_forces_its_categories_false(page: Page, base_url: str) -> None:
     page.add_init_script(GPC)
     page.context.set_extra_http_headers({"Sec-GPC": "1"})  # what such a browser sends with every request
@@ -167,6 +171,7 @@ def test_gpc_deny_removes_what_an_earlier_visit_stored_and_stores_and_sends_noth
     assert len(sent) == 0, sent.seen
 
 
+@WEBKIT_CANNOT_ROUTE
 def test_the_buffer_kept_for_the_next_page_is_not_written_while_consent_is_required(
         page: Page, base_url: str) -> None:
     never: list[Route] = []
@@ -224,9 +229,10 @@ def test_anonymize_ip_sends_a_zero_address_and_the_collector_stores_none(
 
 def test_no_start_up_snapshot_is_saved_while_consent_is_pending(page: Page, base_url: str) -> None:
     boot(page, base_url, options=required(base_url))
-    # The loader's idle-time save runs first (idle callbacks run in order) and holds this lock while it works.
+    # The loader's idle-time save runs first (idle callbacks run in order; WebKit has none, and the loader
+    # and this wait both fall back to a timer) and holds this lock while it works.
     saved = page.evaluate("""async () => {
-        await new Promise((resolve) => requestIdleCallback(resolve, {timeout: 5000}));
+        await new Promise((resolve) => (window.requestIdleCallback || setTimeout)(resolve, {timeout: 5000}));
         await navigator.locks.request("analytics-identity:snapshot", () => {});
         return (await (await caches.open("analytics-identity")).keys()).length;
     }""")

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request
 
 from tests.conftest import Server
+from tests.e2e.engines.fixtures import WEBKIT_CANNOT_ROUTE, WEBKIT_FETCH_NEVER_FAILS, WEBKIT_SEES_NO_REQUEST_DETAILS
 from tests.e2e.helpers import QUEUED, boot, load_options, wait_ready
 from tests.e2e.watch import errors, warnings, watch
 
@@ -105,6 +106,7 @@ def test_new_user_and_reset_refresh_the_anonymous_id(page: Page, base_url: str) 
     assert after[0]["anonymousId"] not in (first, b[0]["anonymousId"])
 
 
+@WEBKIT_SEES_NO_REQUEST_DETAILS
 def test_context_page_campaign_library_and_headers(page: Page, base_url: str) -> None:
     requests = record(page)
     page.goto(base_url + "/blank.html?utm_source=news&utm_campaign=spring")
@@ -160,6 +162,7 @@ def test_a_middleware_that_blanks_the_ip_takes_effect(page: Page, base_url: str)
     assert all(e["context"]["ip"] == "0.0.0.0" for e in events)
 
 
+@WEBKIT_SEES_NO_REQUEST_DETAILS
 def test_batching_sends_to_b_by_count_and_by_time(page: Page, base_url: str) -> None:
     requests = record(page)
     options = load_options(base_url, deliveryStrategy={"strategy": "batching", "config": {"size": 3, "timeout": 800}})
@@ -207,6 +210,7 @@ def restart(server: Server) -> None:
     Server(server.db, port=server.port, mounts={}).start()
 
 
+@WEBKIT_FETCH_NEVER_FAILS
 def test_collector_down_then_back_every_event_arrives_once(page: Page, base_url: str, second: Server) -> None:
     requests = record(page)
     boot(page, base_url, options=load_options(second.url))
@@ -227,6 +231,7 @@ def test_collector_down_then_back_every_event_arrives_once(page: Page, base_url:
         restarted.stop()
 
 
+@WEBKIT_FETCH_NEVER_FAILS
 def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, base_url: str, second: Server) -> None:
     options = load_options(second.url)
     boot(page, base_url, options=options)
@@ -254,6 +259,7 @@ def test_a_ready_listener_added_before_load_fires_once(page: Page, base_url: str
     page.wait_for_function("window.readyFired === 1")
 
 
+@WEBKIT_FETCH_NEVER_FAILS
 def test_two_tabs_send_a_closed_tabs_queue_once(context: BrowserContext, base_url: str, second: Server) -> None:
     options = load_options(second.url)
     first = boot(context.new_page(), base_url, options=options)
@@ -283,6 +289,7 @@ def test_two_tabs_send_a_closed_tabs_queue_once(context: BrowserContext, base_ur
         restarted.stop()
 
 
+@WEBKIT_CANNOT_ROUTE
 def test_429_retry_after_is_honoured_and_a_400_drops_with_a_warning(page: Page, base_url: str) -> None:
     warnings: list[str] = []
     page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
@@ -300,6 +307,7 @@ def test_429_retry_after_is_honoured_and_a_400_drops_with_a_warning(page: Page, 
     assert any("refused 1 event(s) (page) with 400" in w for w in warnings)
 
 
+@WEBKIT_CANNOT_ROUTE
 def test_an_error_listener_hears_of_an_event_the_collector_refuses(page: Page, base_url: str) -> None:
     """As analytics-next's delivery_failure: the event and why it was given up on."""
     page.route("**/v1/t", lambda route: route.fulfill(status=400, body='{"error": "nope"}'))

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from tests.e2e.engines.fixtures import WEBKIT_NO_HOST_RULES
 from tests.e2e.helpers import QUEUED, boot, cookie, load_options, local, wait_ready
 
 #: The page the seed document's examples run on (test_own_pyodide.py runs them on another).
@@ -367,7 +368,7 @@ def boot_in_place(page: Page, base_url: str, options: dict[str, Any] | None, ext
 # -- Cookie domain --------------------------------------------------------------------------------
 
 
-@pytest.mark.not_in("webkit", "WebKitGTK has no host-resolver rules: *.example.test does not reach the test server")
+@WEBKIT_NO_HOST_RULES
 def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: BrowserContext, base_url: str) -> None:
     port = base_url.rsplit(":", 1)[1]
     page.goto(f"http://a.b.example.test:{port}/blank.html")
@@ -379,7 +380,7 @@ def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: B
     assert not [c for c in context.cookies() if c["name"] == "__tld__"]  # the probe is removed
 
 
-@pytest.mark.not_in("webkit", "WebKitGTK has no host-resolver rules: *.example.test does not reach the test server")
+@WEBKIT_NO_HOST_RULES
 def test_two_subdomains_share_one_visitor_through_the_cookie(
     page: Page, context: BrowserContext, base_url: str
 ) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from playwright.sync_api import Page, Route
 
 from analytics_identity.api.handover import PREFIX
+from tests.e2e.engines.fixtures import WEBKIT_CANNOT_ROUTE
 from tests.e2e.helpers import HIDE, boot, events, load_options, wait_ready
 
 #: A JavaScript expression: the keys of calls left for the next page.
@@ -24,6 +25,7 @@ def made_at(page: Page) -> int:
     return page.evaluate("analytics[analytics.length - 1].at(-1).__bufferedPage.time")
 
 
+@WEBKIT_CANNOT_ROUTE
 def test_a_page_left_200_ms_after_load_has_its_calls_delivered_once_by_the_next_page(
         page: Page, base_url: str) -> None:
     never: list[Route] = []

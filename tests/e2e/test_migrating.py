@@ -15,6 +15,7 @@ import uuid
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
+from tests.e2e.engines.fixtures import WEBKIT_SEES_NO_REQUEST_DETAILS
 from tests.e2e.helpers import boot, load_options, wait_ready
 from tests.e2e.test_delivery import record, wait_collected
 from tests.e2e.watch import clear_warnings, errors, warnings, watch
@@ -171,6 +172,7 @@ def test_refused_methods_warn_once_each_by_name_and_chains_keep_running(page: Pa
     assert len(said) == 5 and errors(page) == []
 
 
+@WEBKIT_SEES_NO_REQUEST_DETAILS
 def test_load_options_refused_by_name_and_the_ones_that_behave(page: Page, context: BrowserContext,
                                                                base_url: str) -> None:
     requests = record(page)

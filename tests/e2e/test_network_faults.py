@@ -12,6 +12,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from analytics_identity.delivery import ITEM_PREFIX
 from analytics_identity.delivery.queue import MAX_BYTES, MAX_IN_FLIGHT
+from tests.e2e.engines.fixtures import WEBKIT_CANNOT_ROUTE
 from tests.e2e.faults import Faults, stored
 from tests.e2e.helpers import QUEUED, boot
 from tests.e2e.watch import errors, warnings, watch
@@ -24,6 +25,8 @@ TRACK_MANY = """async (n, padding = 0) => {
   }
   return ids;
 }"""
+pytestmark = WEBKIT_CANNOT_ROUTE
+
 #: Characters of padding in each event of the bounded-queue test: 130 of them overflow the bound.
 PADDING = MAX_BYTES // 100
 #: What the queue takes in localStorage, keys and values (characters).

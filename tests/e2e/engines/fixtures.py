@@ -35,6 +35,18 @@ IN_EVERY_ENGINE = {
     "test_pyscript",
 }
 
+#: Why a test does not run in WebKit, whose classic WebDriver has no network events or interception.
+WEBKIT_CANNOT_ROUTE = pytest.mark.not_in("webkit", "WebKit's WebDriver cannot intercept requests")
+WEBKIT_SEES_NO_REQUEST_DETAILS = pytest.mark.not_in(
+    "webkit", "WebKit's WebDriver does not report a request's method, headers or body")
+WEBKIT_CANNOT_ADD_HEADERS = pytest.mark.not_in("webkit", "WebKit's WebDriver cannot add request headers")
+WEBKIT_NO_HOST_RULES = pytest.mark.not_in(
+    "webkit", "WebKitGTK has no host-resolver rules: *.example.test does not reach the test server")
+#: A difference of the product, not the driver: docs/engines.md.
+WEBKIT_FETCH_NEVER_FAILS = pytest.mark.not_in(
+    "webkit", "in WebKitGTK a fetch Pyodide starts to a refused port never settles: delivery waits for the "
+              "next page (docs/engines.md, open)")
+
 MARKERS = [
     "chromium_only(reason): runs in Chromium only, for the reason given (an engine's driver cannot do it)",
     "not_in(engine, reason): does not run in that engine, for the reason given",

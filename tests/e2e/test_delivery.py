@@ -14,7 +14,12 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Request
 
 from tests.conftest import Server
-from tests.e2e.engines.fixtures import WEBKIT_CANNOT_ROUTE, WEBKIT_FETCH_NEVER_FAILS, WEBKIT_SEES_NO_REQUEST_DETAILS
+from tests.e2e.engines.fixtures import (
+    SAME_PYTHON_IN_EVERY_ENGINE,
+    WEBKIT_CANNOT_ROUTE,
+    WEBKIT_FETCH_NEVER_FAILS,
+    WEBKIT_SEES_NO_REQUEST_DETAILS,
+)
 from tests.e2e.helpers import QUEUED, boot, load_options, wait_ready
 from tests.e2e.watch import errors, warnings, watch
 
@@ -55,6 +60,7 @@ def test_snippet_set_anonymous_id_applies_to_the_buffered_page_call(page: Page, 
     assert event["type"] == "page" and event["userId"] is None
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_options_anonymous_id_on_identify_page_and_track_persists(page: Page, base_url: str) -> None:
     boot(page, base_url)
     page.evaluate("""() => {
@@ -73,6 +79,7 @@ def test_options_anonymous_id_on_identify_page_and_track_persists(page: Page, ba
     assert anonymous_id(page) == "DOC-OPT-1"
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_override_with_a_call_then_context_traits_and_ip(page: Page, base_url: str) -> None:
     boot(page, base_url)
     page.evaluate("""() => {
@@ -130,6 +137,7 @@ def test_context_page_campaign_library_and_headers(page: Page, base_url: str) ->
     assert headers["authorization"] == "Basic " + base64.b64encode(b"header-key:").decode()
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_promise_callback_and_listener(page: Page, base_url: str) -> None:
     boot(page, base_url)
     result = page.evaluate("""async () => {
@@ -146,6 +154,7 @@ def test_promise_callback_and_listener(page: Page, base_url: str) -> None:
 # -- middleware and batching -----------------------------------------------------------
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_a_middleware_that_blanks_the_ip_takes_effect(page: Page, base_url: str) -> None:
     boot(page, base_url)
     page.evaluate("""() => {
@@ -254,6 +263,7 @@ def test_queued_events_survive_a_reload_while_the_collector_is_down(page: Page, 
         restarted.stop()
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_a_ready_listener_added_before_load_fires_once(page: Page, base_url: str) -> None:
     boot(page, base_url, before="window.readyFired = 0; analytics.on('ready', () => window.readyFired++);")
     page.wait_for_function("window.readyFired === 1")
@@ -323,6 +333,7 @@ def test_an_error_listener_hears_of_an_event_the_collector_refuses(page: Page, b
     assert failure["ctx"]["event"]["event"] == "Refused" and failure["ctx"]["event"]["properties"] == {"n": 1}
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_a_canonical_link_gives_the_page_address_as_analytics_next_does(page: Page, base_url: str) -> None:
     """The canonical href wins (plus the page's query), for buffered and live calls; a link without href does not."""
     page.goto(base_url + "/blank.html?ref=ad#section")
@@ -364,6 +375,7 @@ BURST = """async () => {
 }"""
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_a_burst_of_700_events_in_batches_of_50_is_delivered_whole(page: Page, context: BrowserContext,
                                                                    base_url: str) -> None:
     """Far more events than the deliveries (six requests in flight) can send while the page

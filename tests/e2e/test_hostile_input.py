@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from tests.e2e.engines.fixtures import SAME_PYTHON_IN_EVERY_ENGINE
 from tests.e2e.helpers import boot, cookie, local
 from tests.e2e.watch import assert_only_our_cookies, clear_warnings, errors, warnings, watch
 from tests.figures import record
@@ -116,6 +117,7 @@ def collected(base_url: str, **query: str) -> list[dict[str, Any]]:
         time.sleep(0.2)
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_every_method_with_every_hostile_value_in_every_position(hostile_page: Page, context: BrowserContext) -> None:
     page = hostile_page
     result = page.evaluate(RUN_ALL, METHODS)
@@ -133,6 +135,7 @@ def test_every_method_with_every_hostile_value_in_every_position(hostile_page: P
 
 
 @pytest.mark.parametrize("call", list(ID_CALLS))
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_invalid_ids_are_refused_with_one_warning_and_identity_kept(hostile_page: Page, call: str) -> None:
     page = hostile_page
     page.evaluate("""() => { analytics.identify("user-1", {plan: "pro"}); analytics.group("group-1");
@@ -167,6 +170,7 @@ STORED = """() => [document.cookie, ...["ajs_anonymous_id", "ajs_user_id", "ajs_
                      (key) => localStorage.getItem(key))]"""
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_measured_identity_losses_are_gone(hostile_page: Page) -> None:
     page = hostile_page
     page.evaluate("""() => { analytics.identify("user-1", {plan: "pro"}); analytics.setAnonymousId("anon-1"); }""")
@@ -200,6 +204,7 @@ def test_injection_ids_round_trip_and_add_no_cookie_or_attribute(hostile_page: P
     assert errors(page) == []
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_values_json_cannot_hold_follow_json_stringify(hostile_page: Page, base_url: str) -> None:
     page = hostile_page
     page.evaluate("analytics.setAnonymousId('json-rules-' + Math.random())")
@@ -219,6 +224,7 @@ def test_values_json_cannot_hold_follow_json_stringify(hostile_page: Page, base_
     assert errors(page) == []
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_nesting_ten_thousand_deep_is_cut_with_one_warning_and_delivered(hostile_page: Page, base_url: str) -> None:
     page = hostile_page
     page.evaluate("analytics.setAnonymousId('deep-' + Math.random())")

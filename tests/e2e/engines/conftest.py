@@ -1,20 +1,17 @@
-"""One browser session per engine for each test module: WebKit, then Firefox."""
+"""The engine tests' browser: the session's WebKit, then Firefox (tests/e2e/engines/fixtures.py), as a new visitor."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.engines.engine import Engine
-from tests.e2e.engines.firefox import Firefox
-from tests.e2e.engines.webkit import WebKit
-
-ENGINES: dict[str, type[Engine]] = {"webkit": WebKit, "firefox": Firefox}
+from tests.e2e.engines.fixtures import ENGINES, Started
 
 
 @pytest.fixture(scope="module", params=list(ENGINES))
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """The engine's browser, started once per module; a missing binary fails the tests, never skips them."""
-    with ENGINES[request.param](tmp_path_factory.mktemp(request.param)) as started:
-        yield started
+def engine(request: pytest.FixtureRequest, started_engines: Started) -> Engine:
+    """A missing binary fails the tests, never skips them."""
+    started = started_engines[request.param]
+    started.listener = None
+    started.fresh()
+    return started

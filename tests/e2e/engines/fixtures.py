@@ -47,6 +47,10 @@ WEBKIT_FETCH_NEVER_FAILS = pytest.mark.not_in(
     "webkit", "in WebKitGTK a fetch Pyodide starts to a refused port never settles: delivery waits for the "
               "next page (docs/engines.md, open)")
 
+#: Tests of what the same Python does the same in every engine: Chromium only, for the suite's time.
+SAME_PYTHON_IN_EVERY_ENGINE = pytest.mark.chromium_only(
+    "what it checks is the core's Python, the same in every engine: Chromium only, for the suite's time")
+
 MARKERS = [
     "chromium_only(reason): runs in Chromium only, for the reason given (an engine's driver cannot do it)",
     "not_in(engine, reason): does not run in that engine, for the reason given",

@@ -124,8 +124,14 @@ class WebKit(Engine):
         self.command_in_tab("POST", "/cookie", {"cookie": fields})
 
     def add_init_script(self, source: str) -> None:
-        """The window's own ``engine:script?SOURCE`` (webkit_shell.py), opened in the tab."""
-        self.goto("engine:script?" + urllib.parse.quote(source, safe=""))
+        """The window's own ``engine:script?SOURCE`` (webkit_shell.py), opened in a tab of its own."""
+        tab, scratch = self.tab, self.new_tab()
+        self.use(scratch)
+        try:
+            self.goto("engine:script?" + urllib.parse.quote(source, safe=""))
+        finally:
+            self.close_tab(scratch)
+            self.use(tab)
 
     def tabs(self) -> list[str]:
         return self.command("GET", "/window/handles")
@@ -135,7 +141,7 @@ class WebKit(Engine):
         self.command_in_tab("POST", f"/element/{next(iter(found.values()))}/click", {})
 
     def new_tab(self) -> str:
-        return self.command("POST", "/window/new", {"type": "tab"})["handle"]
+        return self.command_in_tab("POST", "/window/new", {"type": "tab"})["handle"]
 
     def close_tab(self, tab: str) -> None:
         self.current = None

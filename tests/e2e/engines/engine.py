@@ -175,7 +175,8 @@ class Engine(ABC):
         answer = json.loads(self.evaluate(
             "(async () => { try { return JSON.stringify({ value: (await (" + expression + ")) ?? null },"
             " (key, value) => value === undefined ? null : value); }"
-            " catch (error) { return JSON.stringify({ error: String(error) + '\\n' + ((error && error.stack) || '') }); } })()"
+            " catch (error) { return JSON.stringify({ error: String(error) + '\\n' + ((error && error.stack) || '') });"
+            " } })()"
         ))
         if "error" in answer:
             raise EngineError(f"{self.name}: {expression} threw {answer['error']}")

@@ -20,6 +20,8 @@ ARGS = [
     # Names under example.test reach the local server, so tests can check the
     # cookie domain probe on a real multi-label host (a.b.example.test).
     # Every *.test name (a.one.test, b.two.test: two sites for the cross-domain hand-off) too.
+    # (WebKitGTK has no such rules: its window forwards *.test names through a proxy of its own,
+    # tests/e2e/engines/webkit_shell.py; Firefox resolves the names of FIREFOX_PREFS below.)
     "--host-resolver-rules=MAP *.example.test 127.0.0.1,MAP *.test 127.0.0.1",
 ]
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from tests.e2e.engines.fixtures import WEBKIT_NO_HOST_RULES
+from tests.e2e.engines.fixtures import SAME_PYTHON_IN_EVERY_ENGINE
 from tests.e2e.helpers import QUEUED, boot, cookie, load_options, local, wait_ready
 
 #: The page the seed document's examples run on (test_own_pyodide.py runs them on another).
@@ -115,6 +115,7 @@ def test_refreshing_reset_gives_a_new_anonymous_id_and_clears_every_key(
     assert cookie(context, "ajs_anonymous_id") == after["anonymousId"]
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_refreshing_identify_with_a_different_user_id(page: Page, context: BrowserContext, base_url: str) -> None:
     boot(page, base_url, path=PAGE)
     first = sent(page, f"analytics.identify('{unique('first')}')")["anonymousId"]
@@ -159,6 +160,7 @@ def test_override_the_anonymous_id_with_a_call(page: Page, context: BrowserConte
     ],
     ids=["identify", "page", "track"],
 )
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_override_the_anonymous_id_using_the_options_object(
     page: Page, context: BrowserContext, base_url: str, call: str
 ) -> None:
@@ -175,6 +177,7 @@ def test_override_the_anonymous_id_using_the_options_object(
 # -- Saving traits to the context object --------------------------------------------------------
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_identify_and_context_traits_on_one_track_only(page: Page, context: BrowserContext, base_url: str) -> None:
     boot(page, base_url, path=PAGE)
     user = unique("12091906-01011992")
@@ -205,6 +208,7 @@ def test_identify_and_context_traits_on_one_track_only(page: Page, context: Brow
 # -- Clearing traits ----------------------------------------------------------------------------
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_clearing_user_and_group_traits(page: Page, base_url: str) -> None:
     boot(page, base_url, path=PAGE)
     page.evaluate("analytics.identify('u', {a: 1}); analytics.group('g', {b: 2})")
@@ -242,6 +246,7 @@ def test_user_and_group_information_in_a_ready_block(page: Page, base_url: str) 
 # -- Anonymizing IP -----------------------------------------------------------------------------
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_anonymizing_ip_applies_to_that_call_only(page: Page, base_url: str) -> None:
     boot(page, base_url, path=PAGE)
     anonymous = unique("ip")
@@ -336,6 +341,7 @@ def test_query_string_sets_ids_identifies_and_tracks_before_buffered_calls(
     assert local_json(page, "ajs_user_traits") == {"name": "Karl Jr."}
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_query_string_in_the_hash(page: Page, context: BrowserContext, base_url: str) -> None:
     aid = unique("hash-anon")
     page.goto(base_url + f"/blank.html#/route?ajs_aid={aid}")
@@ -343,6 +349,7 @@ def test_query_string_in_the_hash(page: Page, context: BrowserContext, base_url:
     assert anonymous_id(page) == aid and cookie(context, "ajs_anonymous_id") == aid
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_use_query_string_patterns_are_javascript_regexps(page: Page, context: BrowserContext, base_url: str) -> None:
     page.goto(base_url + "/blank.html?ajs_aid=not%20allowed!&ajs_uid=12345")
     boot_in_place(page, base_url, None, extra="useQueryString: {aid: /^[a-z0-9-]+$/, uid: /^\\d+$/}")
@@ -350,6 +357,7 @@ def test_use_query_string_patterns_are_javascript_regexps(page: Page, context: B
     assert page.evaluate("analytics.user().id()") == "12345"
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_use_query_string_false_ignores_the_query(page: Page, base_url: str) -> None:
     page.goto(base_url + "/blank.html?ajs_aid=ignored&ajs_uid=ignored")
     boot_in_place(page, base_url, {"useQueryString": False})
@@ -368,7 +376,6 @@ def boot_in_place(page: Page, base_url: str, options: dict[str, Any] | None, ext
 # -- Cookie domain --------------------------------------------------------------------------------
 
 
-@WEBKIT_NO_HOST_RULES
 def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: BrowserContext, base_url: str) -> None:
     port = base_url.rsplit(":", 1)[1]
     page.goto(f"http://a.b.example.test:{port}/blank.html")
@@ -380,7 +387,6 @@ def test_cookie_domain_is_the_widest_that_accepts_cookies(page: Page, context: B
     assert not [c for c in context.cookies() if c["name"] == "__tld__"]  # the probe is removed
 
 
-@WEBKIT_NO_HOST_RULES
 def test_two_subdomains_share_one_visitor_through_the_cookie(
     page: Page, context: BrowserContext, base_url: str
 ) -> None:

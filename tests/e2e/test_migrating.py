@@ -15,7 +15,7 @@ import uuid
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page
 
-from tests.e2e.engines.fixtures import WEBKIT_SEES_NO_REQUEST_DETAILS
+from tests.e2e.engines.fixtures import SAME_PYTHON_IN_EVERY_ENGINE, WEBKIT_SEES_NO_REQUEST_DETAILS
 from tests.e2e.helpers import boot, load_options, wait_ready
 from tests.e2e.test_delivery import record, wait_collected
 from tests.e2e.watch import clear_warnings, errors, warnings, watch
@@ -30,6 +30,7 @@ def start(page: Page, context: BrowserContext, base_url: str, path: str = "/blan
     return page.evaluate(f"analytics.setAnonymousId('migrating-{uuid.uuid4().hex[:8]}')")
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_event_calls_resolve_to_analytics_next_contexts_also_when_refused(page: Page, context: BrowserContext,
                                                                          base_url: str) -> None:
     start(page, context, base_url)
@@ -57,6 +58,7 @@ def test_event_calls_resolve_to_analytics_next_contexts_also_when_refused(page: 
     assert len(warnings(page)) == 2 and errors(page) == []
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_chaining_off_version_timeout_flush_and_debug(page: Page, context: BrowserContext, base_url: str) -> None:
     start(page, context, base_url)
     logged: list[str] = []
@@ -84,6 +86,7 @@ def test_chaining_off_version_timeout_flush_and_debug(page: Page, context: Brows
     assert errors(page) == []
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_user_and_group_logout_reset_and_load_from_javascript(page: Page, context: BrowserContext,
                                                               base_url: str) -> None:
     start(page, context, base_url)
@@ -130,6 +133,7 @@ def test_track_form_submits_the_form_after_the_event(page: Page, context: Browse
     assert event["event"] == "Signed Up" and event["properties"] == {"plan": "pro"}
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_pageview_and_track_link_called_before_ready(page: Page, context: BrowserContext, base_url: str) -> None:
     watch(context)
     page.goto(base_url + LINKS)
@@ -149,6 +153,7 @@ def test_pageview_and_track_link_called_before_ready(page: Page, context: Browse
     assert [w for w in warnings(page) if "addIntegrationMiddleware" in w] and errors(page) == []
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_refused_methods_warn_once_each_by_name_and_chains_keep_running(page: Page, context: BrowserContext,
                                                                         base_url: str) -> None:
     start(page, context, base_url)
@@ -199,6 +204,7 @@ def test_load_options_refused_by_name_and_the_ones_that_behave(page: Page, conte
     assert errors(page) == []
 
 
+@SAME_PYTHON_IN_EVERY_ENGINE
 def test_a_console_warning_names_each_unknown_option(page: Page, context: BrowserContext, base_url: str) -> None:
     messages: list[ConsoleMessage] = []
     page.on("console", lambda message: messages.append(message))

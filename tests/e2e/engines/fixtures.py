@@ -40,8 +40,6 @@ WEBKIT_CANNOT_ROUTE = pytest.mark.not_in("webkit", "WebKit's WebDriver cannot in
 WEBKIT_SEES_NO_REQUEST_DETAILS = pytest.mark.not_in(
     "webkit", "WebKit's WebDriver does not report a request's method, headers or body")
 WEBKIT_CANNOT_ADD_HEADERS = pytest.mark.not_in("webkit", "WebKit's WebDriver cannot add request headers")
-WEBKIT_NO_HOST_RULES = pytest.mark.not_in(
-    "webkit", "WebKitGTK has no host-resolver rules: *.example.test does not reach the test server")
 #: A difference of the product, not the driver: docs/engines.md.
 WEBKIT_FETCH_NEVER_FAILS = pytest.mark.not_in(
     "webkit", "in WebKitGTK a fetch Pyodide starts to a refused port never settles: delivery waits for the "
@@ -146,5 +144,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if ran:
         terminalreporter.section("engines")
         terminalreporter.write_line("identity tests: " + ", ".join(f"{n} {e}" for e, n in sorted(ran.items())))
-        for test, engine, reason in sorted(set(LEFT_OUT)):
-            terminalreporter.write_line(f"not in {engine}: {test}: {reason}")
+        left_out = Counter((engine, reason) for _, engine, reason in set(LEFT_OUT))
+        for (engine, reason), count in sorted(left_out.items()):
+            terminalreporter.write_line(f"not in {engine}: {count} test function(s): {reason}")

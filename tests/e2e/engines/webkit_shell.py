@@ -20,7 +20,10 @@ uncaught errors and the addresses the document loaded (its resource timing
 entries, once each is loaded) for the driver to collect (webkit.py).
 """
 
+import http.client
+import http.server
 import sys
+import threading
 import urllib.parse
 
 import gi
@@ -54,9 +57,51 @@ CONSOLE = """(() => {
   addEventListener("unhandledrejection", (event) => queue.push({ kind: "pageerror", text: String(event.reason) }));
 })();"""
 
+
+
+class Forward(http.server.BaseHTTPRequestHandler):
+    """WebKitGTK's stand-in for Chromium's ``--host-resolver-rules`` (playwright.config.py): the window's
+    proxy, which sends a request for any ``*.test`` name to the same port on 127.0.0.1."""
+
+    protocol_version = "HTTP/1.1"
+    HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length", "date", "server"}
+
+    def forward(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if not (url.hostname or "").endswith(".test"):
+            self.send_error(502, "only *.test names are forwarded")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        upstream = http.client.HTTPConnection("127.0.0.1", url.port or 80, timeout=60)
+        upstream.request(self.command, (url.path or "/") + (f"?{url.query}" if url.query else ""),
+                         self.rfile.read(length) if length else None,
+                         {k: v for k, v in self.headers.items() if k.lower() not in self.HOP})
+        response = upstream.getresponse()
+        body = response.read()
+        upstream.close()
+        self.send_response(response.status, response.reason)
+        for name, value in response.getheaders():
+            if name.lower() not in self.HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_HEAD = do_OPTIONS = do_PUT = do_DELETE = forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+threading.Thread(target=proxy.serve_forever, daemon=True).start()
+
 data = sys.argv[1]
 manager = WebKit2.WebsiteDataManager(base_data_directory=data, base_cache_directory=data)
 manager.set_itp_enabled(True)
+manager.set_network_proxy_settings(WebKit2.NetworkProxyMode.CUSTOM, WebKit2.NetworkProxySettings.new(
+    f"http://127.0.0.1:{proxy.server_address[1]}", ["127.0.0.1", "localhost"]))
 context = WebKit2.WebContext(website_data_manager=manager)
 context.set_automation_allowed(True)
 scripts = WebKit2.UserContentManager()

@@ -181,8 +181,9 @@ def test_refused_methods_warn_once_each_by_name_and_chains_keep_running(page: Pa
 def test_load_options_refused_by_name_and_the_ones_that_behave(page: Page, context: BrowserContext,
                                                                base_url: str) -> None:
     requests = record(page)
+    user = f"classic-user-{uuid.uuid4().hex[:8]}"  # the session's collector hears every engine's run
     context.add_cookies([{"name": "legacy_user", "url": base_url,
-                          "value": "%7B%22id%22%3A%22classic-user%22%2C%22traits%22%3A%7B%22plan%22%3A%22gold%22%7D%7D"}])
+                          "value": f"%7B%22id%22%3A%22{user}%22%2C%22traits%22%3A%7B%22plan%22%3A%22gold%22%7D%7D"}])
     watch(context)
     host = base_url.split("://", 1)[1]
     options = {
@@ -195,9 +196,9 @@ def test_load_options_refused_by_name_and_the_ones_that_behave(page: Page, conte
     said = warnings(page)
     for name in ("retryQueue", "obfuscate", "highEntropyValuesClientHints", "globalAnalyticsKey"):
         assert len([w for w in said if f"load option {name} is not supported" in w]) == 1, (name, said)
-    assert page.evaluate("[analytics.user().id(), analytics.user().traits()]") == ["classic-user", {"plan": "gold"}]
+    assert page.evaluate("[analytics.user().id(), analytics.user().traits()]") == [user, {"plan": "gold"}]
     page.evaluate("analytics.track('Second of the batch')")
-    [initial, tracked] = wait_collected(base_url, 2, userId="classic-user")
+    [initial, tracked] = wait_collected(base_url, 2, userId=user)
     assert (initial["type"], tracked["event"]) == ("page", "Second of the batch")
     page.wait_for_timeout(100)  # let Playwright deliver the request events
     assert {r.url.rsplit("/", 1)[1] for r in requests} == {"b"}

@@ -49,10 +49,18 @@ class FetchTransport:
         try:
             init = self._init(request, keepalive)
             init.signal = js.AbortSignal.timeout(SEND_TIMEOUT_MS)
-            response = await js.fetch(request.url, init)
+            # The failure comes back as its text, and a Python timer backs the signal: in WebKitGTK a
+            # request Pyodide starts to a refused port may never settle, and an abort's DOMException
+            # does not become a Python exception there (docs/engines.md).
+            response = await asyncio.wait_for(js.fetch(request.url, init).catch(_failure()),
+                                              SEND_TIMEOUT_MS / 1000 + 1)
+            if isinstance(response, str):
+                raise ConnectionError(response)
             status = int(response.status)
             error = "" if status < 400 else str(await response.text())[:200]
             reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), time.time()), error)
+        except TimeoutError:
+            reply = Reply(0, None, f"no answer in {SEND_TIMEOUT_MS // 1000} s")
         except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
             reply = Reply(0, None, str(error)[:200])
         finally:
@@ -68,6 +76,12 @@ class FetchTransport:
             js.fetch(request.url, self._init(request, True)).catch(_ignore())
         except Exception:  # noqa: BLE001 - keepalive quota used up: a beacon is the last resort
             js.navigator.sendBeacon(request.url, request.body)
+
+
+@functools.cache
+def _failure() -> Any:
+    """A JavaScript rejection handler: the reason's text, never converted to a Python exception."""
+    return create_proxy(lambda reason, *_: f"{reason}")
 
 
 @functools.cache

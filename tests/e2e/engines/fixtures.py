@@ -40,10 +40,6 @@ WEBKIT_CANNOT_ROUTE = pytest.mark.not_in("webkit", "WebKit's WebDriver cannot in
 WEBKIT_SEES_NO_REQUEST_DETAILS = pytest.mark.not_in(
     "webkit", "WebKit's WebDriver does not report a request's method, headers or body")
 WEBKIT_CANNOT_ADD_HEADERS = pytest.mark.not_in("webkit", "WebKit's WebDriver cannot add request headers")
-#: A difference of the product, not the driver: docs/engines.md.
-WEBKIT_FETCH_NEVER_FAILS = pytest.mark.not_in(
-    "webkit", "in WebKitGTK a fetch Pyodide starts to a refused port never settles: delivery waits for the "
-              "next page (docs/engines.md, open)")
 
 #: Tests of what the same Python does the same in every engine: Chromium only, for the suite's time.
 SAME_PYTHON_IN_EVERY_ENGINE = pytest.mark.chromium_only(

@@ -32,7 +32,7 @@ from .entry import guarded
 from .identity import IdentityExtras
 from .querystring import calls_from_query
 from ..storage import CookieHeader, PageStores
-from .settings import Settings
+from ..options import Settings
 
 __all__ = ["Analytics"]
 

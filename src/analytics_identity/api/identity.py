@@ -19,7 +19,7 @@ from ..identity.session import Sessions
 if TYPE_CHECKING:
     from ..host import Host
     from ..storage import CookieHeader, PageStores
-    from .settings import Settings
+    from ..options import Settings
 
 __all__ = ["IdentityExtras"]
 

@@ -18,8 +18,8 @@ from ..identity.session import Sessions
 
 if TYPE_CHECKING:
     from ..host import Host
+    from ..identity.handoff import CrossDomain
     from ..storage import CookieHeader, PageStores
-    from ..options import Settings
 
 __all__ = ["IdentityExtras"]
 
@@ -27,11 +27,11 @@ __all__ = ["IdentityExtras"]
 class IdentityExtras:
     """What ``identity`` events, ``explain()``, ``sessionId()`` and ``crossDomain`` need of the instance."""
 
-    def __init__(self, settings: Settings, host: Host, snapshot: CookieHeader, stores: PageStores,
-                 user: User, group: Group, changes: IdentityChanges, may_store: Callable[[], bool],
-                 consent: Callable[[], dict[str, Any]]) -> None:
-        """``may_store``: whether cookies and localStorage may be written now; ``consent``: its snapshot."""
-        self._settings = settings
+    def __init__(self, host: Host, snapshot: CookieHeader, stores: PageStores, user: User, group: Group,
+                 changes: IdentityChanges, may_store: Callable[[], bool], consent: Callable[[], dict[str, Any]],
+                 *, persist: bool, cross_domain: CrossDomain | None, sessions: Sessions | None) -> None:
+        """``may_store``: whether cookies and localStorage may be written now; ``consent``: its snapshot;
+        ``persist``: whether the page keeps identity at all (``explain()`` says so)."""
         self._host = host
         self._snapshot = snapshot
         self._stores = stores
@@ -40,14 +40,13 @@ class IdentityExtras:
         self.changes = changes
         self._may_store = may_store
         self._consent = consent
-        self.cross_domain = settings.cross_domain
+        self._persist = persist
+        self.cross_domain = cross_domain
         #: ``history.replaceState`` to a new query string: set by the browser.
         self.replace_search: Callable[[str], None] | None = None
-        self.sessions: Sessions | None = None
-        if settings.session_timeout is not None:
-            self.sessions = Sessions(settings.session_timeout, host.local_storage, may_store, host.now,
-                                     lambda change: changes.tell("session", change))
-            user.sessions = self.sessions.current
+        self.sessions = sessions
+        if sessions is not None:
+            user.sessions = sessions.current
         for entity in (user, group):
             entity.explainer = self._explain
 
@@ -121,7 +120,7 @@ class IdentityExtras:
             page = {
                 "consent": self._consent(),
                 "persistence": {
-                    "persist": self._settings.persist,
+                    "persist": self._persist,
                     "mayStore": self._may_store(),
                     "stores": [s.name for s in entity.id_storage.stores],
                     "unavailable": sorted(stores.failures.broken),

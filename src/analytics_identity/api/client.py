@@ -18,6 +18,7 @@ from ..events.context import Context
 from ..events.middleware import Middleware
 from ..host import Host, PageInfo
 from ..identity.entity import READ, Group, User
+from ..identity.server_login import apply_server_login
 from ..options import Settings
 from ..version import __version__
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
@@ -80,11 +81,13 @@ class Analytics(Listeners, ClassicMethods):
         promises) and send what earlier pages left queued. ``identity``
         listeners hear what the start changed once it is done (the server's
         login or logout as ``external``)."""
-        self.identity.begin()
+        login = self._server_login() if self.settings.user.persist and self._consent.may_store else None
+        self.identity.begin(login)
+        if login is not None:
+            with self.changes.because("external"):
+                apply_server_login(login, self._user, self._group)
+            self.identity.from_server(login)
         if self.settings.user.persist:
-            if self._consent.may_store:
-                with self.changes.because("external"):
-                    self.identity.from_server(self._server_login())
             self._user.anonymous_id()
         self._consent.start()
         self.identity.end()

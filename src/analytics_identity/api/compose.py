@@ -22,7 +22,7 @@ from ..events.middleware import SourceMiddleware
 from ..host import Host
 from ..identity.changes import IdentityChanges
 from ..identity.entity import Group, User
-from ..identity.server_login import apply_server_login
+from ..identity.server_login import take_server_login
 from ..identity.session import Sessions
 from ..options import Settings
 from ..storage import CookieHeader, PageStores
@@ -50,8 +50,8 @@ class Parts:
     user: User
     group: Group
     identity: IdentityExtras
-    #: Applies a login or logout the site's server did since the last page (``IdentityMiddleware``).
-    server_login: Callable[[], Any]
+    #: Takes the message of a login or logout the site's server did since the last page (``IdentityMiddleware``).
+    server_login: Callable[[], dict[str, Any] | None]
 
 
 def compose(host: Host, settings: Settings, network: Network | None) -> Parts:
@@ -100,5 +100,5 @@ def compose(host: Host, settings: Settings, network: Network | None) -> Parts:
         user=user,
         group=group,
         identity=identity,
-        server_login=partial(apply_server_login, users.legacy, user, group, host.warn),
+        server_login=partial(take_server_login, users.legacy, host.warn),
     )

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..identity.changes import IdentityChanges
 from ..identity.entity import Entity, Group, User, stored_id
-from ..identity.explain import compare_at_start, explain, held
+from ..identity.explain import before_server, compare_at_start, explain, held
+from ..identity.server_login import decided_by_server
 from ..identity.session import Sessions
 
 if TYPE_CHECKING:
@@ -53,22 +54,29 @@ class IdentityExtras:
     def _header(self) -> str:
         return self._snapshot.header()
 
-    def begin(self) -> None:
-        """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off."""
+    def begin(self, login: dict[str, Any] | None) -> None:
+        """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off.
+
+        ``login``: the server's message taken at this start, if any. The ids
+        it decides are neither compared nor repaired here: its application
+        changes them (``external``), from what the page held.
+        """
         user, group = self._user, self._group
+        decided = {} if login is None else decided_by_server(login)
         for entity, field, key, read in ((user, "anonymousId", User.ANONYMOUS_KEY, user.held_anonymous_id),
                                          (user, "userId", user.keys.id, user.id),
                                          (group, "groupId", group.keys.id, group.id)):
             if self.changes.known[field] is None:  # not already restored from a legacy cookie
                 found = held(entity.id_storage, key, self._header, stored_id)
-                compare_at_start(self.changes, field, found, read())
+                if field in decided:
+                    before_server(self.changes, field, found, decided[field], read)
+                else:
+                    compare_at_start(self.changes, field, found, read())
         if self.cross_domain is not None:
             self._land()
 
-    def from_server(self, message: dict[str, Any] | None) -> None:
+    def from_server(self, message: dict[str, Any]) -> None:
         """The ids a server login or logout set (its applied ``message``) came from the server."""
-        if message is None:
-            return
         for field in ("userId", "anonymousId"):
             value = message[field]
             if value is not None and self.changes.known[field] == value:

@@ -58,6 +58,11 @@ def test_a_first_visit_is_minted_and_the_buffered_listener_hears_it(page: Page, 
     [minted] = changes(page)
     assert minted["reason"] == "minted"
     assert minted["previous"] == {"anonymousId": None, "userId": None, "groupId": None}
+    # As documented, an id the page has not is null, not left out (JSON.stringify drops undefined).
+    shown = json.loads(page.evaluate("JSON.stringify({change: window.changes[0], explain: analytics.user().explain()})"))
+    assert shown["change"]["userId"] is None and shown["change"]["previous"]["userId"] is None
+    assert "userId" in shown["change"] and "userId" in shown["change"]["previous"]
+    assert "value" in shown["explain"]["userId"] and "domain" in shown["explain"]["userId"]["cookie"]
     assert minted["anonymousId"] == page.evaluate("analytics.user().anonymousId()")
     assert page.evaluate("analytics.user().explain().anonymousId.source") == "minted"
 
@@ -159,6 +164,21 @@ def test_page_code_writing_the_cookie_is_external(page: Page, base_url: str) -> 
     assert changes(page)[-1]["reason"] == "external" and changes(page)[-1]["userId"] == other
 
 
+def test_another_tab_s_login_is_heard_here_as_it_happens(page: Page, context: BrowserContext, base_url: str) -> None:
+    """No call on this page: the other tab's localStorage write (the ``storage`` event) is enough."""
+    start(page, base_url, base_url + "/blank.html")
+    other_tab = context.new_page()
+    other_tab.goto(base_url + "/blank.html")
+    other_tab.evaluate(f"() => analytics.load('test-key', {json.dumps(load_options(base_url))})")
+    wait_ready(other_tab)
+    user = unique("user")
+    other_tab.evaluate(f"() => analytics.identify('{user}')")
+    page.wait_for_function(f"window.changes.some((c) => c.reason === 'external' && c.userId === '{user}')")
+    other_tab.evaluate("() => analytics.reset()")
+    page.wait_for_function("window.changes.at(-1).userId == null && window.changes.at(-1).reason === 'external'")
+    assert page.evaluate("analytics.user().id()") is None
+
+
 def test_another_tab_identifying_is_external_here(page: Page, context: BrowserContext, base_url: str) -> None:
     start(page, base_url, base_url + "/blank.html")
     other_tab = context.new_page()
@@ -186,36 +206,32 @@ def test_the_documented_examples_run(page: Page, base_url: str) -> None:
 CROSS = {"crossDomain": {"domains": ["one.test", "two.test"], "maxAge": 120}}
 
 
-def test_a_fresh_hand_off_is_adopted_and_taken_out_of_the_address(page: Page, base_url: str) -> None:
+def follow_to_blog(page: Page, base_url: str, element: str, click: str) -> None:
+    """On a shop page, add ``element`` leading to the blog and click ``click``; then load on the
+    blog's page, which must adopt the shop's anonymousId from the hand-off (one ``linked`` change)."""
     shop, blog = site(base_url, "a.one.test"), site(base_url, "b.two.test")
     start(page, base_url, shop + "/blank.html", **CROSS)
     visitor = page.evaluate("analytics.user().anonymousId()")
-    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend",
-        '<a id="go" href="{blog}/blank.html?from=shop#top">blog</a>')""")
-    page.click("#go")
+    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend", '{element.format(blog=blog)}')""")
+    page.click(click)
     page.wait_for_url(f"{blog}/**")
     assert "ajs_xid=" in page.url and visitor in page.url
     page.evaluate(f"""() => {{ {LISTEN} analytics.load("test-key", {json.dumps(load_options(base_url, **CROSS))}); }}""")
     wait_ready(page)
-    assert page.evaluate("analytics.user().anonymousId()") == visitor
-    assert reasons(page) == ["linked"]
-    assert page.evaluate("location.href") == f"{blog}/blank.html?from=shop#top"
+    assert page.evaluate("analytics.user().anonymousId()") == visitor and reasons(page) == ["linked"]
+
+
+def test_a_fresh_hand_off_is_adopted_and_taken_out_of_the_address(page: Page, base_url: str) -> None:
+    follow_to_blog(page, base_url, '<a id="go" href="{blog}/blank.html?from=shop#top">blog</a>', "#go")
+    assert page.evaluate("location.href") == site(base_url, "b.two.test") + "/blank.html?from=shop#top"
     assert page.evaluate("analytics.user().explain().anonymousId.source") == "query"
 
 
 def test_a_get_form_carries_the_hand_off_too(page: Page, base_url: str) -> None:
-    shop, blog = site(base_url, "a.one.test"), site(base_url, "b.two.test")
     failures: list[str] = []
     page.on("console", lambda message: failures.append(message.text) if "hand-off failed" in message.text else None)
-    start(page, base_url, shop + "/blank.html", **CROSS)
-    visitor = page.evaluate("analytics.user().anonymousId()")
-    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend",
-        '<form method="get" action="{blog}/blank.html"><input name="q" value="shoes"><button id="send">go</button></form>')""")
-    page.click("#send")
-    page.wait_for_url(f"{blog}/**")
-    page.evaluate(f"""() => {{ {LISTEN} analytics.load("test-key", {json.dumps(load_options(base_url, **CROSS))}); }}""")
-    wait_ready(page)
-    assert page.evaluate("analytics.user().anonymousId()") == visitor and reasons(page) == ["linked"]
+    follow_to_blog(page, base_url, '<form method="get" action="{blog}/blank.html"><input name="q" value="shoes">'
+                                   '<button id="send">go</button></form>', "#send")
     assert page.evaluate("location.search") == "?q=shoes"
     assert failures == []  # the click on the button (not a link) went by quietly
 

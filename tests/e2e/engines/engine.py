@@ -3,9 +3,12 @@
 Playwright drives Chromium for the rest of the suite; WebKit and Firefox
 come from Debian here, without Playwright's patched builds, so each is
 driven through the WebDriver protocol it speaks (webkit.py, firefox.py).
-Both answer the same few calls: open a URL, reload, run JavaScript, read and
-clear the cookies. JavaScript values come back as JSON text, so no
-protocol's own serialization of values is needed.
+Both answer the same calls: open a URL, reload, run JavaScript, read, add
+and clear the cookies, start a new visitor, add a script to every document,
+open, close and click in tabs, and tell a ``listener`` what the page logged
+or requested; Firefox also holds and answers requests. JavaScript values
+come back as JSON text, so no protocol's own serialization of values is
+needed. page.py gives the tests Playwright's shape over this.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.request
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -23,6 +27,10 @@ from types import TracebackType
 from typing import Any, Self, TypedDict
 
 from tests.conftest import ROOT, config
+
+
+#: Loopback only: no proxy from the environment in between.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class Cookie(TypedDict):

@@ -24,12 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.conftest import config
-from tests.e2e.engines.engine import Cookie, Engine, EngineError, poll
+from tests.e2e.engines.engine import DIRECT, Cookie, Engine, EngineError, poll
 
 Handler = Callable[[Any], None]
-
-#: Loopback only: no proxy from the environment in between.
-DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass

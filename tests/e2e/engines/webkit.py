@@ -16,10 +16,7 @@ from typing import Any
 
 from analytics_identity.server.process import free_port
 from tests.conftest import ROOT, config
-from tests.e2e.engines.engine import Cookie, Engine, EngineError, poll
-
-#: Loopback only: no proxy from the environment in between.
-DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+from tests.e2e.engines.engine import DIRECT, Cookie, Engine, EngineError, poll
 
 
 class WebKit(Engine):

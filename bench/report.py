@@ -264,7 +264,7 @@ def markdown(results: dict[str, Any]) -> str:
     head = [
         "# Benchmark results\n",
         f"`make bench`, {meta['date']}: {meta['runs']} rounds, {browsers}, {meta['cpus']} CPUs "
-        f"(load average {meta['loadavg']} at start), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
+        f"(load average {meta['loadavg']} at start, {meta.get('loadavgEnd', '?')} once the browsers were done), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
         "Each cell: median (min–max).\n",
         engines_section(results),
     ]

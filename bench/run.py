@@ -452,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             lighthouse_raw = lighthouse.measure(base_url, args.lighthouse_runs, config.EXECUTABLE_PATH, config.ARGS,
                                                 log) if chromium and args.lighthouse_runs > 0 else None
         wheel_bytes = (static / build["wheel"]).stat().st_size
+    loadavg_end = " ".join(f"{x:.2f}" for x in os.getloadavg())  # the browsers are done
     browser_version = chromium_version() if chromium else None
     pages = report.aggregate(rounds)
     light, notes = None, []
@@ -462,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         "meta": {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "runs": args.runs, "browser": browser_version and f"Chromium {browser_version}", "cpus": os.cpu_count(),
-            "loadavg": loadavg, "runtime": BUILD["runtime"],
+            "loadavg": loadavg, "loadavgEnd": loadavg_end, "runtime": BUILD["runtime"],
             "wheel": BUILD["wheel"], "python": platform.python_version(),
             "iterations_per_call": {label: n for label, _, n in CALLS},
         },

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
-from typing import Any
 
 from tests.conftest import config
 from tests.e2e.engines.engine import Engine
 from tests.e2e.engines.test_walkthrough import (
     COMPLAINTS, COOKIE_DAYS, PAGE, RESTORED, SNAPSHOT_SAVED, boot, first_visit, lasts, stored,
 )
+from tests.e2e.test_delivery import collected
 from tests.e2e.test_identity_examples import events
 
 #: Counts, from before the loader runs, how the page hands the thread back and
@@ -100,13 +99,6 @@ def test_the_wasm_is_compiled_once_and_that_module_instantiated_cold_and_warm(en
     assert engine.run("counted") == {"compiled": 1, "fromModule": 1, "streamed": 0,
                                      "locks": ["analytics-identity:init"]}  # nothing left to save
     assert engine.run(COMPLAINTS) == []
-
-
-def collected(base_url: str, **filters: str) -> list[dict[str, Any]]:
-    """The collector's events for these filters, now (no waiting)."""
-    query = "&".join(f"{key}={value}" for key, value in {"limit": "1000", **filters}.items())
-    with urllib.request.urlopen(f"{base_url}/api/events?{query}", timeout=5) as response:
-        return json.loads(response.read())
 
 
 def test_events_held_in_the_queue_are_delivered_when_the_page_is_left(engine: Engine, base_url: str) -> None:

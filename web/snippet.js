@@ -55,7 +55,7 @@
      are written to localStorage under a new key, and stamped with it here.
      The first core ready on this site takes the key and replays them; this
      page's own core, if it gets ready after all, replays a stamped call
-     only if its key is still there (see api/handover.py). The one place
+     only if its key is still there (see bridge/handover.py). The one place
      the snippet writes to storage. */
   function keep() {
     var options = analytics._loadOptions || {};
@@ -73,7 +73,7 @@
     }
     for (i = 0; i < calls.length; i++) calls[i].kept = key;
   }
-  /* The core's storage rules (api/settings.py, consent/state.py), so the
+  /* The core's storage rules (options/settings.py, consent/state.py), so the
      write above obeys them too: none without persistence, while `disable`
      is set or undecided (a function: the loader decides it), while consent
      is required (an unreadable `consent` requires it; a buffered consent()

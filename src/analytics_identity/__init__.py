@@ -34,6 +34,6 @@ def __getattr__(name: str) -> Any:
         if sys.platform == "emscripten":
             from .browser import install as runtime
         else:
-            from .api import memory as runtime  # type: ignore[no-redef]
+            from . import cpython as runtime  # type: ignore[no-redef]
         return runtime.shared_instance() if name == "analytics" else runtime.load
     raise AttributeError(f"module 'analytics_identity' has no attribute {name!r}")

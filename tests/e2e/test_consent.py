@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route
 
-from analytics_identity.api.handover import PREFIX
+from analytics_identity.bridge.handover import PREFIX
 from tests.e2e.helpers import HIDE, QUEUED, boot, cookie, events, load_options
 
 #: Makes the page's browser send Global Privacy Control, as Brave or Firefox with the setting on do.

@@ -186,36 +186,32 @@ def test_the_documented_examples_run(page: Page, base_url: str) -> None:
 CROSS = {"crossDomain": {"domains": ["one.test", "two.test"], "maxAge": 120}}
 
 
-def test_a_fresh_hand_off_is_adopted_and_taken_out_of_the_address(page: Page, base_url: str) -> None:
+def follow_to_blog(page: Page, base_url: str, element: str, click: str) -> None:
+    """On a shop page, add ``element`` leading to the blog and click ``click``; then load on the
+    blog's page, which must adopt the shop's anonymousId from the hand-off (one ``linked`` change)."""
     shop, blog = site(base_url, "a.one.test"), site(base_url, "b.two.test")
     start(page, base_url, shop + "/blank.html", **CROSS)
     visitor = page.evaluate("analytics.user().anonymousId()")
-    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend",
-        '<a id="go" href="{blog}/blank.html?from=shop#top">blog</a>')""")
-    page.click("#go")
+    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend", '{element.format(blog=blog)}')""")
+    page.click(click)
     page.wait_for_url(f"{blog}/**")
     assert "ajs_xid=" in page.url and visitor in page.url
     page.evaluate(f"""() => {{ {LISTEN} analytics.load("test-key", {json.dumps(load_options(base_url, **CROSS))}); }}""")
     wait_ready(page)
-    assert page.evaluate("analytics.user().anonymousId()") == visitor
-    assert reasons(page) == ["linked"]
-    assert page.evaluate("location.href") == f"{blog}/blank.html?from=shop#top"
+    assert page.evaluate("analytics.user().anonymousId()") == visitor and reasons(page) == ["linked"]
+
+
+def test_a_fresh_hand_off_is_adopted_and_taken_out_of_the_address(page: Page, base_url: str) -> None:
+    follow_to_blog(page, base_url, '<a id="go" href="{blog}/blank.html?from=shop#top">blog</a>', "#go")
+    assert page.evaluate("location.href") == site(base_url, "b.two.test") + "/blank.html?from=shop#top"
     assert page.evaluate("analytics.user().explain().anonymousId.source") == "query"
 
 
 def test_a_get_form_carries_the_hand_off_too(page: Page, base_url: str) -> None:
-    shop, blog = site(base_url, "a.one.test"), site(base_url, "b.two.test")
     failures: list[str] = []
     page.on("console", lambda message: failures.append(message.text) if "hand-off failed" in message.text else None)
-    start(page, base_url, shop + "/blank.html", **CROSS)
-    visitor = page.evaluate("analytics.user().anonymousId()")
-    page.evaluate(f"""() => document.body.insertAdjacentHTML("beforeend",
-        '<form method="get" action="{blog}/blank.html"><input name="q" value="shoes"><button id="send">go</button></form>')""")
-    page.click("#send")
-    page.wait_for_url(f"{blog}/**")
-    page.evaluate(f"""() => {{ {LISTEN} analytics.load("test-key", {json.dumps(load_options(base_url, **CROSS))}); }}""")
-    wait_ready(page)
-    assert page.evaluate("analytics.user().anonymousId()") == visitor and reasons(page) == ["linked"]
+    follow_to_blog(page, base_url, '<form method="get" action="{blog}/blank.html"><input name="q" value="shoes">'
+                                   '<button id="send">go</button></form>', "#send")
     assert page.evaluate("location.search") == "?q=shoes"
     assert failures == []  # the click on the button (not a link) went by quietly
 

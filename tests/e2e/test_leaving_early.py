@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from playwright.sync_api import Page, Route
 
-from analytics_identity.api.handover import PREFIX
+from analytics_identity.bridge.handover import PREFIX
 from tests.e2e.helpers import HIDE, boot, events, load_options, wait_ready
 
 #: A JavaScript expression: the keys of calls left for the next page.

@@ -1,5 +1,5 @@
 """What every method of the page API returns, on the live object and on the disabled stand-in,
-checked against the core's methods table (api/methods.py), from which the build writes the loader's."""
+checked against the core's methods table (bridge/methods.py), from which the build writes the loader's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from analytics_identity.api.methods import CHAIN, CHAIN_ASYNC, ENTITY, EVENT, LOAD, METHODS, PROMISE, READY, VALUE
+from analytics_identity.bridge.methods import CHAIN, CHAIN_ASYNC, ENTITY, EVENT, LOAD, METHODS, PROMISE, READY, VALUE
 from tests.e2e.helpers import boot, load_options
 
 #: Calls every method once (``group`` with an id: with none it gives the accessor) and

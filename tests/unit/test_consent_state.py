@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from analytics_identity.api.settings import Settings
+from analytics_identity.options.settings import Settings
 from analytics_identity.consent import ConsentRules, ConsentState, PreferencesError
 
 REQUIRED = ConsentRules(required=True)

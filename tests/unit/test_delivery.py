@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from analytics_identity.api.settings import Settings
+from analytics_identity.options.settings import Settings
 from analytics_identity.delivery import (
     ITEM_PREFIX,
     LEASE_PREFIX,

@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from analytics_identity.api.dispatch import Dispatcher
-from analytics_identity.api.handover import PREFIX
-from analytics_identity.api.methods import ACCESSORS, BUFFERED_PAGE, METHODS
+from analytics_identity.bridge.dispatch import Dispatcher
+from analytics_identity.bridge.handover import PREFIX
+from analytics_identity.bridge.methods import ACCESSORS, BUFFERED_PAGE, METHODS
 from analytics_identity.host import MemoryHost, PageInfo
 from analytics_identity.tooling.build import project_root
 from analytics_identity.tooling.page_api import render

@@ -1,4 +1,4 @@
-"""Calls a page left before it was ready: each taken once, oldest first (api/handover.py)."""
+"""Calls a page left before it was ready: each taken once, oldest first (bridge/handover.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 
 from analytics_identity.api.client import Analytics
-from analytics_identity.api.handover import PREFIX, calls_to_replay, take_all
+from analytics_identity.bridge.handover import PREFIX, calls_to_replay, take_all
 from analytics_identity.host.memory import MemoryHost, MemoryStorage
 from analytics_identity.host.page import PageInfo
 from analytics_identity.storage.gate import GatedStorage, StorageGate

@@ -16,8 +16,9 @@ import pytest
 from analytics_identity.api.client import Analytics
 from analytics_identity.host import MemoryHost
 from analytics_identity.host.page import PageInfo
-from analytics_identity.identity.handoff import CrossDomain, cross_domain_option
-from analytics_identity.identity.session import ACCESS_KEY, SESSION_KEY, session_timeout
+from analytics_identity.identity.handoff import CrossDomain
+from analytics_identity.identity.session import ACCESS_KEY, SESSION_KEY
+from analytics_identity.options.settings import cross_domain_option, session_timeout
 from tests.documented import ROOT, fenced
 
 IDENTITY_DOC = ROOT / "docs" / "identity.md"

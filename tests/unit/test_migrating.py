@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from analytics_identity.api.classic import DEFAULT_TIMEOUT_MS
-from analytics_identity.api.methods import METHODS
-from analytics_identity.api.settings import UNSUPPORTED_OPTIONS, Settings
+from analytics_identity.bridge.methods import METHODS
+from analytics_identity.options.settings import UNSUPPORTED_OPTIONS, Settings
 from analytics_identity.events.context import Context
 from tests.unit.identity_hosts import cookie, host, page
 from tests.unit.test_dispatch import dispatcher
@@ -219,7 +219,7 @@ def test_initial_pageview_is_the_first_call_after_the_identity_calls() -> None:
 
 
 def dispatcher_with(options: dict[str, Any]) -> Any:
-    from analytics_identity.api.dispatch import Dispatcher
+    from analytics_identity.bridge.dispatch import Dispatcher
     from tests.unit.test_dispatch import PlainCaller
 
     return Dispatcher(page(host(), options), PlainCaller())

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics_identity.api.methods import METHODS
-from analytics_identity.api.settings import KNOWN_OPTIONS, UNSUPPORTED_OPTIONS
+from analytics_identity.bridge.methods import METHODS
+from analytics_identity.options.settings import KNOWN_OPTIONS, UNSUPPORTED_OPTIONS
 from analytics_identity.tooling.build import project_root
 
 ROOT = project_root()

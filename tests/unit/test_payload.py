@@ -47,7 +47,7 @@ def test_the_browser_wheel_carries_the_core_and_nothing_cpython_only(tmp_path: P
         if ships(p.relative_to(PACKAGE))
     }
     assert modules == core
-    assert not any(m.startswith(("server/", "tooling/")) or m in {"__main__", "api/memory", "delivery/urllib_transport"}
+    assert not any(m.startswith(("server/", "tooling/")) or m in {"__main__", "cpython", "delivery/urllib_transport"}
                    for m in modules)
     for path in core:  # nothing shipped imports what is not shipped
         shipped_imports = _imports(PACKAGE / f"{path}.py")

@@ -6,15 +6,8 @@ import re
 
 import pytest
 
-from analytics_identity.api.querystring import (
-    JsRegExp,
-    QueryStringRules,
-    calls_from_query,
-    compile_js_regexp,
-    parse_query,
-    query_from_location,
-    rules_from_option,
-)
+from analytics_identity.api.querystring import calls_from_query, parse_query, query_from_location
+from analytics_identity.options.querystring import JsRegExp, QueryStringRules, compile_js_regexp, rules_from_option
 from tests.unit.identity_hosts import cookie, host, local, page
 
 DOC_URL_QUERY = "?ajs_uid=123456789abcd&ajs_event=Clicked%20Email&ajs_aid=abc123&ajs_prop_emailCampaign=First+Touch&ajs_trait_name=Karl+Jr."

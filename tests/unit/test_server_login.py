@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from analytics_identity import Analytics
 from analytics_identity.identity.server_login import SERVER_LOGIN_COOKIE
 from analytics_identity.server import RequestIdentity
 from analytics_identity.server.identity_cookies import IdentityCookies
@@ -162,3 +163,20 @@ def test_explain_names_the_server_as_the_source_of_the_ids_its_login_set() -> No
     user = page(on).user().explain()
     assert (user["userId"]["value"], user["userId"]["source"]) == ("u-2", "server")
     assert (user["anonymousId"]["value"], user["anonymousId"]["source"]) == (identity.anonymous_id, "server")
+
+
+@pytest.mark.parametrize("call", ["identify", "reset"])
+def test_a_server_login_or_logout_is_told_as_external_not_as_a_repair(call: str) -> None:
+    """The server's cookies disagree with the page's localStorage until the page applies the
+    message: that disagreement is the server's change (``external``), not a ``synced`` store."""
+    on = visited()
+    before = page(on).user().id()
+    respond(on, lambda identity: identity.identify("u-2") if call == "identify" else identity.reset())
+    analytics = Analytics(on, "write-key", start=False)
+    told: list[dict[str, Any]] = []
+    analytics.on("identity", told.append)
+    analytics.start()
+    changes = [change for change in told if change["previous"]["userId"] != change["userId"]]
+    assert [(c["reason"], c["previous"]["userId"], c["userId"]) for c in changes] == [
+        ("external", before, "u-2" if call == "identify" else None)]
+    assert analytics.user().explain()["userId"]["changed"]["reason"] == "external"

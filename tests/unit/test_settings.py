@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from analytics_identity.api.settings import Settings
+from analytics_identity.options.settings import Settings
 from analytics_identity.delivery import Endpoint, Strategy
 
 

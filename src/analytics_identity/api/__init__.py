@@ -1,3 +1,3 @@
-"""The public instance behind ``window.analytics`` and the Python API: the methods,
-their flexible arguments, load options, the query-string API and the replay of buffered calls.
+"""The instance behind ``window.analytics`` and the Python API: its methods, their flexible arguments,
+the entry every public call passes, and the collaborators it is composed of.
 """

@@ -11,18 +11,20 @@ whatever the delay, the next page sends it if this one could not.
 
 :class:`~analytics_identity.api.client.Analytics` holds one
 :class:`ClassicCalls` and gives it the ``track`` and ``page`` calls it
-makes; its own public methods are the guarded entries.
+makes; :class:`ClassicMethods`, a base of the instance, holds the public
+guarded entries, which need nothing of it but that one object.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from ..host import Host, describe
+from .entry import guarded
 
-__all__ = ["DEFAULT_TIMEOUT_MS", "ClassicCalls"]
+__all__ = ["DEFAULT_TIMEOUT_MS", "ClassicCalls", "ClassicMethods"]
 
 #: analytics.js' default ``settings.timeout`` in ms.
 DEFAULT_TIMEOUT_MS = 300
@@ -67,3 +69,37 @@ class ClassicCalls:
         if not isinstance(url, str):
             raise ValueError(f"pageview needs a URL, not {describe(url)}")
         self._page({"path": url})
+
+
+class ClassicMethods:
+    """The public ``trackLink``/``trackForm`` (``trackClick``/``trackSubmit``), ``timeout`` and ``pageview``."""
+
+    classic: ClassicCalls
+
+    @guarded
+    def trackLink(self, links: Any, event: Any, properties: Any = None, options: Any = None) -> Self:
+        """Track a click on each of ``links`` (an element, a list, a jQuery object)."""
+        self.classic.bind("link", "trackLink", links, event, properties, options)
+        return self
+
+    @guarded
+    def trackForm(self, forms: Any, event: Any, properties: Any = None, options: Any = None) -> Self:
+        """Track the submission of each of ``forms``, then submit it."""
+        self.classic.bind("form", "trackForm", forms, event, properties, options)
+        return self
+
+    trackClick = trackLink
+    trackSubmit = trackForm
+    track_link = trackLink
+    track_form = trackForm
+
+    @guarded
+    def timeout(self, ms: Any) -> None:
+        """How long ``trackLink``/``trackForm`` hold the navigation, in ms."""
+        self.classic.set_timeout(ms)
+
+    @guarded
+    def pageview(self, url: Any) -> Self:
+        """analytics.js' ``pageview(url)``: a page call with ``path: url``."""
+        self.classic.pageview(url)
+        return self

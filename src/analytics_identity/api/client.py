@@ -10,34 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from functools import partial
 from typing import Any
 
-from ..version import __version__
-from ..consent import ConsentState
-from ..delivery import Delivery, Network
+from ..delivery import Network
 from ..events.build import build_event, page_context
 from ..events.context import Context
-from ..events.emitter import Emitter
-from ..events.middleware import Middleware, SourceMiddleware
+from ..events.middleware import Middleware
 from ..host import Host, PageInfo
-from ..identity.changes import IdentityChanges
 from ..identity.entity import READ, Group, User
 from ..identity.server_login import apply_server_login
-from ..storage.gate import GatedStorage, StorageGate
+from ..options import Settings
+from ..version import __version__
 from .arguments import merge_options, resolve_alias, resolve_page, resolve_track, resolve_user
-from .classic import ClassicCalls
-from .consent import ConsentControl
+from .classic import ClassicCalls, ClassicMethods
+from .compose import compose
 from .entry import guarded
-from .identity import IdentityExtras
+from .listeners import Listeners
 from .querystring import calls_from_query
-from ..storage import CookieHeader, PageStores
-from .settings import Settings
 
 __all__ = ["Analytics"]
 
 
-class Analytics:
+class Analytics(Listeners, ClassicMethods):
     """Identity and events for one page.
 
     Python callers use the same methods as page JavaScript, with the same
@@ -61,41 +55,19 @@ class Analytics:
         which first takes the page's first-visit lock)."""
         self.host = host
         self.settings = Settings.from_options(write_key, options, host.warn)
-        state = ConsentState(self.settings.consent, host.global_privacy_control())
-        #: The one gate every write to cookies and localStorage passes: closed until consent allows.
-        gate = StorageGate(open=state.allowed)
-        #: localStorage through the gate, for the delivery's queue and the handover
-        #: (:mod:`.handover`); ``None`` without persistence.
-        self.local_storage = GatedStorage(host.local_storage, gate) if self.settings.persist else None
-        self.delivery = Delivery(
-            self.settings.endpoint,
-            self.settings.delivery,
-            self.local_storage,
-            network or Network(),
-            host.warn,
-            dropped=self._dropped,
-        )
-        self._middleware = SourceMiddleware(host.warn)
-        self._emitter = Emitter(host.warn)
-        #: ``debug(true)``: every event is logged on the console.
-        self._debug = False
-        #: ``document.cookie`` as every store reads it: at most once per public call and task.
-        self.cookie_header = CookieHeader(host.cookies)
-        stores = PageStores(self.cookie_header, host.local_storage, self.settings.cookie, host.now, host.warn, gate)
-        self._consent = ConsentControl(state, self.settings, stores, self.delivery, host.warn)
-        #: Why each id changed: the ``identity`` event (:mod:`analytics_identity.identity.changes`).
-        self.changes = IdentityChanges(host.now, self._emit, host.log)
-        user = stores.for_entity(self.settings.user.stores, self.settings.user.keys.id,
-                                 self.settings.user.keys.traits)
-        self._user = User(self.settings.user.keys, user.ids, user.traits, host.warn, user.legacy, self.changes)
-        group = stores.for_entity(self.settings.group.stores, self.settings.group.keys.id,
-                                  self.settings.group.keys.traits)
-        self._group = Group(self.settings.group.keys, group.ids, group.traits, host.warn, self.changes)
-        self.identity = IdentityExtras(self.settings, host, self.cookie_header, stores, self._user, self._group,
-                                       self.changes, lambda: self.may_store, self.consent)
-        #: A login or logout the site's server did since the last page (``IdentityMiddleware``).
-        self._server_login = partial(apply_server_login, user.legacy, self._user, self._group, host.warn)
-        #: ``trackLink``/``trackForm``, ``timeout`` and ``pageview``: their guarded entries are below.
+        parts = compose(host, self.settings, network)
+        self.local_storage = parts.local_storage
+        self.delivery = parts.delivery
+        self.cookie_header = parts.cookie_header
+        self.changes = parts.changes
+        self.identity = parts.identity
+        self._emitter = parts.emitter
+        self._middleware = parts.middleware
+        self._consent = parts.consent
+        self._user = parts.user
+        self._group = parts.group
+        self._server_login = parts.server_login
+        #: ``trackLink``/``trackForm``, ``timeout`` and ``pageview`` (:class:`.classic.ClassicMethods`).
         self.classic = ClassicCalls(host, self.track, self.page)
         #: Set by the browser's install while :meth:`start` waits for the
         #: first-visit lock: Python's first use of the instance runs it at once.
@@ -109,20 +81,16 @@ class Analytics:
         promises) and send what earlier pages left queued. ``identity``
         listeners hear what the start changed once it is done (the server's
         login or logout as ``external``)."""
-        self.identity.begin()
+        login = self._server_login() if self.settings.user.persist and self._consent.may_store else None
+        self.identity.begin(login)
+        if login is not None:
+            with self.changes.because("external"):
+                apply_server_login(login, self._user, self._group)
+            self.identity.from_server(login)
         if self.settings.user.persist:
-            if self._consent.may_store:
-                with self.changes.because("external"):
-                    self.identity.from_server(self._server_login())
             self._user.anonymous_id()
         self._consent.start()
         self.identity.end()
-
-    def _dropped(self, events: list[dict[str, Any]], reason: str) -> None:
-        """Events the delivery gave up on: ``on("error")`` listeners hear of each,
-        with analytics-next's ``{code: "delivery_failure", reason, ctx}``."""
-        for event in events:
-            self._emit("error", {"code": "delivery_failure", "reason": reason, "ctx": {"event": event}})
 
     # -- identity -----------------------------------------------------------
 
@@ -300,34 +268,6 @@ class Analytics:
         self._emit("alias", to, previous, options)
         return context
 
-    # -- analytics.js' classic calls (:mod:`.classic`) ---------------------------
-
-    @guarded
-    def trackLink(self, links: Any, event: Any, properties: Any = None, options: Any = None) -> Analytics:
-        """Track a click on each of ``links`` (an element, a list, a jQuery object)."""
-        self.classic.bind("link", "trackLink", links, event, properties, options)
-        return self
-
-    @guarded
-    def trackForm(self, forms: Any, event: Any, properties: Any = None, options: Any = None) -> Analytics:
-        """Track the submission of each of ``forms``, then submit it."""
-        self.classic.bind("form", "trackForm", forms, event, properties, options)
-        return self
-
-    trackClick = trackLink
-    trackSubmit = trackForm
-
-    @guarded
-    def timeout(self, ms: Any) -> None:
-        """How long ``trackLink``/``trackForm`` hold the navigation, in ms."""
-        self.classic.set_timeout(ms)
-
-    @guarded
-    def pageview(self, url: Any) -> Analytics:
-        """analytics.js' ``pageview(url)``: a page call with ``path: url``."""
-        self.classic.pageview(url)
-        return self
-
     # -- consent --------------------------------------------------------------
 
     @guarded
@@ -342,11 +282,6 @@ class Analytics:
             self.track("Segment Consent Preference Updated")
         return self._consent.state.snapshot()
 
-    @property
-    def may_store(self) -> bool:
-        """Whether the page may write to cookies and localStorage now (persistence on, consent given)."""
-        return self.settings.persist and self._consent.may_store
-
     # -- middleware and delivery ---------------------------------------------------
 
     @guarded
@@ -360,48 +295,7 @@ class Analytics:
         """Send every queued event now (CPython has no timers to do it later)."""
         self.delivery.flush()
 
-    # -- listeners --------------------------------------------------------------
-
-    @guarded
-    def on(self, name: str, listener: Callable[..., Any]) -> Analytics:
-        self._emitter.on(name, listener)
-        return self
-
-    @guarded
-    def once(self, name: str, listener: Callable[..., Any]) -> Analytics:
-        self._emitter.once(name, listener)
-        return self
-
-    @guarded
-    def off(self, name: str, listener: Callable[..., Any] | None = None) -> Analytics:
-        """Without a listener, every listener of ``name`` goes."""
-        self._emitter.off(name, listener)
-        return self
-
-    @guarded
-    def debug(self, toggle: Any = True) -> Analytics:
-        """``debug(true)``: log each event on the console as it is handed to delivery or dropped,
-        and each identity change with its reason."""
-        self._debug = self.changes.debug = toggle is True
-        return self
-
-    def _emit(self, name: str, *args: Any) -> None:
-        """Tell the page's listeners."""
-        self._emitter.emit(name, *args)
-
-    def became_ready(self) -> None:
-        """Tell ``on('ready')`` listeners; the host calls it once the snippet's calls have run."""
-        self._emit("ready")
-
-    @guarded
-    def ready(self, callback: Callable[..., Any] | None = None) -> None:
-        """The instance exists only once ready, so the callback runs now."""
-        if callback is not None:
-            callback()
-
     # Pythonic aliases for Python pages.
     set_anonymous_id = setAnonymousId
     query_string = queryString
     add_source_middleware = addSourceMiddleware
-    track_link = trackLink
-    track_form = trackForm

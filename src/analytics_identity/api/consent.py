@@ -17,7 +17,7 @@ from ..consent import Change, ConsentState
 from ..delivery import Delivery
 from ..identity.entity import User
 from ..storage import PageStores
-from .settings import Settings
+from ..options import Settings
 
 __all__ = ["ANONYMOUS_IP", "ConsentControl"]
 

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..identity.changes import IdentityChanges
 from ..identity.entity import Entity, Group, User, stored_id
-from ..identity.explain import compare_at_start, explain, held
+from ..identity.explain import before_server, compare_at_start, explain, held
+from ..identity.server_login import decided_by_server
 from ..identity.session import Sessions
 
 if TYPE_CHECKING:
     from ..host import Host
+    from ..identity.handoff import CrossDomain
     from ..storage import CookieHeader, PageStores
-    from .settings import Settings
 
 __all__ = ["IdentityExtras"]
 
@@ -27,11 +28,11 @@ __all__ = ["IdentityExtras"]
 class IdentityExtras:
     """What ``identity`` events, ``explain()``, ``sessionId()`` and ``crossDomain`` need of the instance."""
 
-    def __init__(self, settings: Settings, host: Host, snapshot: CookieHeader, stores: PageStores,
-                 user: User, group: Group, changes: IdentityChanges, may_store: Callable[[], bool],
-                 consent: Callable[[], dict[str, Any]]) -> None:
-        """``may_store``: whether cookies and localStorage may be written now; ``consent``: its snapshot."""
-        self._settings = settings
+    def __init__(self, host: Host, snapshot: CookieHeader, stores: PageStores, user: User, group: Group,
+                 changes: IdentityChanges, may_store: Callable[[], bool], consent: Callable[[], dict[str, Any]],
+                 *, persist: bool, cross_domain: CrossDomain | None, sessions: Sessions | None) -> None:
+        """``may_store``: whether cookies and localStorage may be written now; ``consent``: its snapshot;
+        ``persist``: whether the page keeps identity at all (``explain()`` says so)."""
         self._host = host
         self._snapshot = snapshot
         self._stores = stores
@@ -40,36 +41,42 @@ class IdentityExtras:
         self.changes = changes
         self._may_store = may_store
         self._consent = consent
-        self.cross_domain = settings.cross_domain
+        self._persist = persist
+        self.cross_domain = cross_domain
         #: ``history.replaceState`` to a new query string: set by the browser.
         self.replace_search: Callable[[str], None] | None = None
-        self.sessions: Sessions | None = None
-        if settings.session_timeout is not None:
-            self.sessions = Sessions(settings.session_timeout, host.local_storage, may_store, host.now,
-                                     lambda change: changes.tell("session", change))
-            user.sessions = self.sessions.current
+        self.sessions = sessions
+        if sessions is not None:
+            user.sessions = sessions.current
         for entity in (user, group):
             entity.explainer = self._explain
 
     def _header(self) -> str:
         return self._snapshot.header()
 
-    def begin(self) -> None:
-        """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off."""
+    def begin(self, login: dict[str, Any] | None) -> None:
+        """The start, before anything is minted: note what the stores' disagreements became, adopt a hand-off.
+
+        ``login``: the server's message taken at this start, if any. The ids
+        it decides are neither compared nor repaired here: its application
+        changes them (``external``), from what the page held.
+        """
         user, group = self._user, self._group
+        decided = {} if login is None else decided_by_server(login)
         for entity, field, key, read in ((user, "anonymousId", User.ANONYMOUS_KEY, user.held_anonymous_id),
                                          (user, "userId", user.keys.id, user.id),
                                          (group, "groupId", group.keys.id, group.id)):
             if self.changes.known[field] is None:  # not already restored from a legacy cookie
                 found = held(entity.id_storage, key, self._header, stored_id)
-                compare_at_start(self.changes, field, found, read())
+                if field in decided:
+                    before_server(self.changes, field, found, decided[field], read)
+                else:
+                    compare_at_start(self.changes, field, found, read())
         if self.cross_domain is not None:
             self._land()
 
-    def from_server(self, message: dict[str, Any] | None) -> None:
+    def from_server(self, message: dict[str, Any]) -> None:
         """The ids a server login or logout set (its applied ``message``) came from the server."""
-        if message is None:
-            return
         for field in ("userId", "anonymousId"):
             value = message[field]
             if value is not None and self.changes.known[field] == value:
@@ -121,7 +128,7 @@ class IdentityExtras:
             page = {
                 "consent": self._consent(),
                 "persistence": {
-                    "persist": self._settings.persist,
+                    "persist": self._persist,
                     "mayStore": self._may_store(),
                     "stores": [s.name for s in entity.id_storage.stores],
                     "unavailable": sorted(stores.failures.broken),

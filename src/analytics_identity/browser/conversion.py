@@ -9,7 +9,7 @@ from typing import Any
 
 import js
 
-from ..api.querystring import JsRegExp
+from ..options.querystring import JsRegExp
 from ..delivery.item import encoded
 from ..events.context import Context
 from ..jsonsafe import NotJson, refusal
@@ -93,7 +93,7 @@ def from_js(value: Any) -> Any:
 
     Functions stay callable (callbacks, middleware) and ``null`` is ``None``.
     Inside objects ``undefined`` and symbols vanish (``null`` in arrays), an
-    object with ``toJSON`` (a Date) gives its result, a RegExp becomes a :class:`~analytics_identity.api.querystring.JsRegExp`
+    object with ``toJSON`` (a Date) gives its result, a RegExp becomes a :class:`~analytics_identity.options.querystring.JsRegExp`
     (load options hold them), and what JSON cannot hold (``BigInt``, a cycle,
     nesting past :data:`~analytics_identity.jsonsafe.MAX_DEPTH`, a getter that
     throws) becomes :class:`~analytics_identity.jsonsafe.NotJson`, which the

@@ -1,7 +1,7 @@
-"""The ``window.analytics`` object: JavaScript values in and out of :class:`~analytics_identity.api.dispatch.Dispatcher`.
+"""The ``window.analytics`` object: JavaScript values in and out of :class:`~analytics_identity.bridge.dispatch.Dispatcher`.
 
 Dispatch, the replay of the snippet's buffer and page pinning are pure Python
-in :mod:`analytics_identity.api.dispatch`; this module only converts values
+in :mod:`analytics_identity.bridge.dispatch`; this module only converts values
 and builds the JavaScript object from the methods table.
 """
 
@@ -15,9 +15,9 @@ import js
 
 from ..version import __version__
 from ..api.client import Analytics
-from ..api.dispatch import Dispatcher
-from ..api.handover import calls_to_replay
-from ..api.methods import ACCESSORS, ENTITY, LOAD, METHODS
+from ..bridge.dispatch import Dispatcher
+from ..bridge.handover import calls_to_replay
+from ..bridge.methods import ACCESSORS, ENTITY, LOAD, METHODS
 from .conversion import arguments_from_js, resolved, to_js_value
 from .ffi import create_once_callable, create_proxy, jsnull
 
@@ -25,7 +25,7 @@ __all__ = ["Core"]
 
 
 class JsCaller:
-    """Results as JavaScript values and promises (the :class:`~analytics_identity.api.dispatch.Caller`)."""
+    """Results as JavaScript values and promises (the :class:`~analytics_identity.bridge.dispatch.Caller`)."""
 
     null = jsnull
     #: ``window.analytics``, once :meth:`Core.facade` built it.

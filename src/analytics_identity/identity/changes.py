@@ -71,6 +71,8 @@ class _Change:
     reason: str
     previous: dict[str, str | None]
     after: dict[str, str | None] | None = None
+    #: The ids this change changed (another reason's change, or none, for the rest).
+    fields: set[str] = field(default_factory=set)
 
 
 class _Because:
@@ -140,10 +142,13 @@ class IdentityChanges:
         # The anonymousId an identify() cleared is minted again within it: one change (its source: minted).
         if last is not None and (last.reason == reason or (reason == "minted" and last.reason == "identify")):
             told = last.reason
+            if name not in last.fields:  # first seen after the change began (the start reads one id at a time)
+                last.previous[name] = self.known[name]
         else:
             if last is not None:
                 last.after = dict(self.known)
             self._pending.append(_Change(reason, dict(self.known)))
+        self._pending[-1].fields.add(name)
         self.known[name] = value
         fact = self.facts[name]
         fact.source = None if value is None else (REASONS.get(reason) or source or fact.source)
@@ -152,7 +157,18 @@ class IdentityChanges:
             self.settle()
 
     def start(self) -> None:
-        """The stores were compared: from now on changes are told, those of the start first."""
+        """The stores were compared: from now on changes are told, those of the start first.
+
+        An id no change of the start touched held its value all along: the
+        start's changes say so, although it was read after them.
+        """
+        touched = {name for change in self._pending for name in change.fields}
+        for change in self._pending:
+            for name in FIELDS:
+                if name not in touched:
+                    change.previous[name] = self.known[name]
+                    if change.after is not None:
+                        change.after[name] = self.known[name]
         self.started = True
         self.settle()
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..storage import PriorityStorage
     from ..storage.cookie_store import CookieStore
 
-__all__ = ["compare_at_start", "explain", "held"]
+__all__ = ["before_server", "compare_at_start", "explain", "held"]
 
 
 def cookie_values(header: str, name: str) -> list[Any]:
@@ -77,6 +77,24 @@ def compare_at_start(changes: IdentityChanges, field: str, found: dict[str, Any]
     else:
         changes.known[field] = value
         fact.source = holders[0]
+
+
+def before_server(changes: IdentityChanges, field: str, found: dict[str, Any], value: str | None,
+                  read: Callable[[], Any]) -> None:
+    """``field`` is one the server's login or logout sets to ``value``: the stores that still hold
+    another id (the page's localStorage copy, say) are what the page held, and the change from
+    it is the server's (``external``), not a repair. A cleared id is not read, so no store's old
+    copy comes back before the logout is applied."""
+    changes.facts[field].found = found
+    losers = [v for name, holding in found.items() if name != "memory" for v in _values(holding) if v != value]
+    if value is None:
+        changes.known[field] = losers[0] if losers else None
+        return
+    read()  # every store holds the server's id again
+    if losers:
+        changes.note(field, value, "external", previous=losers[0])
+    else:
+        changes.known[field] = value
 
 
 def _cookie(store: CookieStore | None, hostname: str, key: str, present: bool) -> dict[str, Any] | None:

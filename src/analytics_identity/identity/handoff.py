@@ -13,14 +13,13 @@ keeps its analytics.js meaning: whoever opens the link becomes that visitor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ..host import describe
 
-__all__ = ["PARAMETER", "CrossDomain", "Landing", "cross_domain_option"]
+__all__ = ["PARAMETER", "CrossDomain", "Landing"]
 
 PARAMETER = "ajs_xid"
 DEFAULT_MAX_AGE = 120
@@ -83,20 +82,3 @@ class CrossDomain:
             if not _listed(host, self.domains):
                 return None, f"ignored an {PARAMETER} parameter from {host or 'an unknown page'}, not a crossDomain domain"
         return anonymous_id, None
-
-
-def cross_domain_option(value: Any, warn: Callable[[str], None]) -> CrossDomain | None:
-    """``crossDomain: {domains: [...], maxAge: seconds}``; ``None`` when absent or unusable."""
-    if value is None:
-        return None
-    domains = value.get("domains") if isinstance(value, dict) else None
-    if not isinstance(domains, list) or not domains or not all(isinstance(d, str) and d.strip() for d in domains):
-        warn(f"crossDomain must be {{domains: [\"shop.example.com\", ...], maxAge}}, not {describe(value)}; "
-             "no cross-domain hand-off")
-        return None
-    max_age = value.get("maxAge", DEFAULT_MAX_AGE)
-    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or max_age <= 0:
-        warn(f"crossDomain.maxAge must be a positive number of seconds, not {describe(max_age)}; "
-             f"using {DEFAULT_MAX_AGE}")
-        max_age = DEFAULT_MAX_AGE
-    return CrossDomain(tuple(d.strip().lower().lstrip(".") for d in domains), float(max_age))

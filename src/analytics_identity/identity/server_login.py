@@ -13,8 +13,8 @@ more cookie, ``ajs_server_identity``: a JSON object
 - ``userId`` / ``anonymousId``: the ids the server set;
 - ``traits``: merged into the user's traits (after ``reset``/``replace``).
 
-The page applies it once, when the core starts (:func:`apply_server_login`),
-and deletes the cookie. Two server calls before the page loads fold into one
+The page takes it once, when the core starts (:func:`take_server_login`),
+deletes the cookie and applies it (:func:`apply_server_login`). Two server calls before the page loads fold into one
 message (:func:`fold`), so the page ends where the server did.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 from ..storage import PriorityStorage
 from .entity import Group, User, stored_id
 
-__all__ = ["SERVER_LOGIN_COOKIE", "apply_server_login", "fold", "read_message"]
+__all__ = ["SERVER_LOGIN_COOKIE", "apply_server_login", "decided_by_server", "fold", "read_message", "take_server_login"]
 
 SERVER_LOGIN_COOKIE = "ajs_server_identity"
 
@@ -63,16 +63,13 @@ def fold(pending: dict[str, Any] | None, *, reset: bool = False, replace: bool =
     return {key: value for key, value in message.items() if value not in (False, None, {})}
 
 
-def apply_server_login(cookies: PriorityStorage | None, user: User, group: Group,
-                       warn: Callable[[str], None]) -> dict[str, Any] | None:
-    """Apply the server's message, if the cookies hold one, then delete it.
+def take_server_login(cookies: PriorityStorage | None, warn: Callable[[str], None]) -> dict[str, Any] | None:
+    """The server's message, if the cookies hold one, deleted from them as it is taken.
 
-    Runs when the core starts, before anything reads the ids, with the
-    core's own entity methods, so every store ends as ``analytics.reset()``
-    or ``identify()`` would have left it. ``cookies``: the cookie-only list
+    Taken when the core starts, before the stores are compared, so a
+    disagreement the server's own cookies made is told as the server's
+    (``external``), not as a repair. ``cookies``: the cookie-only list
     (``None`` when the page keeps no cookies: a server's cookies mean nothing there).
-    Returns the message applied (``None``: there was none), so ``explain()``
-    can name the server as the source of the ids it set.
     """
     if cookies is None:
         return None
@@ -83,7 +80,18 @@ def apply_server_login(cookies: PriorityStorage | None, user: User, group: Group
     message = read_message(raw)
     if message is None:
         warn(f"ignored the {SERVER_LOGIN_COOKIE} cookie: it holds no message of the server's identify or reset")
-        return None
+    return message
+
+
+def decided_by_server(message: dict[str, Any]) -> dict[str, str | None]:
+    """The ids a taken message decides, and their values: all three after a logout."""
+    ids = {} if not message["reset"] else {"anonymousId": None, "userId": None, "groupId": None}
+    return {**ids, **{field: message[field] for field in ("anonymousId", "userId") if message[field] is not None}}
+
+
+def apply_server_login(message: dict[str, Any], user: User, group: Group) -> None:
+    """Apply a taken message with the core's own entity methods, so every store ends as
+    ``analytics.reset()`` or ``identify()`` would have left it."""
     if message["reset"]:
         user.reset()
         group.reset()
@@ -95,4 +103,3 @@ def apply_server_login(cookies: PriorityStorage | None, user: User, group: Group
         user.anonymous_id(message["anonymousId"])
     if message["traits"]:
         user.traits({**user.traits(), **message["traits"]})
-    return message

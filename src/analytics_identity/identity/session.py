@@ -21,30 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..host import describe
 from ..host.protocols import KeyValueStorage
 
-__all__ = ["ACCESS_KEY", "INTEGRATION", "SESSION_KEY", "Sessions", "session_timeout"]
+__all__ = ["ACCESS_KEY", "INTEGRATION", "SESSION_KEY", "Sessions"]
 
 SESSION_KEY = "analytics_session_id"
 ACCESS_KEY = "analytics_session_id.last_access"
 INTEGRATION = "Actions Amplitude"
 #: The plugin's default session length.
 DEFAULT_TIMEOUT_MS = 30 * 60 * 1000
-
-
-def session_timeout(value: Any, warn: Callable[[str], None]) -> int | None:
-    """Load option ``session: {timeout}`` (ms): the timeout, or ``None`` (sessions off, the default)."""
-    if value is None or value is False:
-        return None
-    if value is True:
-        return DEFAULT_TIMEOUT_MS
-    timeout = value.get("timeout", DEFAULT_TIMEOUT_MS) if isinstance(value, dict) else None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        warn(f"session must be {{timeout: ms}} with a positive timeout, not {describe(value)}; "
-             f"using {DEFAULT_TIMEOUT_MS} ms")
-        return DEFAULT_TIMEOUT_MS
-    return int(timeout)
 
 
 def _ms(text: str | None) -> int | None:

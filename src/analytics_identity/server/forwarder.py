@@ -39,7 +39,7 @@ from .outbox import Outbox, upstream_event
 
 __all__ = ["MAX_BATCH_BYTES", "Forwarder"]
 
-log = logging.getLogger("analytics_identity.forwarder")
+log = logging.getLogger(__name__)
 
 #: Segment's batch limit, which the collector applies to the bodies it takes too.
 MAX_BATCH_BYTES = 500 * 1024

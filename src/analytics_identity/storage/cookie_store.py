@@ -1,30 +1,26 @@
-"""The cookie store: analytics-next's encoding, the domain probe, renewal and duplicate clean-up.
+"""The cookie store: analytics-next's encoding, writes only on change, renewal once per page.
 
 What is cached about the cookies (the header, its parsed and decoded
 values, held writes) lives in the page's one
 :class:`~analytics_identity.storage.cookie_header.CookieHeader`, which this
-store reads and writes through.
+store reads and writes through; where the cookies go (the domain probe, the
+clean-up of other scripts' copies) is
+:class:`~analytics_identity.storage.cookie_placement.CookiePlacement`'s.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from .codec import MAX_COOKIE_BYTES, CookieAttributes, candidate_domains, encode_value, serialize
+from .codec import MAX_COOKIE_BYTES, CookieAttributes, encode_value, serialize
 from .cookie_header import CookieHeader
+from .cookie_placement import CookiePlacement
 from .stores import StoreError, StoreUnavailable
 
 __all__ = ["CookieStore"]
-
-
-_PROBE = "__tld__"
-#: The probe cookie carries no options of the page: a plain cookie on ``/``
-#: tells whether a domain (or the host) accepts cookies at all.
-_PROBE_ATTRIBUTES = CookieAttributes(max_age_days=1)
 
 
 class CookieStore:
@@ -33,9 +29,8 @@ class CookieStore:
     Writes only when the value changes, plus one renewal per key per page: a
     ``document.cookie`` read right after a write is a synchronous round trip
     to the browser's network process, so needless writes make every later
-    read slow. The widest domain that accepts cookies is probed once, on the
-    first write, and cached for the page; the same probe finds out when the
-    browser refuses cookies altogether.
+    read slow. The first write on a page where the domain probe found no
+    cookie at all reads its cookie back: the browser may refuse cookies.
     """
 
     name = "cookie"
@@ -52,10 +47,8 @@ class CookieStore:
         self._attributes = attributes
         self._clock = clock
         self._warn = warn
-        self._domain: str | None = attributes.domain
-        self._probed = attributes.domain is not None
+        self._place = CookiePlacement(cookies, attributes, self._now)
         self._renewed: set[str] = set()
-        self._unverified = False
         self._warned: set[str] = set()
         #: When each cookie was last written by this page (seconds): its expiry, for ``explain()``.
         self.written_at: dict[str, float] = {}
@@ -87,12 +80,13 @@ class CookieStore:
     def set(self, key: str, value: Any | None) -> None:
         cookies = self._cookies
         if cookies.duplicated(key):
-            self._remove_copies(key)
+            self._place.remove_copies(key)
+            self._warn_once(f"found more than one {key} cookie (another path or domain); removed the extra copies")
         current = cookies.values().get(key)
         if value is None:
             self._renewed.discard(key)
             if current is not None:
-                domain = self._cookie_domain()
+                domain = self._place.domain()
                 cookies.write(serialize(key, "", self._attributes, domain, self._now(), expire=True))
                 if domain:  # also drop a host-only copy another library may have left
                     cookies.write(serialize(key, "", self._attributes, None, self._now(), expire=True))
@@ -100,7 +94,7 @@ class CookieStore:
         encoded = encode_value(value)
         if current == encoded and key in self._renewed:
             return
-        cookie = serialize(key, encoded, self._attributes, self._cookie_domain(), self._now())
+        cookie = serialize(key, encoded, self._attributes, self._place.domain(), self._now())
         if len(cookie.encode("utf-8")) > MAX_COOKIE_BYTES:
             if current is not None:  # a stale cookie would win the next read
                 self.set(key, None)
@@ -109,29 +103,11 @@ class CookieStore:
         cookies.write(cookie, value if isinstance(value, str) else None)
         self._renewed.add(key)
         self.written_at[key] = self._clock()
-        if self._unverified:
+        if self._place.unverified:
             # The first write on a page without cookies tells whether the browser keeps any.
             if cookies.values().get(key) != encoded:
                 raise StoreUnavailable("the browser refuses cookies")
-            self._unverified = False
-
-    def _remove_copies(self, key: str) -> None:
-        """Expire copies of ``key`` another script set on a longer path or host-only.
-
-        The browser lists the cookie with the longest path first, so such a
-        copy wins every read and hides what we write. Scripts cannot see a
-        cookie's path, so each ancestor of the page's path is tried.
-        """
-        now = self._now()
-        parts = self._cookies.pathname.split("/")
-        paths = ["/".join(parts[:i]) for i in range(2, len(parts) + 1)]
-        domain = self._cookie_domain()
-        for path in (p for p in paths if p and not any(ch in p for ch in ";,\r\n")):
-            for where in {None, domain}:
-                self._cookies.write(serialize(key, "", replace(self._attributes, path=path), where, now, expire=True))
-        if domain:
-            self._cookies.write(serialize(key, "", self._attributes, None, now, expire=True))
-        self._warn_once(f"found more than one {key} cookie (another path or domain); removed the extra copies")
+            self._place.unverified = False
 
     def renew(self, key: str, value: Any) -> None:
         """Push the expiry of a cookie that holds ``value`` a year ahead, once per page.
@@ -148,32 +124,4 @@ class CookieStore:
     def placement(self) -> tuple[str | None, bool, CookieAttributes]:
         """The cookie domain (probed now if not yet), whether the ``cookie.domain`` option named it,
         and the attributes written."""
-        return self._cookie_domain(), self._attributes.domain is not None, self._attributes
-
-    def _cookie_domain(self) -> str | None:
-        if not self._probed:
-            self._probed = True
-            self._domain = self._probe()
-        return self._domain
-
-    def _sticks(self, domain: str | None, now: datetime) -> bool:
-        """Write the probe cookie for ``domain``, read it back, remove it."""
-        self._cookies.write(serialize(_PROBE, "1", _PROBE_ATTRIBUTES, domain, now))
-        if self._cookies.values().get(_PROBE) != "1":
-            return False
-        self._cookies.write(serialize(_PROBE, "", _PROBE_ATTRIBUTES, domain, now, expire=True))
-        return True
-
-    def _probe(self) -> str | None:
-        """The widest candidate domain the browser accepts a cookie for.
-
-        ``None`` means a host-only cookie. When nothing sticks and the page
-        has no cookie at all, cookies may be refused altogether: the first
-        real write is then read back to find out.
-        """
-        now = self._now()
-        for level in candidate_domains(self._cookies.hostname):
-            if self._sticks(level, now):
-                return level
-        self._unverified = not self._cookies.header()
-        return None
+        return self._place.domain(), self._attributes.domain is not None, self._attributes

@@ -34,7 +34,7 @@ __all__ = ["CPYTHON_ONLY", "browser_sources", "build_static", "build_stdlib", "b
 
 #: Folders and modules (relative to the package) that run only in CPython and
 #: are never shipped to the browser.
-CPYTHON_ONLY = frozenset({"server", "tooling", "__main__.py", "api/memory.py", "delivery/urllib_transport.py"})
+CPYTHON_ONLY = frozenset({"server", "tooling", "__main__.py", "cpython.py", "delivery/urllib_transport.py"})
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 COMPRESS_SUFFIXES = (".mjs", ".js", ".wasm", ".zip", ".json", ".whl")

@@ -2,14 +2,14 @@
 
 The snippet and the loader run before Python does, so they cannot ask the
 core which methods exist or what each returns. Rather than a second copy of
-:data:`~analytics_identity.api.methods.METHODS` by hand (which drifted: the
+:data:`~analytics_identity.bridge.methods.METHODS` by hand (which drifted: the
 disabled stand-in decided return kinds with regular expressions), the build
 replaces one placeholder in each file with a JSON literal made here:
 
 * ``__SNIPPET_TABLE__`` in ``web/snippet.js``: the methods it stubs, those
   whose buffered calls keep the page they were made on (and the marker's
   key), those kept for the next page when this one leaves before ready, and
-  the localStorage prefix they are kept under (:mod:`analytics_identity.api.handover`);
+  the localStorage prefix they are kept under (:mod:`analytics_identity.bridge.handover`);
 * ``__METHOD_KINDS__`` in ``web/loader.mjs``: every method's return kind,
   and the methods that give an entity accessor when called with no argument.
 """
@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..api.handover import PREFIX
-from ..api.methods import BUFFERED_PAGE, ENTITY, METHODS
+from ..bridge.handover import PREFIX
+from ..bridge.methods import BUFFERED_PAGE, ENTITY, METHODS
 
 __all__ = ["loader_table", "render", "snippet_table"]
 

@@ -15,12 +15,12 @@ from ..consent import ConsentRules
 from ..delivery import Endpoint, Strategy
 from ..host import describe
 from ..identity.entity import GROUP_KEYS, USER_KEYS, EntityKeys
-from ..identity.handoff import CrossDomain, cross_domain_option
-from ..identity.session import session_timeout
+from ..identity.handoff import DEFAULT_MAX_AGE, CrossDomain
+from ..identity.session import DEFAULT_TIMEOUT_MS
 from ..storage.codec import CookieAttributes
 from .querystring import QueryStringRules, rules_from_option
 
-__all__ = ["EntitySettings", "Settings"]
+__all__ = ["EntitySettings", "Settings", "cross_domain_option", "session_timeout"]
 
 _STORE_NAMES = ("cookie", "localStorage", "memory")
 _COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -136,6 +136,37 @@ def _consent_option(value: Any, warn: Callable[[str], None]) -> ConsentRules:
              f"using {list(defaults.gpc_denies)}")
         denies = list(defaults.gpc_denies)
     return ConsentRules(required, category, pending, gpc, tuple(denies))
+
+
+def cross_domain_option(value: Any, warn: Callable[[str], None]) -> CrossDomain | None:
+    """``crossDomain: {domains: [...], maxAge: seconds}``; ``None`` when absent or unusable."""
+    if value is None:
+        return None
+    domains = value.get("domains") if isinstance(value, dict) else None
+    if not isinstance(domains, list) or not domains or not all(isinstance(d, str) and d.strip() for d in domains):
+        warn(f"crossDomain must be {{domains: [\"shop.example.com\", ...], maxAge}}, not {describe(value)}; "
+             "no cross-domain hand-off")
+        return None
+    max_age = value.get("maxAge", DEFAULT_MAX_AGE)
+    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or max_age <= 0:
+        warn(f"crossDomain.maxAge must be a positive number of seconds, not {describe(max_age)}; "
+             f"using {DEFAULT_MAX_AGE}")
+        max_age = DEFAULT_MAX_AGE
+    return CrossDomain(tuple(d.strip().lower().lstrip(".") for d in domains), float(max_age))
+
+
+def session_timeout(value: Any, warn: Callable[[str], None]) -> int | None:
+    """Load option ``session: {timeout}`` (ms): the timeout, or ``None`` (sessions off, the default)."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return DEFAULT_TIMEOUT_MS
+    timeout = value.get("timeout", DEFAULT_TIMEOUT_MS) if isinstance(value, dict) else None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        warn(f"session must be {{timeout: ms}} with a positive timeout, not {describe(value)}; "
+             f"using {DEFAULT_TIMEOUT_MS} ms")
+        return DEFAULT_TIMEOUT_MS
+    return int(timeout)
 
 
 def _disabled(value: Any, options: dict[str, Any], warn: Callable[[str], None]) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..host import MemoryHost
-from .client import Analytics
+from .host import MemoryHost
+from .api.client import Analytics
 
 _instance: Analytics | None = None
 

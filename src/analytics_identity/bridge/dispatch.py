@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from ..events.context import Context
 from ..host import describe, page_address
 from ..identity.entity import READ
-from .client import Analytics
+from ..api.client import Analytics
 from .methods import (
     ACCESSORS,
     ACTIONS,
@@ -37,7 +37,7 @@ from .methods import (
     READY,
     Method,
 )
-from .querystring import query_from_location
+from ..api.querystring import query_from_location
 
 __all__ = ["Caller", "Dispatcher"]
 

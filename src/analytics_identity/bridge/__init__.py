@@ -1,0 +1,1 @@
+"""Calls from page JavaScript: the methods table, their dispatch and replay, and the bounce hand-over."""

@@ -34,6 +34,13 @@ def test_nothing_is_minted_or_stored_at_init_while_persistence_is_off(options: d
     assert on.cookies.written == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(("options", "may"), [({}, True), ({"disableClientPersistence": True}, False),
+                                             ({"consent": {"required": True}}, False)])
+def test_may_store_tells_the_loader_whether_to_save_the_start_up_state(options: dict[str, Any], may: bool) -> None:
+    """web/loader.mjs reads ``may_store`` from JavaScript; without it no warm visit would ever restore."""
+    assert page(host(), options).may_store is may
+
+
 @pytest.mark.parametrize(
     "call",
     [

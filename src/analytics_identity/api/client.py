@@ -282,6 +282,12 @@ class Analytics(Listeners, ClassicMethods):
             self.track("Segment Consent Preference Updated")
         return self._consent.state.snapshot()
 
+    @property
+    def may_store(self) -> bool:
+        """Whether the page may write to cookies and localStorage now (persistence on, consent given):
+        web/loader.mjs reads it before saving the start-up state on the visitor's device."""
+        return self.settings.persist and self._consent.may_store
+
     # -- middleware and delivery ---------------------------------------------------
 
     @guarded

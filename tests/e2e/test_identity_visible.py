@@ -58,6 +58,11 @@ def test_a_first_visit_is_minted_and_the_buffered_listener_hears_it(page: Page, 
     [minted] = changes(page)
     assert minted["reason"] == "minted"
     assert minted["previous"] == {"anonymousId": None, "userId": None, "groupId": None}
+    # As documented, an id the page has not is null, not left out (JSON.stringify drops undefined).
+    shown = json.loads(page.evaluate("JSON.stringify({change: window.changes[0], explain: analytics.user().explain()})"))
+    assert shown["change"]["userId"] is None and shown["change"]["previous"]["userId"] is None
+    assert "userId" in shown["change"] and "userId" in shown["change"]["previous"]
+    assert "value" in shown["explain"]["userId"] and "domain" in shown["explain"]["userId"]["cookie"]
     assert minted["anonymousId"] == page.evaluate("analytics.user().anonymousId()")
     assert page.evaluate("analytics.user().explain().anonymousId.source") == "minted"
 
@@ -157,6 +162,21 @@ def test_page_code_writing_the_cookie_is_external(page: Page, base_url: str) -> 
     }}""")
     assert seen == other
     assert changes(page)[-1]["reason"] == "external" and changes(page)[-1]["userId"] == other
+
+
+def test_another_tab_s_login_is_heard_here_as_it_happens(page: Page, context: BrowserContext, base_url: str) -> None:
+    """No call on this page: the other tab's localStorage write (the ``storage`` event) is enough."""
+    start(page, base_url, base_url + "/blank.html")
+    other_tab = context.new_page()
+    other_tab.goto(base_url + "/blank.html")
+    other_tab.evaluate(f"() => analytics.load('test-key', {json.dumps(load_options(base_url))})")
+    wait_ready(other_tab)
+    user = unique("user")
+    other_tab.evaluate(f"() => analytics.identify('{user}')")
+    page.wait_for_function(f"window.changes.some((c) => c.reason === 'external' && c.userId === '{user}')")
+    other_tab.evaluate("() => analytics.reset()")
+    page.wait_for_function("window.changes.at(-1).userId == null && window.changes.at(-1).reason === 'external'")
+    assert page.evaluate("analytics.user().id()") is None
 
 
 def test_another_tab_identifying_is_external_here(page: Page, context: BrowserContext, base_url: str) -> None:

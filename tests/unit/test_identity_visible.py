@@ -20,6 +20,7 @@ from analytics_identity.identity.handoff import CrossDomain
 from analytics_identity.identity.session import ACCESS_KEY, SESSION_KEY
 from analytics_identity.options.settings import cross_domain_option, session_timeout
 from tests.documented import ROOT, fenced
+from tests.unit.identity_hosts import CountingJar, CountingStorage
 
 IDENTITY_DOC = ROOT / "docs" / "identity.md"
 NOBODY = {"anonymousId": None, "userId": None, "groupId": None}
@@ -245,3 +246,23 @@ def test_an_anonymous_id_refreshed_by_identify_was_minted() -> None:
     explained = analytics.user().explain()["anonymousId"]
     assert explained["source"] == "minted" and explained["changed"]["reason"] == "identify"
     assert told[-1]["reason"] == "identify"
+
+
+def test_a_change_another_tab_made_is_told_when_the_page_looks_and_nothing_is_written() -> None:
+    """The browser's ``storage`` event makes the page look (``reread_ids``): the change is told
+    at once, and looking repairs nothing (a repair between two of the other tab's writes,
+    which reach the page one by one, would bring back an id that tab had just removed)."""
+    jar, storage = CountingJar(), CountingStorage()
+    here = Analytics(MemoryHost(cookies=jar, local_storage=storage), "key")
+    told: list[dict[str, Any]] = []
+    here.on("identity", told.append)
+    there = Analytics(MemoryHost(cookies=jar, local_storage=storage), "key")
+    there.identify("u-5")
+    written = (len(jar.written), storage.writes)
+    here.reread_ids()
+    assert [(c["reason"], c["userId"], c["previous"]["userId"]) for c in told] == [("external", "u-5", None)]
+    assert (len(jar.written), storage.writes) == written
+    storage.remove_item("ajs_user_id")  # the other tab's reset, half arrived: the cookie still says u-5
+    written = (len(jar.written), storage.writes)
+    here.reread_ids()
+    assert told[1:] == [] and (len(jar.written), storage.writes) == written

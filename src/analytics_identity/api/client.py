@@ -136,6 +136,11 @@ class Analytics(Listeners, ClassicMethods):
         self.identity.reset()
         self._emit("reset")
 
+    @guarded
+    def reread_ids(self) -> None:
+        """Another tab wrote an id (the browser's ``storage`` event): listeners hear the change now."""
+        self.identity.reread()
+
     # -- events ---------------------------------------------------------------
 
     def _apply_identity_options(self, options: dict[str, Any]) -> dict[str, Any]:

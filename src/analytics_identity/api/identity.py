@@ -103,6 +103,24 @@ class IdentityExtras:
             except Exception as error:  # noqa: BLE001 - the address bar is the page's
                 host.warn(f"could not take the hand-off out of the address: {error}")
 
+    def watched_keys(self) -> frozenset[str]:
+        """The localStorage keys of the three ids: another tab writing one changed an id here too."""
+        return frozenset({User.ANONYMOUS_KEY, self._user.keys.id, self._group.keys.id})
+
+    def reread(self) -> None:
+        """Look at the three ids (minting nothing): one another tab changed is told as ``external``
+        now, not at this page's next call.
+
+        Only looks: nothing is repaired or written. The other tab's writes
+        reach this page one by one (the cookie at once, each localStorage key
+        in its own message), so a repair made between two of them would
+        write back an id the other tab had just removed.
+        """
+        for entity, field, key in ((self._user, "anonymousId", User.ANONYMOUS_KEY),
+                                   (self._user, "userId", self._user.keys.id),
+                                   (self._group, "groupId", self._group.keys.id)):
+            self.changes.seen(field, stored_id(entity.id_storage.get(key)))
+
     def hand_off(self, href: str, here: str) -> str | None:
         """The parameter's value for a link or GET form to ``href``, when it leads to another
         listed domain and the page may store identity (consent given)."""

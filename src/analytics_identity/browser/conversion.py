@@ -28,7 +28,7 @@ def to_js_value(value: Any) -> Any:
         if value.page_object is None:
             value.page_object = page_context(_context_object(value), value.failure, value._id)
         return value.page_object
-    return to_js(value, dict_converter=_from_entries, create_pyproxies=False)
+    return _plain(value)
 
 
 def _context_object(context: Context) -> Any:
@@ -43,10 +43,13 @@ def _context_object(context: Context) -> Any:
     return _plain(dict(context))
 
 
-def _plain(value: dict[str, Any]) -> Any:
-    """A context's members as a JavaScript object, through JSON when they are
-    JSON (an event is): one string into ``JSON.parse`` cost about half of
-    ``to_js``, which crosses into JavaScript for every object and list."""
+def _plain(value: Any) -> Any:
+    """A dict or list as a JavaScript object or array, through JSON when it is
+    JSON (an event, an ``identity`` change, ``explain()``): one string into
+    ``JSON.parse`` cost about half of ``to_js``, which crosses into JavaScript
+    for every object and list, and a ``None`` inside becomes ``null`` as
+    documented, where ``to_js`` makes it ``undefined`` (which
+    ``JSON.stringify`` then leaves out)."""
     try:
         text = json.dumps(value, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):  # a Python middleware's value JSON cannot hold

@@ -16,6 +16,7 @@ from .facade import Core
 from .ffi import JsProxy, create_once_callable
 from .host import BrowserHost
 from .network import browser_network, watch_page
+from .tabs import watch_other_tabs
 
 __all__ = ["install", "load", "shared_instance"]
 
@@ -50,6 +51,7 @@ def install(write_key: Any = None, options: Any = None) -> Core:
         _instance = core = Core(analytics)
         watch_page(analytics)
         watch_links(analytics)
+        watch_other_tabs(analytics)
         if buffer is None or buffered is not None:
             _under_init_lock(analytics, lambda: _start(core, buffered))
         else:

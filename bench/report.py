@@ -12,6 +12,9 @@ from typing import Any
 
 import workload
 
+#: The pages whose ready every engine's table shows (bench/engines.py measures these).
+ENGINE_PAGES = ("pyodide", "snippet", "snippet-immediate")
+
 #: Targets of issue 21 (a site keeps its Lighthouse score), over those of issues 6
 #: and 11 that still hold: ready against stock Pyodide (a ratio of medians), the
 #: longest main-thread task until ready, the first visit's bytes as served with
@@ -206,6 +209,36 @@ def lighthouse_section(lighthouse: dict[str, Any] | None) -> str:
 
 
 
+def engines_section(results: dict[str, Any]) -> str:
+    """Cold and warm ready of stock Pyodide and ours in each engine measured, Chromium's from its own tables."""
+    by_engine = {}
+    if results["pages"]:
+        by_engine[results["meta"]["browser"]] = results["pages"]
+    for figures in (results.get("engines") or {}).values():
+        by_engine[figures["browser"]] = figures["pages"]
+    if not by_engine:
+        return ""
+
+    def ratio(pages: dict[str, Any], name: str, kind: str) -> str:
+        ours, stock = median(pages, name, f"{kind}.ready"), median(pages, "pyodide", f"{kind}.ready")
+        return "–" if not ours or not stock or name == "pyodide" else f"{ours / stock:.2f}×"
+
+    rows = "".join(
+        f"| {browser} | {name} | {fmt(figures.get('cold.ready'))} | {fmt(figures.get('warm.ready'))} | "
+        f"{ratio(pages, name, 'cold')} / {ratio(pages, name, 'warm')} | {fmt(figures.get('warm.restored')) if name != 'pyodide' else '–'} |\n"
+        for browser, pages in by_engine.items() for name, figures in pages.items() if name in ENGINE_PAGES)
+    return (
+        "## Ready in each engine (ms from navigation start)\n\n"
+        "Stock Pyodide (`pyodide`) and this project (`snippet`: default `loadMode`, boots after `load`; "
+        "`snippet-immediate`) in each engine, cold (a fresh on-disk profile: no HTTP cache, Cache Storage or "
+        "cookies) and warm (a second visit, caches kept, after the first saved its start-up state). "
+        "WebKit and Firefox through the end-to-end tests' drivers (bench/engines.py); every browser on the "
+        "same machine in the same run, so compare within a row's engine. Each cell: median (min–max).\n\n"
+        "| engine | page | ready, cold | ready, warm | vs stock Pyodide, cold / warm | warm visit restored (1 = yes) |\n"
+        "|---|---|---:|---:|---:|---:|\n" + rows
+    )
+
+
 def fmt(figure: dict[str, Any] | None, scale: float = 1, digits: int = 0) -> str:
     if not figure:
         return "–"
@@ -227,12 +260,24 @@ def markdown(results: dict[str, Any]) -> str:
         return header + body
 
     meta = results["meta"]
-    out = [
+    browsers = ", ".join(filter(None, [meta["browser"], *(e["browser"] for e in (results.get("engines") or {}).values())]))
+    head = [
         "# Benchmark results\n",
-        f"`make bench`, {meta['date']}: {meta['runs']} rounds, headless {meta['browser']}, {meta['cpus']} CPUs "
-        f"(load average {meta['loadavg']} at start), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
+        f"`make bench`, {meta['date']}: {meta['runs']} rounds, {browsers}, {meta['cpus']} CPUs "
+        f"(load average {meta['loadavg']} at start, {meta.get('loadavgEnd', '?')} once the browsers were done), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
         "Each cell: median (min–max).\n",
-        "Ready: `pyodide` when `loadPyodide` resolves; `snippet` when `analytics.ready` fires (default "
+        engines_section(results),
+    ]
+    cpython = [
+        "## Pure core in CPython (operations per second)\n",
+        "| operation | median (min–max) |\n|---|---:|\n" + "".join(
+            f"| {label} | {fmt(figure)} |\n" for label, figure in results["cpython"].items()),
+    ]
+    notes = ["## Notes\n\n" + "\n".join(f"- {n}" for n in results["notes"]) + "\n"] if results.get("notes") else []
+    if not pages:  # Chromium not measured (--engines without it): its tables would be empty
+        return "\n".join(head + cpython + notes)
+    out = [
+        "The sections below are Chromium's. Ready: `pyodide` when `loadPyodide` resolves; `snippet` when `analytics.ready` fires (default "
         "`loadMode`: the boot starts after the `load` event); `analytics-next` when `AnalyticsBrowser.load` "
         "resolves; `plain` at `load`. Cold: first visit in a fresh on-disk profile; warm: second visit, "
         "HTTP cache and storage kept. Targets compare medians of the same run; the renderer-CPU rows "
@@ -289,10 +334,5 @@ def markdown(results: dict[str, Any]) -> str:
         table([("JS heap used", "memory.jsHeapUsed", 1 / 2**20, 1),
                ("JS heap total", "memory.jsHeapTotal", 1 / 2**20, 1),
                ("wasm memory", "memory.wasmMemory", 1 / 2**20, 1)]),
-        "## Pure core in CPython (operations per second)\n",
-        "| operation | median (min–max) |\n|---|---:|\n" + "".join(
-            f"| {label} | {fmt(figure)} |\n" for label, figure in results["cpython"].items()),
     ]
-    if results.get("notes"):
-        out.append("## Notes\n\n" + "\n".join(f"- {n}" for n in results["notes"]) + "\n")
-    return "\n".join(out)
+    return "\n".join(head + out + cpython + notes)

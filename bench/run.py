@@ -14,6 +14,8 @@ pages served by that one server from the same files:
    dependency), offline with local settings;
 
 plus ``plain``, the same markup without any script, for paint and load.
+bench/engines.py then takes cold and warm ready of the first two (and
+``snippet-immediate``) in WebKit and Firefox too (``--engines``).
 
 Pages are visited round-robin, so the noise of a shared machine hits them
 alike, and every figure is the median, min and max over ``--runs`` rounds.
@@ -58,6 +60,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 
 from analytics_identity.server.process import ServerProcess
 
+import engines
 import lighthouse
 import report
 import workload
@@ -238,7 +241,7 @@ def visit(page: Page, url: str) -> dict[str, Any]:
     page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0",
                            timeout=config.BOOT_TIMEOUT_MS)
     figures = page.evaluate(COLLECT)
-    figures["restored"] = page.evaluate("performance.getEntriesByName('analytics-identity:restored').length")
+    figures["restored"] = page.evaluate(engines.RESTORED)
     # A navigation to a new site may start a new renderer process, whose count starts at zero.
     figures["cpu"] = 1000 * (cpu_after - cpu_before if cpu_after >= cpu_before else cpu_after)
     figures["resources"] = [{**r, "url": r["url"].split("/", 3)[-1]} for r in figures["resources"]]
@@ -285,9 +288,7 @@ def snapshot_saved(page: Page, timeout_s: float = 60) -> float | None:
     share the CPU with that worker either."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
-        # The worker stores the snapshot last (web/saved.mjs): its key means the set is whole.
-        if page.evaluate("caches.open('analytics-identity').then((cache) => cache.keys())"
-                         ".then((keys) => keys.some((key) => new URL(key.url).pathname.endsWith('/snapshot')))"):
+        if page.evaluate(engines.SNAPSHOT_SAVED):
             return page.evaluate("(performance.now() - window.benchReady) / 1000")
         page.wait_for_timeout(200)
     return None
@@ -390,6 +391,14 @@ def measure_pages(names: list[str], runs: int, base_url: str, started: float) ->
     return rounds
 
 
+def chromium_version() -> str:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
+        found = browser.version
+        browser.close()
+    return found
+
+
 def loading_figures(runs: int, out: Path, results: dict[str, Any]) -> str:
     """Run bench/loading.py (loading modes, worker, snapshot); its table, a level down."""
     spec = importlib.util.spec_from_file_location("bench_loading", HERE / "loading.py")
@@ -409,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="rounds per page (default 5)")
     parser.add_argument("--pages", default="pyodide,snippet,snippet-immediate,analytics-next,plain",
                         help="comma-separated, from " + ", ".join(PAGES))
+    parser.add_argument("--engines", default="chromium," + ",".join(engines.ENGINES),
+                        help="comma-separated, from chromium (every figure), " + ", ".join(engines.ENGINES)
+                        + " (cold and warm ready of the pages " + ", ".join(engines.PAGES) + "; default all)")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
     parser.add_argument("--lighthouse-runs", type=int, default=3,
                         help="Lighthouse runs per article page (default 3; 0 skips Lighthouse)")
@@ -419,6 +431,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{STATIC} has no build: run `make build`", file=sys.stderr)
         return 2
     names = [n for n in args.pages.split(",") if n]
+    chosen = [e for e in args.engines.split(",") if e]
+    unknown = set(chosen) - {"chromium", *engines.ENGINES}
+    if unknown:
+        parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
+    chromium = "chromium" in chosen
+    others = [e for e in engines.ENGINES if e in chosen]
     started = time.monotonic()
     loadavg = " ".join(f"{x:.2f}" for x in os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -428,14 +446,14 @@ def main(argv: list[str] | None = None) -> int:
         build = json.loads((static / "build.json").read_text())
         BUILD.update(build)
         with serve(static.parent / "events.sqlite3", static, brotli_mounts(Path(tmp))) as base_url:
-            rounds = measure_pages(names, args.runs, base_url, started)
+            rounds = measure_pages(names, args.runs, base_url, started) if chromium else {}
+            urls = {name: base_url + PAGES[name].format(runtime=build["runtime"]) for name in names}
+            in_engines = engines.measure(others, urls, args.runs, log)
             lighthouse_raw = lighthouse.measure(base_url, args.lighthouse_runs, config.EXECUTABLE_PATH, config.ARGS,
-                                                log) if args.lighthouse_runs > 0 else None
+                                                log) if chromium and args.lighthouse_runs > 0 else None
         wheel_bytes = (static / build["wheel"]).stat().st_size
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
-        browser_version = browser.version
-        browser.close()
+    loadavg_end = " ".join(f"{x:.2f}" for x in os.getloadavg())  # the browsers are done
+    browser_version = chromium_version() if chromium else None
     pages = report.aggregate(rounds)
     light, notes = None, []
     if lighthouse_raw:
@@ -444,8 +462,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "meta": {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "runs": args.runs, "browser": f"Chromium {browser_version}", "cpus": os.cpu_count(),
-            "loadavg": loadavg, "runtime": BUILD["runtime"],
+            "runs": args.runs, "browser": browser_version and f"Chromium {browser_version}", "cpus": os.cpu_count(),
+            "loadavg": loadavg, "loadavgEnd": loadavg_end, "runtime": BUILD["runtime"],
             "wheel": BUILD["wheel"], "python": platform.python_version(),
             "iterations_per_call": {label: n for label, _, n in CALLS},
         },
@@ -454,11 +472,12 @@ def main(argv: list[str] | None = None) -> int:
         "storageKinds": sorted({k.split(".", 2)[2] for p in pages.values() for k in p if k.startswith("warm.storage.")}),
         "pages": pages,
         "lighthouse": light,
+        "engines": in_engines,
         "notes": notes,
         "rounds": rounds,
         "cpython": cpython_core(max(args.runs, 5)),
     }
-    results["targets"] = report.targets(pages, light and light["pages"])
+    results["targets"] = report.targets(pages, light and light["pages"]) if chromium else []
     args.out.mkdir(parents=True, exist_ok=True)
     text = report.markdown(results)
     if args.loading:

@@ -38,11 +38,16 @@ const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
 // idle callback ~80 ms past `load`).
 function pageLoaded(idle) {
   return new Promise((resolve) => {
-    const go = !idle ? resolve
-      : () => (window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 1000 }) : setTimeout(resolve));
+    const go = !idle ? resolve : () => whenIdle(resolve, 1000);
     if (document.readyState === "complete") go();
     else window.addEventListener("load", go, { once: true });
   });
+}
+
+// Calls `callback` once the browser is idle, at most `timeout` ms later.
+// WebKit has no requestIdleCallback (docs/engines.md): there, at the next task.
+function whenIdle(callback, timeout) {
+  return window.requestIdleCallback ? requestIdleCallback(callback, { timeout }) : setTimeout(callback);
 }
 
 function explain(error) {
@@ -112,7 +117,7 @@ function saveSnapshotLater(files, compiled, mayStore) {
     });
     worker.terminate();
   }).catch(() => {});
-  if (navigator.locks) (window.requestIdleCallback || setTimeout)(save, { timeout: 5000 });
+  if (navigator.locks) whenIdle(save, 5000);
 }
 
 // Boots (`warm`: what warmStart started; `files`: what this visit

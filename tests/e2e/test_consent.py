@@ -73,8 +73,9 @@ def test_pending_writes_and_sends_nothing_and_a_grant_persists_the_same_id_and_s
     local = stored(page)[1]
     assert json.loads(local["ajs_anonymous_id"]) == anonymous and json.loads(local["ajs_user_traits"]) == {"plan": "pro"}
     delivered = events(base_url, page, 3, anonymousId=anonymous)
-    assert [(e["type"], e.get("event")) for e in delivered] == [("page", None), ("identify", None),
-                                                               ("track", "While pending")]
+    # Each event goes in a request of its own: an engine may deliver them in another order.
+    assert sorted((e["type"], e.get("event") or "") for e in delivered) == [("identify", ""), ("page", ""),
+                                                                          ("track", "While pending")]
     assert all(e["context"]["consent"] == ANALYTICS_ONLY for e in delivered)
     assert len(sent) == 3  # each held event sent once
 
@@ -221,9 +222,10 @@ def test_anonymize_ip_sends_a_zero_address_and_the_collector_stores_none(
     boot(page, base_url, options=load_options(base_url, anonymizeIp=anonymize),
          before="analytics.page(); analytics.track('Address', {}, {context: {ip: '203.0.113.9'}})")
     delivered = events(base_url, page, 2, anonymousId=anonymous_id(page))
-    addresses = [e["context"]["ip"] for e in delivered]
+    addresses = {e["type"]: e["context"]["ip"] for e in delivered}  # two requests: in either order
     # By default the collector stores the address the request came from, as Segment's does.
-    assert addresses == (["0.0.0.0", "0.0.0.0"] if anonymize else ["127.0.0.1", "203.0.113.9"])
+    assert addresses == ({"page": "0.0.0.0", "track": "0.0.0.0"} if anonymize
+                         else {"page": "127.0.0.1", "track": "203.0.113.9"})
     assert "requestHeaders" not in delivered[0]
 
 

@@ -41,12 +41,13 @@ def test_a_page_left_200_ms_after_load_has_its_calls_delivered_once_by_the_next_
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     page.evaluate("analytics.track('Next page')")
     delivered = events(base_url, page, 3, anonymousId=anonymous_id)
-    assert [(e["type"], e.get("event"), e["context"]["page"]["path"]) for e in delivered] == [
-        ("page", None, "/test-pages/loading.html"),
+    # One request each, which an engine may deliver in another order.
+    assert sorted((e["type"], e.get("event") or "", e["context"]["page"]["path"]) for e in delivered) == [
+        ("page", "", "/test-pages/loading.html"),
         ("track", "Bounce", "/test-pages/loading.html"),
         ("track", "Next page", "/blank.html"),
     ]
-    bounce = delivered[1]
+    [bounce] = [e for e in delivered if e.get("event") == "Bounce"]
     assert bounce["timestamp"] == iso(bounce_time) and bounce["properties"] == {"plan": "pro"}
     assert bounce["context"]["page"]["title"] == "loading test page"
     assert page.evaluate(LEFT) == []
@@ -54,7 +55,7 @@ def test_a_page_left_200_ms_after_load_has_its_calls_delivered_once_by_the_next_
     boot(page, base_url, path="/blank.html?third=1")  # a third page replays nothing again
     page.evaluate("analytics.track('Third page')")
     delivered = events(base_url, page, 4, anonymousId=anonymous_id)
-    assert [e.get("event") for e in delivered] == [None, "Bounce", "Next page", "Third page"]
+    assert sorted(e.get("event") or "" for e in delivered) == ["", "Bounce", "Next page", "Third page"]
 
 
 def test_a_hidden_page_that_gets_ready_replays_its_calls_itself_once(page: Page, base_url: str) -> None:

@@ -164,8 +164,8 @@ def test_page_code_writing_the_cookie_is_external(page: Page, base_url: str) -> 
     assert changes(page)[-1]["reason"] == "external" and changes(page)[-1]["userId"] == other
 
 
-def test_another_tab_s_login_is_heard_here_as_it_happens(page: Page, context: BrowserContext, base_url: str) -> None:
-    """No call on this page: the other tab's localStorage write (the ``storage`` event) is enough."""
+def identify_in_another_tab(page: Page, context: BrowserContext, base_url: str) -> tuple[Page, str]:
+    """Load ``page``, then a second tab of the site that identifies a new user: that tab and the user."""
     start(page, base_url, base_url + "/blank.html")
     other_tab = context.new_page()
     other_tab.goto(base_url + "/blank.html")
@@ -173,6 +173,12 @@ def test_another_tab_s_login_is_heard_here_as_it_happens(page: Page, context: Br
     wait_ready(other_tab)
     user = unique("user")
     other_tab.evaluate(f"() => analytics.identify('{user}')")
+    return other_tab, user
+
+
+def test_another_tab_s_login_is_heard_here_as_it_happens(page: Page, context: BrowserContext, base_url: str) -> None:
+    """No call on this page: the other tab's localStorage write (the ``storage`` event) is enough."""
+    other_tab, user = identify_in_another_tab(page, context, base_url)
     page.wait_for_function(f"window.changes.some((c) => c.reason === 'external' && c.userId === '{user}')")
     other_tab.evaluate("() => analytics.reset()")
     page.wait_for_function("window.changes.at(-1).userId == null && window.changes.at(-1).reason === 'external'")
@@ -180,13 +186,7 @@ def test_another_tab_s_login_is_heard_here_as_it_happens(page: Page, context: Br
 
 
 def test_another_tab_identifying_is_external_here(page: Page, context: BrowserContext, base_url: str) -> None:
-    start(page, base_url, base_url + "/blank.html")
-    other_tab = context.new_page()
-    other_tab.goto(base_url + "/blank.html")
-    other_tab.evaluate(f"() => analytics.load('test-key', {json.dumps(load_options(base_url))})")
-    wait_ready(other_tab)
-    user = unique("user")
-    other_tab.evaluate(f"() => analytics.identify('{user}')")
+    _, user = identify_in_another_tab(page, context, base_url)
     assert page.evaluate("analytics.user().id()") == user
     last = changes(page)[-1]
     assert last["reason"] == "external" and last["userId"] == user and last["previous"]["userId"] is None

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,7 @@ from ..api.client import Analytics
 from ..delivery import KEEPALIVE_BYTES, Network, Reply, Request
 from ..delivery.policy import parse_retry_after
 from .conversion import to_js_value
-from .ffi import create_once_callable, create_proxy
+from .ffi import create_once_callable, create_proxy, settles
 
 __all__ = ["BrowserTimers", "FetchTransport", "browser_network", "watch_page"]
 
@@ -43,26 +42,19 @@ class FetchTransport:
         asyncio.ensure_future(self._post(request, done))
 
     async def _post(self, request: Request, done: Callable[[Reply], None]) -> None:
-        size = len(request.body.encode())
+        size, signal = len(request.body.encode()), None
         keepalive = request.keepalive and self._keepalive_bytes + size <= KEEPALIVE_BYTES
         self._keepalive_bytes += size if keepalive else 0
         try:
             init = self._init(request, keepalive)
-            init.signal = js.AbortSignal.timeout(SEND_TIMEOUT_MS)
-            # The failure comes back as its text, and a Python timer backs the signal: in WebKitGTK a
-            # request Pyodide starts to a refused port may never settle, and an abort's DOMException
-            # does not become a Python exception there (docs/engines.md).
-            response = await asyncio.wait_for(js.fetch(request.url, init).catch(_failure()),
-                                              SEND_TIMEOUT_MS / 1000 + 1)
-            if isinstance(response, str):
-                raise ConnectionError(response)
+            init.signal = signal = js.AbortSignal.timeout(SEND_TIMEOUT_MS)
+            response = await settles(js.fetch(request.url, init))
             status = int(response.status)
-            error = "" if status < 400 else str(await response.text())[:200]
+            error = "" if status < 400 else str(await settles(response.text()))[:200]
             reply = Reply(status, parse_retry_after(response.headers.get("Retry-After"), time.time()), error)
-        except TimeoutError:
-            reply = Reply(0, None, f"no answer in {SEND_TIMEOUT_MS // 1000} s")
         except Exception as error:  # noqa: BLE001 - offline, refused, aborted: all retried
-            reply = Reply(0, None, str(error)[:200])
+            timed_out = bool(signal.aborted) if signal else False
+            reply = Reply(0, None, f"no answer in {SEND_TIMEOUT_MS // 1000} s" if timed_out else str(error)[:200])
         finally:
             self._keepalive_bytes -= size if keepalive else 0
         try:
@@ -73,21 +65,15 @@ class FetchTransport:
     def send_final(self, request: Request) -> None:
         """``fetch`` with keepalive; ``sendBeacon`` when the browser refuses that."""
         try:
-            js.fetch(request.url, self._init(request, True)).catch(_ignore())
+            settles(js.fetch(request.url, self._init(request, True))).add_done_callback(_ignore)
         except Exception:  # noqa: BLE001 - keepalive quota used up: a beacon is the last resort
             js.navigator.sendBeacon(request.url, request.body)
 
 
-@functools.cache
-def _failure() -> Any:
-    """A JavaScript rejection handler: the reason's text, never converted to a Python exception."""
-    return create_proxy(lambda reason, *_: f"{reason}")
-
-
-@functools.cache
-def _ignore() -> Any:
-    """A JavaScript no-op for promises whose outcome nobody will see."""
-    return create_proxy(lambda *_: None)
+def _ignore(sent: asyncio.Future[Any]) -> None:
+    """Takes the outcome nobody will see, so asyncio does not report it as never retrieved."""
+    if not sent.cancelled():
+        sent.exception()
 
 
 class BrowserTimers:

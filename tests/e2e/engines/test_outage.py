@@ -23,6 +23,8 @@ READY = "window.analytics.initialized === true"
 
 def test_events_made_while_the_collector_is_down_are_attempted_kept_and_arrive_once(
         engine: Engine, base_url: str, second: Server) -> None:  # noqa: F811
+    errors: list[str] = []
+    engine.listener = lambda tab, kind, details: errors.append(details["text"]) if kind == "pageerror" else None
     engine.goto(base_url + "/blank.html")
     engine.execute(f"analytics.load('test-key', {json.dumps(load_options(second.url))});")
     engine.wait_for(READY, config.BOOT_TIMEOUT_MS / 1000)
@@ -37,5 +39,7 @@ def test_events_made_while_the_collector_is_down_are_attempted_kept_and_arrive_o
         engine.wait_for(f"({QUEUED}).length === 0", 60)
         time.sleep(1)  # an answer lost on the way would have the event sent again by now
         assert len(collected(second.url, anonymousId=anonymous)) == 3
+        engine.pump()
+        assert errors == []  # nothing throws into the page, an outage included
     finally:
         restarted.stop()

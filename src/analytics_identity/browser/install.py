@@ -13,7 +13,7 @@ from ..api.client import Analytics
 from .conversion import from_js
 from .crossdomain import watch_links
 from .facade import Core
-from .ffi import JsProxy, create_once_callable
+from .ffi import JsProxy, create_once_callable, settles
 from .host import BrowserHost
 from .network import browser_network, watch_page
 from .tabs import watch_other_tabs
@@ -123,13 +123,18 @@ def _under_init_lock(analytics: Analytics, start: Callable[[], None]) -> None:
         except Exception as error:  # noqa: BLE001 - nothing throws into the page
             analytics.host.warn(f"install failed: {type(error).__name__}: {error}")
 
+    def after(request: Any) -> None:
+        if not request.cancelled():
+            request.exception()  # taken: a lock refused only means starting without it
+        run()  # a no-op once the lock's callback ran
+
     locks = getattr(js.navigator, "locks", None)
     if locks is None:
         run()
         return
     analytics.start_pending = run
     try:
-        locks.request(INIT_LOCK, create_once_callable(run)).catch(create_once_callable(run))
+        settles(locks.request(INIT_LOCK, create_once_callable(run))).add_done_callback(after)
     except Exception:  # noqa: BLE001 - no lock to be had: start anyway
         run()
 

@@ -75,12 +75,29 @@ function snapshots(options) {
 // while the page loads; the boot takes them once the page has.
 function warmStart(saved) {
   const warm = {
-    snapshot: expand(saved.snapshot),
+    snapshot: expandInWorker(saved.snapshot),
     compiled: WebAssembly.compileStreaming(saved.wasm),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
   for (const started of [warm.snapshot, warm.compiled, warm.files.wheel]) started.catch(() => {}); // reported by restore()
   return warm;
+}
+
+// The saved snapshot, unzipped and expanded by a worker (snapshot-worker.mjs)
+// while this thread runs the page; here if no worker can start.
+async function expandInWorker(saved) {
+  let worker;
+  try {
+    worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+  } catch {
+    return expand(saved);
+  }
+  const bytes = await saved.arrayBuffer();
+  return new Promise((resolve, reject) => {
+    worker.onmessage = ({ data }) => (data instanceof Uint8Array ? resolve(data) : reject(new Error(data)));
+    worker.onerror = () => reject(new Error("the worker that expands it failed"));
+    worker.postMessage({ saved: { bytes, type: saved.headers.get("content-type") } }, [bytes]);
+  }).finally(() => worker.terminate());
 }
 
 // Python as the snapshot left it, or, when it does not fit this runtime, one

@@ -3,11 +3,25 @@
 // downloaded (Blobs, shared, not copied) and the wasm module it compiled, so
 // nothing is downloaded or compiled twice; boots the same runtime the same
 // way (runtime.mjs), imports the core without touching a page object, and
-// posts one message when done.
+// posts one message when done. A warm visit's loader also starts it to
+// expand the saved snapshot (expandHere).
 import { compile, startRuntime } from "./runtime.mjs";
-import { save } from "./saved.mjs";
+import { expand, save } from "./saved.mjs";
 
-self.onmessage = async ({ data: { build, files, compiled } }) => {
+// A warm visit's loader hands the saved snapshot's bytes over: unzipping and
+// expanding them here keeps ~60 ms of work off the page's main thread while
+// the page loads. The snapshot goes back transferred, not copied.
+async function expandHere({ bytes, type }) {
+  try {
+    const snapshot = await expand(new Response(bytes, { headers: { "content-type": type } }));
+    self.postMessage(snapshot, [snapshot.buffer]);
+  } catch (error) {
+    self.postMessage(String(error && error.message || error));
+  }
+}
+
+self.onmessage = async ({ data: { build, files, compiled, saved } }) => {
+  if (saved) return expandHere(saved);
   try {
     const modules = Promise.all([import(build.runtime + "pyodide.mjs"), import(build.runtime + "pyodide.asm.mjs")]);
     const pyodide = await startRuntime(build, {

@@ -38,8 +38,9 @@ from typing import Any
 
 from playwright.sync_api import CDPSession, Page, sync_playwright
 
-import run
+import visit
 import workload
+from site_config import PAGES, config, serve
 
 #: Counts document.cookie and localStorage traffic, and calls of the browser functions the
 #: core is known to call (installed before any page script, so the core binds the wrappers).
@@ -169,20 +170,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200, help="calls in the CPU profile of each kind (default 200)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-calls-") as tmp, \
-            run.serve(Path(tmp) / "events.sqlite3") as base_url, sync_playwright() as pw:
+            serve(Path(tmp) / "events.sqlite3") as base_url, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            Path(tmp) / "profile", executable_path=run.config.EXECUTABLE_PATH, args=run.config.ARGS,
-            headless=run.config.HEADLESS)
-        context.set_default_timeout(run.config.ACTION_TIMEOUT_MS)
-        context.add_init_script(run.PROBE)
+            Path(tmp) / "profile", executable_path=config.EXECUTABLE_PATH, args=config.ARGS,
+            headless=config.HEADLESS)
+        context.set_default_timeout(config.ACTION_TIMEOUT_MS)
+        context.add_init_script(visit.PROBE)
         context.add_init_script(COUNTERS)
         page = context.pages[0]
-        inflight = run.InFlight(page)
-        url = base_url + run.PAGES["snippet"]
-        run.visit(page, url)
-        run.snapshot_saved(page)
+        inflight = visit.InFlight(page)
+        url = base_url + PAGES["snippet"]
+        visit.visit(page, url)
+        visit.snapshot_saved(page)
         page.goto("about:blank")
-        warm = run.visit(page, url)
+        warm = visit.visit(page, url)
         print(f"warm ready {warm['ready']:.0f} ms, restored {warm['restored']}")
         cdp = context.new_cdp_session(page)
         cdp.send("Profiler.enable")

@@ -2,7 +2,7 @@
 
 ``python bench/profile.py [CALL ...]`` boots bench/pages/profile.html (the
 build's runtime and wheel, installed as ``window.analytics`` exactly as the
-loader does), runs each page call of ``run.CALLS`` and of the workload
+loader does), runs each page call of ``visit.CALLS`` and of the workload
 (bench/workload.py, one batch) in a JavaScript loop under ``cProfile``, the
 network drained before each, and prints the functions that take the time,
 plus how often the call touched ``document.cookie`` and ``localStorage``.
@@ -19,8 +19,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402 - the bench's server, config and calls
+import visit  # noqa: E402 - the calls timed by make bench
 import workload  # noqa: E402 - the calls of the per-call workload
+from site_config import BUILD, config, serve  # noqa: E402 - the bench's server, config and build
 from calls import COUNTERS  # noqa: E402 - document.cookie and localStorage counted
 
 PROFILE = """
@@ -41,22 +42,22 @@ _bench_profile
 
 
 def main(argv: list[str]) -> int:
-    calls = [*run.CALLS, *((label, call, workload.BATCH) for label, _, call in workload.STEPS)]
+    calls = [*visit.CALLS, *((label, call, workload.BATCH) for label, _, call in workload.STEPS)]
     wanted = argv or [label for label, _, _ in calls]
-    with tempfile.TemporaryDirectory() as tmp, run.serve(Path(tmp) / "events.sqlite3") as base_url, \
+    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "events.sqlite3") as base_url, \
             sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=run.config.EXECUTABLE_PATH, args=run.config.ARGS)
+        browser = pw.chromium.launch(executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
         page = browser.new_page()
         page.add_init_script(COUNTERS)
-        inflight = run.InFlight(page)
-        page.goto(f"{base_url}/bench-pages/profile.html?runtime={run.BUILD['runtime']}&wheel={run.BUILD['wheel']}")
-        page.wait_for_function("window.benchReady !== undefined", timeout=run.config.BOOT_TIMEOUT_MS)
+        inflight = visit.InFlight(page)
+        page.goto(f"{base_url}/bench-pages/profile.html?runtime={BUILD['runtime']}&wheel={BUILD['wheel']}")
+        page.wait_for_function("window.benchReady !== undefined", timeout=config.BOOT_TIMEOUT_MS)
         profile = page.evaluate_handle(f"() => pyodide.runPython({PROFILE!r})")
         for label, call, iterations in calls:
             if label not in wanted:
                 continue
             inflight.drain(page)
-            page.evaluate(f"() => {{ window.benchLoop = (n) => {{ for (let i = 0; i < n; i++) {call}; }}; benchLoop({run.WARMUP}); }}")
+            page.evaluate(f"() => {{ window.benchLoop = (n) => {{ for (let i = 0; i < n; i++) {call}; }}; benchLoop({visit.WARMUP}); }}")
             before = page.evaluate("({...__counts})")
             stats = page.evaluate("([profile, n]) => profile(n)", [profile, iterations])
             after = page.evaluate("({...__counts})")

@@ -21,7 +21,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402 - the bench's server, config and build
+from site_config import STATIC, config, serve  # noqa: E402 - the bench's server, config and build
 
 STEPS = """async ([runtime, wheel, variant]) => {
   const indexURL = "/static/analytics/" + runtime + "/";
@@ -51,14 +51,14 @@ STEPS = """async ([runtime, wheel, variant]) => {
 
 def main(argv: list[str]) -> int:
     rounds = int(argv[0]) if argv else 3
-    static = Path(argv[1]) if len(argv) > 1 else run.STATIC
+    static = Path(argv[1]) if len(argv) > 1 else STATIC
     variant = argv[2] if len(argv) > 2 else "zipimport"
     build = json.loads((static / "build.json").read_text())
     figures: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as tmp, run.serve(Path(tmp) / "events.sqlite3", static) as base_url, \
+    with tempfile.TemporaryDirectory() as tmp, serve(Path(tmp) / "events.sqlite3", static) as base_url, \
             sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
-            Path(tmp) / "profile", executable_path=run.config.EXECUTABLE_PATH, args=run.config.ARGS)
+            Path(tmp) / "profile", executable_path=config.EXECUTABLE_PATH, args=config.ARGS)
         for _ in range(rounds):
             page = browser.new_page()
             page.goto(f"{base_url}/bench-pages/plain.html")

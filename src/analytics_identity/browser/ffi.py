@@ -37,28 +37,21 @@ except ImportError:  # Pyodide before 314
 
 
 class Rejected(Exception):
-    """A JavaScript promise's rejection that Pyodide does not take for an ``Error``."""
+    """A promise's rejection that Pyodide does not take for an ``Error``."""
 
 
 def settles(promise: Any) -> asyncio.Future[Any]:
-    """A JavaScript promise as a future that settles, whatever it is rejected with.
+    """A JavaScript promise as a future that settles whatever it is rejected with.
 
-    Pyodide takes a rejection for an exception only if it has a ``name``, a
-    ``message`` and a ``stack``. WebKit's ``fetch`` rejects with a
-    ``TypeError`` that has no ``stack``: Pyodide's future then raises
-    ``TypeError: invalid exception object`` into the page, as an unhandled
-    rejection, and never settles (docs/engines.md). Pyodide 314 hands Python
-    every promise as a future already listening, so the fix has to be on
-    that future: its ``set_exception`` takes any reason, as :class:`Rejected`.
-    Older Pyodide hands a proxy, whose rejection a ``then`` turns into a value.
+    WebKit rejects ``fetch`` with an ``Error`` without ``stack``, which Pyodide
+    does not take for an exception: its future then threw into the page and
+    never settled (docs/engines.md). Pyodide 314 hands every promise over as
+    a future, so the fix is on that future; older ones hand a proxy.
     """
     if isinstance(promise, asyncio.Future):
         set_exception = promise.set_exception
-
-        def take(reason: Any) -> None:
-            set_exception(reason if isinstance(reason, BaseException) else Rejected(str(reason)))
-
-        promise.set_exception = take  # type: ignore[method-assign]
+        promise.set_exception = lambda reason: set_exception(  # type: ignore[method-assign]
+            reason if isinstance(reason, BaseException) else Rejected(str(reason)))
         return promise
     return asyncio.ensure_future(_unwrapped(promise.then(None, lambda reason: Rejected(str(reason)))))
 

@@ -84,20 +84,21 @@ function warmStart(saved) {
 }
 
 // The saved snapshot, unzipped and expanded by a worker (snapshot-worker.mjs)
-// while this thread runs the page; here if no worker can start.
+// while this thread runs the page; here, from a second read of the saved
+// response, if the worker cannot start or fails.
 async function expandInWorker(saved) {
-  let worker;
+  const again = saved.clone();
   try {
-    worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    const bytes = await saved.arrayBuffer();
+    return await new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => (data instanceof Uint8Array ? resolve(data) : reject(new Error(data)));
+      worker.onerror = () => reject(new Error("the worker that expands it failed"));
+      worker.postMessage({ saved: { bytes, type: saved.headers.get("content-type") } }, [bytes]);
+    }).finally(() => worker.terminate());
   } catch {
-    return expand(saved);
+    return expand(again);
   }
-  const bytes = await saved.arrayBuffer();
-  return new Promise((resolve, reject) => {
-    worker.onmessage = ({ data }) => (data instanceof Uint8Array ? resolve(data) : reject(new Error(data)));
-    worker.onerror = () => reject(new Error("the worker that expands it failed"));
-    worker.postMessage({ saved: { bytes, type: saved.headers.get("content-type") } }, [bytes]);
-  }).finally(() => worker.terminate());
 }
 
 // Python as the snapshot left it, or, when it does not fit this runtime, one
@@ -105,7 +106,11 @@ async function expandInWorker(saved) {
 async function restore(modules, warm) {
   try {
     await warm.compiled; // without it, the restore has no wasm to fall back on
-    const pyodide = await startRuntime(BUILD, { ...warm, modules });
+    // Whole before Pyodide starts: a snapshot that cannot be had fails here,
+    // not inside a half-started runtime (when the expanding worker failed at
+    // once, the normal boot that followed never became ready).
+    const snapshot = await warm.snapshot;
+    const pyodide = await startRuntime(BUILD, { ...warm, snapshot, modules });
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");
     return pyodide;

@@ -9,6 +9,7 @@ import time
 from playwright.sync_api import ConsoleMessage, Page
 
 from tests.conftest import config
+from tests.e2e.engines.fixtures import WEBKIT_CANNOT_ROUTE
 from tests.e2e.helpers import boot, load_options, wait_ready
 
 SNAPSHOTS = "caches.open('analytics-identity').then((cache) => cache.keys())"
@@ -89,3 +90,36 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
     saved_snapshot(page)  # a new one replaces it, and fits
     boot(page, base_url)
     assert page.evaluate(RESTORED) == 1 and len(seen) == 1
+
+
+@WEBKIT_CANNOT_ROUTE
+def test_a_warm_visit_whose_worker_cannot_start_expands_the_snapshot_on_the_page(page: Page, base_url: str) -> None:
+    """The warm visit unzips the snapshot in a worker; without one (here its script answers 404) the page does it."""
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    seen = warnings(page)
+    page.route("**/snapshot-worker.mjs", lambda route: route.fulfill(status=404, body="gone"))
+    boot(page, base_url)
+    assert seen == []
+    assert page.evaluate(RESTORED) == 1
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+
+
+def test_a_saved_snapshot_that_cannot_be_read_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
+    """Cut short (as a disk could leave it), it fails before the runtime starts, and the page boots as on a first visit."""
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    page.evaluate("""async () => {
+        const cache = await caches.open('analytics-identity');
+        const key = (await cache.keys()).find((request) => request.url.includes("/snapshot?"));
+        const saved = await cache.match(key);
+        const bytes = new Uint8Array(await saved.arrayBuffer());
+        await cache.put(key, new Response(bytes.subarray(0, bytes.length >> 1), { headers: saved.headers }));
+    }""")
+    seen = warnings(page)
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 0
+    assert len(seen) == 1 and "starting normally" in seen[0], seen
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id

@@ -14,6 +14,12 @@ from tests.e2e.helpers import boot, load_options, wait_ready
 
 SNAPSHOTS = "caches.open('analytics-identity').then((cache) => cache.keys())"
 RESTORED = "performance.getEntriesByName('analytics-identity:restored').length"
+#: The start of a page function that has the saved snapshot's ``cache``, ``key`` and response (``saved``).
+WITH_SAVED = """async () => {
+    const cache = await caches.open('analytics-identity');
+    const key = (await cache.keys()).find((request) => request.url.includes("/snapshot?"));
+    const saved = await cache.match(key);
+"""
 
 
 def saved_snapshot(page: Page) -> None:
@@ -42,14 +48,11 @@ def test_a_warm_visit_restores_the_snapshot_and_keeps_the_visitor(page: Page, ba
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
     # Gzipped in every engine tested (all have CompressionStream): less than half the pages it holds.
-    stored = page.evaluate(f"""async () => {{
-        const cache = await caches.open('analytics-identity');
-        const key = (await {SNAPSHOTS}).find((request) => request.url.includes("/snapshot?"));
-        const saved = await cache.match(key);
-        return {{ type: saved.headers.get("content-type"), zipped: (await saved.clone().arrayBuffer()).byteLength,
-                  pages: (await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
-                    .arrayBuffer()).byteLength }};
-    }}""")
+    stored = page.evaluate(WITH_SAVED + """
+        return { type: saved.headers.get("content-type"), zipped: (await saved.clone().arrayBuffer()).byteLength,
+                 pages: (await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
+                   .arrayBuffer()).byteLength };
+    }""")
     assert stored["type"] == "application/gzip" and stored["zipped"] < stored["pages"] / 2, stored
     seen = warnings(page)
     boot(page, base_url, before="analytics.track('Warm')")
@@ -69,10 +72,7 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
     # As if saved by another build of the runtime: one byte of its build id differs (stored gzipped again).
-    page.evaluate("""async () => {
-        const cache = await caches.open('analytics-identity');
-        const key = (await cache.keys()).find((request) => request.url.includes("/snapshot?"));
-        const saved = await cache.match(key);
+    page.evaluate(WITH_SAVED + """
         const bytes = new Uint8Array(await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
           .arrayBuffer());
         bytes[20] ^= 1;
@@ -111,10 +111,7 @@ def test_a_saved_snapshot_that_cannot_be_read_falls_back_to_the_normal_boot(page
     boot(page, base_url)
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
-    page.evaluate("""async () => {
-        const cache = await caches.open('analytics-identity');
-        const key = (await cache.keys()).find((request) => request.url.includes("/snapshot?"));
-        const saved = await cache.match(key);
+    page.evaluate(WITH_SAVED + """
         const bytes = new Uint8Array(await saved.arrayBuffer());
         await cache.put(key, new Response(bytes.subarray(0, bytes.length >> 1), { headers: saved.headers }));
     }""")

@@ -88,16 +88,22 @@ function warmStart(saved) {
 // response, if the worker cannot start or fails.
 async function expandInWorker(saved) {
   const again = saved.clone();
+  let worker;
   try {
-    const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
-    const bytes = await saved.arrayBuffer();
-    return await new Promise((resolve, reject) => {
+    worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    // Listening before anything is awaited: a script that fails to load says so at once.
+    const answer = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => (data instanceof Uint8Array ? resolve(data) : reject(new Error(data)));
       worker.onerror = () => reject(new Error("the worker that expands it failed"));
-      worker.postMessage({ saved: { bytes, type: saved.headers.get("content-type") } }, [bytes]);
-    }).finally(() => worker.terminate());
+      setTimeout(() => reject(new Error("the worker that expands it did not answer")), 10000);
+    });
+    const bytes = await saved.arrayBuffer();
+    worker.postMessage({ saved: { bytes, type: saved.headers.get("content-type") } }, [bytes]);
+    return await answer;
   } catch {
     return expand(again);
+  } finally {
+    if (worker) worker.terminate();
   }
 }
 
@@ -153,7 +159,7 @@ async function boot(writeKey, options, warm, files) {
     compiled = compile(files.wasm);
     pyodide = await startRuntime(BUILD, { files, compiled, modules });
   }
-  for (const name of restored ? [] : BUILD.modules) { // one module a task
+  for (const name of restored ? [] : BUILD.modules) { // tasks of ~25 ms (nextTask)
     await nextTask();
     pyodide.pyimport(name);
   }

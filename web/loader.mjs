@@ -159,7 +159,7 @@ async function boot(writeKey, options, warm, files) {
     compiled = compile(files.wasm);
     pyodide = await startRuntime(BUILD, { files, compiled, modules });
   }
-  for (const name of restored ? [] : BUILD.modules) { // tasks of ~25 ms (nextTask)
+  for (const name of restored ? [] : BUILD.modules) { // one module a task
     await nextTask();
     pyodide.pyimport(name);
   }

@@ -6,18 +6,11 @@
 // cache headers). Bundled into loader.mjs and snapshot-worker.mjs by the build.
 
 // Hands the thread back to the browser (input, paint) between two steps of
-// the boot once the current task has run for TASK_MS, so that none is long.
-// Small steps share a task: a yield after each of the ~100 steps (the
-// bootstrap's and the core's modules, one by one) cost a cold boot ~100 ms
-// in Chromium, more where a timer stands in for `scheduler.yield`. The
-// budget is wall time, so a slower CPU gets as short tasks, just more of them.
-const TASK_MS = 25;
-let taskStarted = -Infinity;
-
+// the boot, so that each step is a task of its own and none is long. (Steps
+// sharing a task up to a time budget made the cold boot faster but cost
+// Lighthouse blocking time: docs/loading.md, "Tried and dropped".)
 export function nextTask() {
-  if (performance.now() - taskStarted < TASK_MS) return Promise.resolve();
-  const yielded = globalThis.scheduler && scheduler.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve));
-  return yielded.then(() => { taskStarted = performance.now(); });
+  return globalThis.scheduler && scheduler.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve));
 }
 
 export async function get(url, init) {
@@ -42,8 +35,7 @@ export function compile(wasm) {
 }
 
 // Standard-library modules that Pyodide's own bootstrap (`import _pyodide_core`)
-// imports, imported before it, dependencies first, with a `nextTask()` between
-// two (a task of ~25 ms holds several): left to the
+// imports, imported before it, dependencies first, one per task: left to the
 // bootstrap they were one task of ~150 ms on a warm visit and ~370 ms on a
 // cold one; six groups still made tasks of 400-1,000 ms with the CPU slowed
 // down 4× (as Lighthouse does for a phone). Through Pyodide's private

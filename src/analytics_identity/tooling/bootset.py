@@ -118,8 +118,7 @@ def import_order(package: Path, root: str) -> list[str]:
 
     Read from each module's top-level imports (not those under ``if
     TYPE_CHECKING:`` or inside functions), packages before what they hold.
-    The loader imports them one by one before ``root``, in tasks of ~25 ms
-    (``nextTask`` in web/runtime.mjs): imported whole, the
+    The loader imports them one per task before ``root``: imported whole, the
     core was one main-thread task of 450-900 ms with the CPU slowed down 4×
     (as Lighthouse does for a phone). Any order is correct; only the length of
     each task depends on it.

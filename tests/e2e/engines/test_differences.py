@@ -77,9 +77,9 @@ def test_the_boot_hands_the_thread_back_with_what_the_engine_has(engine: Engine,
     engine.wait_for(SNAPSHOT_SAVED, config.BOOT_TIMEOUT_MS / 1000)  # the save waits for idle time too
     counted = engine.run("counted")
     if has(engine, "globalThis.scheduler && scheduler.yield"):
-        assert counted["yields"] >= 5, counted  # the boot's steps in tasks of ~25 ms
+        assert counted["yields"] >= 10, counted  # one per step: modules imported one a task
     else:
-        assert counted["yields"] == 0 and counted["zeroTimers"] >= 5, counted
+        assert counted["yields"] == 0 and counted["zeroTimers"] >= 10, counted
     idle = has(engine, "window.requestIdleCallback")
     assert (counted["idle"] >= 2) if idle else (counted["idle"] == 0), counted  # the boot's start and the save
     assert engine.run(COMPLAINTS) == []

@@ -17,7 +17,6 @@ import pytest
 from tests.conftest import ROOT, config
 from tests.e2e.engines.fixtures import (  # noqa: F401  (the engines' fixtures and hooks)
     context,
-    pytest_configure,
     pytest_generate_tests,
     pytest_terminal_summary,
     script_cookie_days,

@@ -45,19 +45,8 @@ WEBKIT_CANNOT_ADD_HEADERS = pytest.mark.not_in("webkit", "WebKit's WebDriver can
 SAME_PYTHON_IN_EVERY_ENGINE = pytest.mark.chromium_only(
     "what it checks is the core's Python, the same in every engine: Chromium only, for the suite's time")
 
-MARKERS = [
-    "chromium_only(reason): runs in Chromium only, for the reason given (an engine's driver cannot do it)",
-    "not_in(engine, reason): does not run in that engine, for the reason given",
-]
-
-
 #: ``(test, engine, reason)`` of every test an engine does not run, for the summary.
 LEFT_OUT: list[tuple[str, str, str]] = []
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    for marker in MARKERS:
-        config.addinivalue_line("markers", marker)
 
 
 def engines_of(metafunc: pytest.Metafunc) -> list[str]:

@@ -83,25 +83,21 @@ function warmStart(saved) {
   return warm;
 }
 
-// The saved snapshot, unzipped and expanded by a worker (snapshot-worker.mjs)
-// while this thread runs the page; here, from a second read of the saved
-// response, if the worker cannot start or fails.
+// The saved snapshot, read, unzipped and expanded by a worker
+// (snapshot-worker.mjs) while this thread runs the page; here, from the
+// response in hand, if the worker cannot start, fails or does not answer.
 async function expandInWorker(saved) {
-  const again = saved.clone();
   let worker;
   try {
     worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
-    // Listening before anything is awaited: a script that fails to load says so at once.
-    const answer = new Promise((resolve, reject) => {
+    return await new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => (data instanceof Uint8Array ? resolve(data) : reject(new Error(data)));
       worker.onerror = () => reject(new Error("the worker that expands it failed"));
       setTimeout(() => reject(new Error("the worker that expands it did not answer")), 10000);
+      worker.postMessage({ build: BUILD, expand: true });
     });
-    const bytes = await saved.arrayBuffer();
-    worker.postMessage({ saved: { bytes, type: saved.headers.get("content-type") } }, [bytes]);
-    return await answer;
   } catch {
-    return expand(again);
+    return expand(saved);
   } finally {
     if (worker) worker.terminate();
   }

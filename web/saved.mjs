@@ -1,11 +1,12 @@
 // What a visit saves for the next one, and its format: a memory snapshot of
 // the interpreter with the core imported (made by snapshot-worker.mjs after a
-// visit was ready; its zero pages left out, then gzipped), the trimmed standard library it was made with and the
-// decoded wasm (compiled from a gzipped copy or the HTTP cache, a warm visit
-// was 150-600 ms slower, with a long task over 200 ms), in Cache Storage under
-// the URLs of the files they were made from (a new build never restores an
-// old one). The loader reads them (`savedStart`, `expand`), the worker writes
-// them (`save`, `withoutZeroPages`). Bundled into both by the build.
+// visit was ready; its zero pages left out, then gzipped), the trimmed
+// standard library it was made with and the decoded wasm (compiled from a
+// gzipped copy or the HTTP cache, a warm visit was 150-600 ms slower, with a
+// long task over 200 ms), in Cache Storage under the URLs of the files they
+// were made from (a new build never restores an old one). The loader reads
+// them (`savedStart`, `expand`), the worker writes them (`save`) and expands
+// the snapshot for the loader (`expandSaved`). Bundled into both by the build.
 
 const CACHE = "analytics-identity";
 
@@ -78,6 +79,13 @@ function withoutZeroPages(snapshot) {
     }
   }
   return new Blob([snapshot.subarray(0, offset), map, ...kept]);
+}
+
+// The saved snapshot of one build, expanded (in the worker, for the loader).
+export async function expandSaved(build) {
+  const saved = await (await caches.open(CACHE)).match(savedKeys(build).snapshot);
+  if (!saved) throw new Error("it is gone");
+  return expand(saved);
 }
 
 // Pyodide's snapshot from what `withoutZeroPages` stored, a run of pages at a

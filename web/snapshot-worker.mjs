@@ -6,22 +6,22 @@
 // posts one message when done. A warm visit's loader also starts it to
 // expand the saved snapshot (expandHere).
 import { compile, startRuntime } from "./runtime.mjs";
-import { expand, save } from "./saved.mjs";
+import { expandSaved, save } from "./saved.mjs";
 
-// A warm visit's loader hands the saved snapshot's bytes over: unzipping and
-// expanding them here keeps ~60 ms of work off the page's main thread while
+// A warm visit's loader asks for the saved snapshot: reading, unzipping and
+// expanding it here keeps ~60 ms of work off the page's main thread while
 // the page loads. The snapshot goes back transferred, not copied.
-async function expandHere({ bytes, type }) {
+async function expandHere(build) {
   try {
-    const snapshot = await expand(new Response(bytes, { headers: { "content-type": type } }));
+    const snapshot = await expandSaved(build);
     self.postMessage(snapshot, [snapshot.buffer]);
   } catch (error) {
     self.postMessage(String(error && error.message || error));
   }
 }
 
-self.onmessage = async ({ data: { build, files, compiled, saved } }) => {
-  if (saved) return expandHere(saved);
+self.onmessage = async ({ data: { build, files, compiled, expand } }) => {
+  if (expand) return expandHere(build);
   try {
     const modules = Promise.all([import(build.runtime + "pyodide.mjs"), import(build.runtime + "pyodide.asm.mjs")]);
     const pyodide = await startRuntime(build, {

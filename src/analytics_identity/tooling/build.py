@@ -25,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 from ..version import __version__
-from .bootset import build_boot_stdlib, import_order
+from .bootset import before_imports, build_boot_stdlib, import_order
 from .onefile import bundle
 from .page_api import render
 from .runtime import bytecode_for, locate, project_root
@@ -89,12 +89,12 @@ def compile_bytecode(sources: dict[str, str], pyodide_dir: Path, *, lines: bool 
 
     Pyodide's standard library ships no bytecode, so a wheel of sources is
     compiled on every page visit (~55 ms of start-up for ours). The wheel
-    holds sourceless ``.pyc`` instead: without docstrings and column tables
-    (``optimize=2``, ``PYTHONNODEBUGRANGES``) it stays under 100 KB, and
-    tracebacks still name file and line. Without ``lines``, each function's
-    instructions all map to its first line (tracebacks name the function and
-    where it starts): the line tables are a seventh of the standard library
-    the loader ships at boot, ~85 KB brotli. In a checkout ``bytecode.mjs``
+    holds sourceless ``.pyc`` instead, without docstrings and column tables
+    (``optimize=2``, ``PYTHONNODEBUGRANGES``). Without ``lines``, each
+    function's instructions all map to its first line (tracebacks name the
+    function and where it starts): the line tables are a seventh of the
+    standard library the loader ships at boot (~85 KB brotli) and of our
+    wheel (12 KB). In a checkout ``bytecode.mjs``
     runs the runtime under Node, which ``make deps`` installs; an installed
     wheel has the bytecode ``make dist`` compiled so (:mod:`.runtime`).
     """
@@ -160,7 +160,11 @@ def build_wheel(out_dir: Path, pyodide_dir: Path | None) -> Path:
     from 0.27 on (Python 3.12 and later) installs with micropip.
     """
     sources = browser_sources()
-    files = compile_bytecode(sources, pyodide_dir) if pyodide_dir else {n: s.encode() for n, s in sources.items()}
+    # Each function's instructions mapped to its first line, as in the boot
+    # set: the core reports its failures as warnings, never as tracebacks, and
+    # the line tables were 12 KB of the wheel's 103 KB brotli.
+    files = (compile_bytecode(sources, pyodide_dir, lines=False) if pyodide_dir
+             else {n: s.encode() for n, s in sources.items()})
     dist_info = f"analytics_identity-{__version__}.dist-info"
     files[f"{dist_info}/METADATA"] = (
         f"Metadata-Version: 2.1\nName: analytics-identity\nVersion: {__version__}\n"
@@ -290,7 +294,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
-              .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules)))
+              .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules))
+              .replace('"__BEFORE_IMPORTS__"', json.dumps(before_imports(Path(__file__).parents[1]))))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(loader)
     (out / "snapshot-worker.mjs").write_text(bundle(web / "snapshot-worker.mjs"))

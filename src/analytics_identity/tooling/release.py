@@ -76,7 +76,7 @@ def _stage_python(stage: Path, root: Path) -> Path:
         standard = {n: stdlib.read(n).decode() for n in stdlib.namelist() if n.endswith(".py")}
     boot = boot_sources((runtime.pyodide / "python_stdlib.zip").read_bytes(), boot_modules())
     write_bundle(stage / "src" / "analytics_identity" / "tooling" / "bundle", runtime, PYODIDE_FILES,
-                 [standard, browser_sources()], first_lines=[boot])
+                 [standard], first_lines=[boot, browser_sources()])
     return stage
 
 

@@ -77,7 +77,9 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     },
     async createPyodideModule(settings) {
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
+      await nextTask();
       const module = await runtime.default(settings);
+      if (!snapshot && module.API.rawRun) module.API.rawRun(build.beforeImports);
       for (const name of snapshot ? [] : BOOTSTRAP_MODULES) {
         await nextTask();
         if (module.API.rawRun) module.API.rawRun("import " + name);
@@ -130,7 +132,10 @@ function withModule(instantiateWasm, compiled) {
       WebAssembly.instantiateStreaming = streaming;
       const module = await compiled.catch(() => undefined);
       if (!module) return streaming.apply(this, arguments);
-      return { module, instance: await WebAssembly.instantiate(module, imports) };
+      await nextTask();
+      const instance = await WebAssembly.instantiate(module, imports);
+      await nextTask(); // Emscripten's linking of the instance follows, as a task of its own
+      return { module, instance };
     };
     return instantiateWasm(imports, (...ready) => {
       WebAssembly.instantiateStreaming = streaming;

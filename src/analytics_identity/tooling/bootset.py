@@ -23,7 +23,8 @@ from pathlib import Path
 
 from ..browser.stdlib import OUTSIDE
 
-__all__ = ["BOOT_SET", "boot_modules", "boot_sources", "build_boot_stdlib", "import_order", "module_name", "trim_stdlib"]
+__all__ = ["BOOT_SET", "before_imports", "boot_modules", "boot_sources", "build_boot_stdlib", "import_order", "module_name",
+           "trim_stdlib"]
 
 #: The checked-in boot set, one module name a line.
 BOOT_SET = Path(__file__).with_name("bootset.txt")
@@ -150,6 +151,21 @@ def import_order(package: Path, root: str) -> list[str]:
 
     visit(root)
     return order
+
+
+def before_imports(package: Path) -> str:
+    """The Python statement the loader runs once Python has started, before
+    any import of the boot: ``browser/zipimports.py``, without its docstrings,
+    run in a namespace of its own (nothing is left in ``__main__``)."""
+    name = "analytics_identity.browser.zipimports"
+    tree = ast.parse((package / "browser" / "zipimports.py").read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    source = ast.unparse(tree) + "\ninstall()\n"
+    return f"exec(compile({source!r}, {name.replace('.', '/') + '.py'!r}, 'exec'), {{'__name__': {name!r}}})"
 
 
 def _top_level_imports(body: list[ast.stmt], module: str, is_package: bool) -> Iterator[str]:

@@ -122,10 +122,18 @@ def import_order(package: Path, root: str) -> list[str]:
     The loader imports them one per task before ``root``: imported whole, the
     core was one main-thread task of 450-900 ms with the CPU slowed down 4×
     (as Lighthouse does for a phone). Any order is correct; only the length of
-    each task depends on it.
+    each task depends on it. Importing a module runs its package's
+    ``__init__`` first, so what a package's ``__init__`` imports of its own
+    modules comes after the package (it ran in the package's task), and what
+    those modules import from elsewhere comes before it: listed before, one of
+    them made its package, with all it imports, one task (15 modules of 70).
     """
     name = package.name
     order: list[str] = []
+    # Modules reached while their package's __init__ was being read: listed
+    # right after that package, which imports them.
+    after: dict[str, list[str]] = {}
+    reading: list[str] = []  # the packages whose __init__ is being read, outermost first
 
     def path_of(module: str) -> Path | None:
         base = package.joinpath(*module.split(".")[1:])
@@ -144,10 +152,20 @@ def import_order(package: Path, root: str) -> list[str]:
         parts = module.split(".")
         for i in range(1, len(parts)):
             visit(".".join(parts[:i]))  # a package runs before its modules
-        for imported in _top_level_imports(ast.parse(path.read_text()).body, module, path.name == "__init__.py"):
+        package_init = path.name == "__init__.py"
+        if package_init:
+            reading.append(module)
+        for imported in _top_level_imports(ast.parse(path.read_text()).body, module, package_init):
             if imported == name or imported.startswith(name + "."):
                 visit(imported)
+        if package_init:
+            reading.pop()
+        importer = next((p for p in reading if module.startswith(p + ".")), None)
+        if importer is not None:
+            after.setdefault(importer, []).append(module)
+            return
         order.append(module)
+        order.extend(after.pop(module, []))
 
     visit(root)
     return order

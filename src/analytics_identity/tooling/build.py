@@ -64,9 +64,17 @@ _OFFLINE_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 }
 
 
-def _copy_offline(source: Path, target: Path) -> None:
-    """Copy a vendored text file with its foreign defaults replaced."""
-    text = source.read_text()
+#: Chromium's explicit compile hint (V8, from Chrome 136; a comment to other
+#: engines), first line of ``pyodide.asm.mjs``: every function of the file is
+#: compiled as the file streams in, off the main thread, instead of each on
+#: its first call, on the main thread, during the boot's tasks. Lighthouse
+#: (3 runs each): Total Blocking Time 695 -> 555 ms, score 83 -> 86.
+COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
+
+
+def _copy_offline(source: Path, target: Path, header: str = "") -> None:
+    """Copy a vendored text file with its foreign defaults replaced (and ``header`` put first)."""
+    text = header + source.read_text()
     for prefix, patches in _OFFLINE_PATCHES.items():
         if not source.name.startswith(prefix):
             continue
@@ -267,7 +275,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     runtime.mkdir(parents=True)
     for name in PYODIDE_FILES[:-1]:
         if name.endswith(".mjs"):
-            _copy_offline(node_pyodide / name, runtime / name)
+            _copy_offline(node_pyodide / name, runtime / name, COMPILE_HINT if name == "pyodide.asm.mjs" else "")
         else:
             shutil.copyfile(node_pyodide / name, runtime / name)
     shutil.copyfile(micropip, runtime / micropip.name)

@@ -177,6 +177,9 @@ def before_imports(package: Path) -> str:
     run in a namespace of its own (nothing is left in ``__main__``)."""
     name = "analytics_identity.browser.zipimports"
     tree = ast.parse((package / "browser" / "zipimports.py").read_text())
+    # Without `from __future__ import annotations`, which would import
+    # `__future__` first (Python 3.14 evaluates annotations lazily anyway).
+    tree.body = [node for node in tree.body if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body and isinstance(body[0], ast.Expr)

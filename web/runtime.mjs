@@ -79,7 +79,10 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
       await nextTask();
       const module = await runtime.default(settings);
-      if (!snapshot && module.API.rawRun) module.API.rawRun(build.beforeImports);
+      if (!snapshot && module.API.rawRun) {
+        await nextTask(); // Python's start-up ran in this task
+        module.API.rawRun(build.beforeImports);
+      }
       for (const name of snapshot ? [] : BOOTSTRAP_MODULES) {
         await nextTask();
         if (module.API.rawRun) module.API.rawRun("import " + name);

@@ -9,8 +9,8 @@ so the loader runs this file once Python has started, before the bootstrap's
 imports (the build writes it into ``BUILD.beforeImports``, web/loader.mjs).
 It is not imported there: importing the package first would import
 ``typing`` and its dependencies in one task, before the boot's imports one
-per task. Measured in Chromium on a cold visit: ~75 ms less main-thread work
-until ready (docs/loading.md, step 14).
+per task. Measured in Chromium on a cold visit: ~80 ms less renderer CPU
+until ready (docs/loading.md, step 15).
 
 A module with one entry in the zip gets that entry's path from the zip's
 table of contents. A module with more than one (bytecode and source side by

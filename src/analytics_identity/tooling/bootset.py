@@ -9,7 +9,9 @@ every page call, recorded in Chromium by ``tests/e2e/test_boot_set.py``
 ``BOOT_SET=write``). The zip also lists what it leaves out, for
 ``browser/stdlib.py``, which fetches the whole standard library the first
 time a module outside the set is imported. PyScript pages and pages with
-their own Pyodide use the runtime's own, whole, standard library.
+their own Pyodide use the runtime's own, whole, standard library. Also
+what the boot imports, in which order (``import_order``), and the Python
+the loader runs before its first import (``before_imports``).
 """
 
 from __future__ import annotations

@@ -25,9 +25,10 @@ const BUILD = {
   lock: "__LOCK_INFO__",
   // The core's and the browser layer's modules, dependencies first (tooling/bootset.py import_order).
   modules: "__CORE_MODULES__",
-  // Python run before the boot's first import: zip imports that read each
-  // module once (browser/zipimports.py; tooling/bootset.py before_imports).
-  beforeImports: "__BEFORE_IMPORTS__",
+  // Python run before Pyodide's own bootstrap, a statement per task
+  // (tooling/bootstrap.py): zip imports that read each module once, then
+  // the standard-library modules the bootstrap imports.
+  bootstrap: "__BOOTSTRAP__",
 };
 
 // The smallest valid module: compiling it throws a CompileError at once when

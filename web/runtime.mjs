@@ -34,27 +34,14 @@ export function compile(wasm) {
   return WebAssembly.compileStreaming(new Response(wasm, { headers: { "content-type": "application/wasm" } }));
 }
 
-// Standard-library modules that Pyodide's own bootstrap (`import _pyodide_core`)
-// imports, imported before it, dependencies first, one per task: left to the
-// bootstrap they were one task of ~150 ms on a warm visit and ~370 ms on a
-// cold one; six groups still made tasks of 400-1,000 ms with the CPU slowed
-// down 4× (as Lighthouse does for a phone). Through Pyodide's private
-// `API.rawRun`; without it, the bootstrap imports them itself.
-const BOOTSTRAP_MODULES = [
-  "types", "operator", "keyword", "reprlib", "heapq", "collections", "functools", "enum", "re", "copyreg",
-  "weakref", "copy", "contextlib", "annotationlib", "typing", "dataclasses", "linecache", "textwrap", "token",
-  "tokenize", "ast", "opcode", "dis", "inspect", "traceback", "struct", "selectors", "socket", "base64", "ssl",
-  "signal", "locale", "subprocess", "threading", "concurrent.futures", "string", "logging", "json", "bz2", "lzma",
-  "compression.zstd", "zipfile", "fnmatch", "shutil", "random", "tempfile", "glob", "pathlib", "contextvars",
-  "asyncio",
-];
-
 // loadPyodide with the files given: `files` (Blobs or Responses, or promises
 // of them: stdlib, wheel and, unless `compiled` has resolved already, wasm),
 // `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and pyodide.asm.mjs, imported), and
 // `snapshot` to restore (Python as it was once the core was imported) or
-// `makeSnapshot`. A task boundary before Python's start-up and between the
-// groups of the bootstrap's imports. Without a snapshot, the wheel goes on
+// `makeSnapshot`. Task boundaries around the wasm's instantiation, before
+// Python's start-up and between the statements of `build.bootstrap`
+// (tooling/bootstrap.py: the zip-import fix, then what Pyodide's bootstrap
+// imports, a module per task). Without a snapshot, the wheel goes on
 // `sys.path` and the standard library beyond the boot set is fetched on first
 // import (browser/stdlib.py).
 export async function startRuntime(build, { files, compiled, modules, snapshot, makeSnapshot }) {
@@ -79,13 +66,11 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
       await nextTask();
       const module = await runtime.default(settings);
-      if (!snapshot && module.API.rawRun) {
-        await nextTask(); // Python's start-up ran in this task
-        module.API.rawRun(build.beforeImports);
-      }
-      for (const name of snapshot ? [] : BOOTSTRAP_MODULES) {
+      // A statement per task, through Pyodide's private `API.rawRun`
+      // (without it, Pyodide's bootstrap imports the modules itself).
+      for (const statement of snapshot || !module.API.rawRun ? [] : build.bootstrap) {
         await nextTask();
-        if (module.API.rawRun) module.API.rawRun("import " + name);
+        module.API.rawRun(statement);
       }
       await nextTask();
       return module;

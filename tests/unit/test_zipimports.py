@@ -1,7 +1,7 @@
 """``browser/zipimports.py`` under Node, on the build's Pyodide, as the loader runs it.
 
-The loader runs the statement the build writes into ``BUILD.beforeImports``
-(``tooling/bootset.py`` ``before_imports``), so that is what runs here, on a
+The loader runs the statement the build puts first in ``BUILD.bootstrap``
+(``tooling/bootstrap.py`` ``before_imports``), so that is what runs here, on a
 zip of bytecode made by that runtime: a package, a module, and a module whose
 stale bytecode sits beside its source.
 """
@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from analytics_identity.tooling.bootset import before_imports
+from analytics_identity.tooling.bootstrap import before_imports
 from analytics_identity.tooling.build import project_root
 
 SCRIPT = r"""

@@ -10,8 +10,7 @@ every page call, recorded in Chromium by ``tests/e2e/test_boot_set.py``
 ``browser/stdlib.py``, which fetches the whole standard library the first
 time a module outside the set is imported. PyScript pages and pages with
 their own Pyodide use the runtime's own, whole, standard library. Also
-what the boot imports, in which order (``import_order``), and the Python
-the loader runs before its first import (``before_imports``).
+the order in which the loader imports our package (``import_order``).
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from pathlib import Path
 
 from ..browser.stdlib import OUTSIDE
 
-__all__ = ["BOOT_SET", "before_imports", "boot_modules", "boot_sources", "build_boot_stdlib", "import_order", "module_name",
-           "trim_stdlib"]
+__all__ = ["BOOT_SET", "boot_modules", "boot_sources", "build_boot_stdlib", "import_order", "module_name",
+           "top_level_imports", "trim_stdlib"]
 
 #: The checked-in boot set, one module name a line.
 BOOT_SET = Path(__file__).with_name("bootset.txt")
@@ -157,7 +156,7 @@ def import_order(package: Path, root: str) -> list[str]:
         package_init = path.name == "__init__.py"
         if package_init:
             reading.append(module)
-        for imported in _top_level_imports(ast.parse(path.read_text()).body, module, package_init):
+        for imported in top_level_imports(ast.parse(path.read_text()).body, module, package_init):
             if imported == name or imported.startswith(name + "."):
                 visit(imported)
         if package_init:
@@ -173,25 +172,8 @@ def import_order(package: Path, root: str) -> list[str]:
     return order
 
 
-def before_imports(package: Path) -> str:
-    """The Python statement the loader runs once Python has started, before
-    any import of the boot: ``browser/zipimports.py``, without its docstrings,
-    run in a namespace of its own (nothing is left in ``__main__``)."""
-    name = "analytics_identity.browser.zipimports"
-    tree = ast.parse((package / "browser" / "zipimports.py").read_text())
-    # Without `from __future__ import annotations`, which would import
-    # `__future__` first (Python 3.14 evaluates annotations lazily anyway).
-    tree.body = [node for node in tree.body if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    source = ast.unparse(tree) + "\ninstall()\n"
-    return f"exec(compile({source!r}, {name.replace('.', '/') + '.py'!r}, 'exec'), {{'__name__': {name!r}}})"
-
-
-def _top_level_imports(body: list[ast.stmt], module: str, is_package: bool) -> Iterator[str]:
+def top_level_imports(body: list[ast.stmt], module: str, is_package: bool) -> Iterator[str]:
+    """The modules a module's ``body`` imports when it runs (not under ``if TYPE_CHECKING:``, not in functions)."""
     here = module.split(".") if is_package else module.split(".")[:-1]
     for node in body:
         if isinstance(node, ast.Import):
@@ -202,6 +184,6 @@ def _top_level_imports(body: list[ast.stmt], module: str, is_package: bool) -> I
             yield target
             yield from (f"{target}.{alias.name}" for alias in node.names)  # submodules; names that are not: skipped
         elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
-            yield from _top_level_imports(node.body + node.orelse, module, is_package)
+            yield from top_level_imports(node.body + node.orelse, module, is_package)
         elif isinstance(node, ast.Try):
-            yield from _top_level_imports(node.body, module, is_package)
+            yield from top_level_imports(node.body, module, is_package)

@@ -25,7 +25,8 @@ import zipfile
 from pathlib import Path
 
 from ..version import __version__
-from .bootset import before_imports, build_boot_stdlib, import_order
+from .bootset import build_boot_stdlib, import_order
+from .bootstrap import bootstrap_steps
 from .onefile import bundle
 from .page_api import render
 from .runtime import bytecode_for, locate, project_root
@@ -303,7 +304,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
               .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules))
-              .replace('"__BEFORE_IMPORTS__"', json.dumps(before_imports(Path(__file__).parents[1]))))
+              .replace('"__BOOTSTRAP__"', json.dumps(bootstrap_steps(Path(__file__).parents[1],
+                                                                     (node_pyodide / "python_stdlib.zip").read_bytes()))))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(loader)
     (out / "snapshot-worker.mjs").write_text(bundle(web / "snapshot-worker.mjs"))

@@ -1,0 +1,88 @@
+"""``tooling/bootstrap.py``'s statements under Node, on the build's Pyodide, where the loader runs them.
+
+Each statement is run as ``web/runtime.mjs`` runs it (``API.rawRun``, before
+Pyodide's own bootstrap), and what it imported is recorded: no statement
+imports more than a few modules, ``asyncio`` comes a module per statement
+and works once Pyodide has started, and no statement leaves a name in
+``__main__``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from analytics_identity.tooling.bootstrap import bootstrap_steps
+from analytics_identity.tooling.build import project_root
+
+SCRIPT = r"""
+const [runtime, stepsFile] = process.argv.slice(2);
+const { readFileSync } = await import("node:fs");
+const steps = JSON.parse(readFileSync(stepsFile, "utf8"));
+const { loadPyodide } = await import(runtime + "/pyodide.mjs");
+const asm = await import(runtime + "/pyodide.asm.mjs");
+process.on("uncaughtException", (error) => { process.stderr.write(String(error.message)); process.exit(1); });
+const imported = [];
+const failed = [];
+const pyodide = await loadPyodide({
+  indexURL: runtime + "/", stdout: () => {}, stderr: () => {},
+  async createPyodideModule(settings) {
+    const module = await asm.default(settings);
+    // Read through a file: nothing is left in __main__, and rawRun only captures tracebacks.
+    const ask = (expression) => {
+      module.API.rawRun(`exec("import sys; open('/tmp/answer', 'w').write(repr(${expression}))", {})`);
+      return module.FS.readFile("/tmp/answer", { encoding: "utf8" });
+    };
+    const count = () => ask("len(sys.modules)");
+    const names = () => ask("sorted(sys.modules['__main__'].__dict__)");
+    const before = names();
+    for (const statement of steps) {
+      const start = Number(count());
+      const [error, output] = module.API.rawRun(statement);
+      if (error) failed.push(output);
+      imported.push(Number(count()) - start);
+    }
+    const after = names();
+    globalThis.mainNames = { before, after };
+    return module;
+  },
+});
+const works = await pyodide.runPythonAsync(`
+import asyncio, sys
+async def twice(x):
+    await asyncio.sleep(0)
+    return 2 * x
+[await asyncio.gather(twice(1), twice(2)), hasattr(asyncio, "__analytics_identity_in_steps__"),
+ sorted(m for m in sys.modules if m.startswith("asyncio."))]
+`);
+process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNames, works: works.toJs() }));
+"""
+
+
+def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_works(tmp_path: pytest.TempPathFactory) -> None:
+    folder = project_root() / "node_modules" / "pyodide"
+    if not (folder / "pyodide.mjs").exists():
+        pytest.fail(f"{folder} is missing: run `make deps`")
+    steps = bootstrap_steps(project_root() / "src" / "analytics_identity", (folder / "python_stdlib.zip").read_bytes())
+    script, steps_file = tmp_path / "run.mjs", tmp_path / "steps.json"  # type: ignore[operator]
+    script.write_text(SCRIPT)
+    steps_file.write_text(json.dumps(steps))
+    result = subprocess.run(["node", str(script), str(folder), str(steps_file)],
+                            capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    outcome = json.loads(result.stdout)
+    assert outcome["failed"] == []
+    assert outcome["main"]["after"] == outcome["main"]["before"]
+    gathered, marked, submodules = outcome["works"]
+    assert gathered == [2, 4] and not marked
+    in_steps = [i for i, statement in enumerate(steps) if statement.startswith("__import__('asyncio.")]
+    assert len(in_steps) == len(submodules)  # every asyncio module the import brings, a statement each
+    assert sum(outcome["imported"][i] for i in in_steps) >= len(submodules)
+    # Each statement imports its module with at most a few others: `json`
+    # its own three, `asyncio.events` the C accelerator `_asyncio`, which
+    # imports four small modules of the package (imported as one, asyncio
+    # was 30 modules; `dataclasses` before `inspect` had been 15).
+    assert [(steps[i][:60], n) for i, n in enumerate(outcome["imported"]) if n > 5] == []
+    assert outcome["imported"][in_steps[-1] + 1] == 0

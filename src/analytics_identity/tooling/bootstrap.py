@@ -7,8 +7,8 @@ each in a task of its own (``BUILD.bootstrap``, ``web/runtime.mjs``; through
 Pyodide's private ``API.rawRun``; without it, the bootstrap imports them
 itself): the zip-import fix (``browser/zipimports.py``), then each module,
 dependencies first. ``asyncio`` is a package whose ``__init__`` imports its
-~29 modules, one task of 40-64 ms; its modules are imported one per task
-before its ``__init__`` runs (``IN_STEPS``). Any order is correct; only the
+~29 modules, one task of 40-64 ms; its modules (and ``re``'s) are imported
+one per task before its ``__init__`` runs (``IN_STEPS``). Any order is correct; only the
 length of each task depends on it. No statement leaves a name in
 ``__main__``, the page's Python globals.
 """

@@ -10,12 +10,11 @@ and works once Pyodide has started, and no statement leaves a name in
 from __future__ import annotations
 
 import json
-import subprocess
-
-import pytest
+from pathlib import Path
 
 from analytics_identity.tooling.bootstrap import bootstrap_steps
 from analytics_identity.tooling.build import project_root
+from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
 const [runtime, stepsFile] = process.argv.slice(2);
@@ -61,18 +60,12 @@ process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNam
 """
 
 
-def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_works(tmp_path: pytest.TempPathFactory) -> None:
-    folder = project_root() / "node_modules" / "pyodide"
-    if not (folder / "pyodide.mjs").exists():
-        pytest.fail(f"{folder} is missing: run `make deps`")
+def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_works(tmp_path: Path) -> None:
+    folder = pyodide_folder()
     steps = bootstrap_steps(project_root() / "src" / "analytics_identity", (folder / "python_stdlib.zip").read_bytes())
-    script, steps_file = tmp_path / "run.mjs", tmp_path / "steps.json"  # type: ignore[operator]
-    script.write_text(SCRIPT)
+    steps_file = tmp_path / "steps.json"
     steps_file.write_text(json.dumps(steps))
-    result = subprocess.run(["node", str(script), str(folder), str(steps_file)],
-                            capture_output=True, text=True, check=False, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    outcome = json.loads(result.stdout)
+    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file).stdout)
     assert outcome["failed"] == []
     assert outcome["main"]["after"] == outcome["main"]["before"]
     gathered, marked, submodules = outcome["works"]

@@ -12,13 +12,11 @@ docs/python.md: ``null`` arrives as ``None`` and a ``BigInt`` as an ``int``.
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from analytics_identity.tooling.build import build_wheel, project_root
-
-RUNTIME = project_root() / "node_modules" / "pyodide-0.27"
+from analytics_identity.tooling.build import build_wheel
+from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
 const [runtime, wheel] = process.argv.slice(2);
@@ -51,16 +49,9 @@ json.dumps({
 
 @pytest.fixture(scope="module")
 def on_0_27(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    if not (RUNTIME / "pyodide.mjs").exists():
-        pytest.fail(f"{RUNTIME} is missing: run `make deps`")
+    runtime = pyodide_folder("pyodide-0.27")
     folder = tmp_path_factory.mktemp("pyodide-0.27")
-    wheel = build_wheel(folder, None)
-    script = folder / "run.mjs"
-    script.write_text(SCRIPT)
-    result = subprocess.run(["node", str(script), str(RUNTIME), str(wheel)], capture_output=True, text=True,
-                            check=False, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
+    return json.loads(run_script(SCRIPT, runtime, folder, build_wheel(folder, None)).stdout)
 
 
 def test_the_pure_wheel_imports_and_keeps_identity_on_pyodide_0_27(on_0_27: dict[str, object]) -> None:

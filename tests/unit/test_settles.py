@@ -10,11 +10,12 @@ stack, so the script makes one without, as WebKit's is.
 from __future__ import annotations
 
 import json
-import subprocess
+from pathlib import Path
 
 import pytest
 
-from analytics_identity.tooling.build import build_wheel, project_root
+from analytics_identity.tooling.build import build_wheel
+from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
 const [runtime, wheel] = process.argv.slice(2);
@@ -52,15 +53,8 @@ process.stdout.write(JSON.stringify({ seen: JSON.parse(seen), unhandled }));
 
 @pytest.mark.parametrize("runtime", ["pyodide", "pyodide-0.27"])
 def test_a_rejection_pyodide_does_not_take_for_an_error_still_settles_and_reaches_no_page(
-        runtime: str, tmp_path: pytest.TempPathFactory) -> None:
-    folder = project_root() / "node_modules" / runtime
-    if not (folder / "pyodide.mjs").exists():
-        pytest.fail(f"{folder} is missing: run `make deps`")
-    script = tmp_path / "run.mjs"  # type: ignore[operator]
-    script.write_text(SCRIPT)
-    result = subprocess.run(["node", str(script), str(folder), str(build_wheel(tmp_path, None))],
-                            capture_output=True, text=True, check=False, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+        runtime: str, tmp_path: Path) -> None:
+    result = run_script(SCRIPT, pyodide_folder(runtime), tmp_path, build_wheel(tmp_path, None))
     assert result.stdout, f"an awaited promise never settled: {result.stderr[-2000:]}"
     outcome = json.loads(result.stdout)
     assert outcome["unhandled"] == []

@@ -9,12 +9,11 @@ stale bytecode sits beside its source.
 from __future__ import annotations
 
 import json
-import subprocess
-
-import pytest
+from pathlib import Path
 
 from analytics_identity.tooling.bootstrap import before_imports
 from analytics_identity.tooling.build import project_root
+from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
 const [runtime, statement] = process.argv.slice(2);
@@ -55,17 +54,9 @@ process.stdout.write(outcome);
 """
 
 
-def test_the_loaders_zip_imports_read_each_module_once_and_name_the_same_files(tmp_path: pytest.TempPathFactory) -> None:
-    folder = project_root() / "node_modules" / "pyodide"
-    if not (folder / "pyodide.mjs").exists():
-        pytest.fail(f"{folder} is missing: run `make deps`")
-    script = tmp_path / "run.mjs"  # type: ignore[operator]
-    script.write_text(SCRIPT)
+def test_the_loaders_zip_imports_read_each_module_once_and_name_the_same_files(tmp_path: Path) -> None:
     statement = before_imports(project_root() / "src" / "analytics_identity")
-    result = subprocess.run(["node", str(script), str(folder), statement],
-                            capture_output=True, text=True, check=False, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    outcome = json.loads(result.stdout)
+    outcome = json.loads(run_script(SCRIPT, pyodide_folder(), tmp_path, statement).stdout)
     assert outcome["patched"] == outcome["stock"]
     assert outcome["stock"]["both"].endswith("both.py")  # the stale bytecode is passed over, as before
     # Importing reads each module once (CPython's own read each twice); "both" is

@@ -46,7 +46,7 @@ IN_STEPS = frozenset({"asyncio", "re"})
 
 def bootstrap_steps(package: Path, stdlib: bytes) -> list[str]:
     """The statements, in order: ``package`` is our package's folder, ``stdlib`` the runtime's standard-library zip."""
-    sources = boot_sources(stdlib, boot_modules())
+    sources = boot_sources(stdlib, [module for module in boot_modules() if module.split(".")[0] in IN_STEPS])
     steps = [before_imports(package)]
     for name in BOOTSTRAP:
         steps += package_in_steps(name, sources) if name in IN_STEPS else [f"__import__({name!r})"]

@@ -307,13 +307,14 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (out / "snippet.js").write_text(minify_snippet(snippet))
     shutil.copyfile(web / "analytics.d.ts", out / "analytics.d.ts")
     lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
-    modules = import_order(Path(__file__).parents[1], "analytics_identity.browser.install")
+    package = Path(__file__).parents[1]
+    modules = import_order(package, "analytics_identity.browser.install")
+    bootstrap = bootstrap_steps(package, (node_pyodide / "python_stdlib.zip").read_bytes())
     loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
               .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules))
-              .replace('"__BOOTSTRAP__"', json.dumps(bootstrap_steps(Path(__file__).parents[1],
-                                                                     (node_pyodide / "python_stdlib.zip").read_bytes()))))
+              .replace('"__BOOTSTRAP__"', json.dumps(bootstrap)))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(without_comment_lines(loader))
     (out / "snapshot-worker.mjs").write_text(without_comment_lines(bundle(web / "snapshot-worker.mjs")))

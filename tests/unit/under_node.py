@@ -1,0 +1,33 @@
+"""Scripts run by Node on the checkout's npm Pyodide (``node_modules/<runtime>``).
+
+For the unit tests of what only Pyodide runs (the FFI, the pure wheel on an
+older Pyodide, the loader's bootstrap statements): each writes an ES module
+whose first argument is the runtime's folder and reads what it printed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analytics_identity.tooling.build import project_root
+
+
+def pyodide_folder(runtime: str = "pyodide") -> Path:
+    """``node_modules/<runtime>``; the test fails, saying what to run, when ``make deps`` has not installed it."""
+    folder = project_root() / "node_modules" / runtime
+    if not (folder / "pyodide.mjs").exists():
+        pytest.fail(f"{folder} is missing: run `make deps`")
+    return folder
+
+
+def run_script(script: str, folder: Path, work: Path, *args: object) -> subprocess.CompletedProcess[str]:
+    """Node runs ``script`` (written into ``work``) with ``folder`` and ``args``; it must exit 0."""
+    path = work / "run.mjs"
+    path.write_text(script)
+    result = subprocess.run(["node", str(path), str(folder), *map(str, args)],
+                            capture_output=True, text=True, check=False, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result

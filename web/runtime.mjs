@@ -39,9 +39,9 @@ export function compile(wasm) {
 // `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and pyodide.asm.mjs, imported), and
 // `snapshot` to restore (Python as it was once the core was imported) or
 // `makeSnapshot`. Task boundaries around the wasm's instantiation, before
-// Python's start-up and between the statements of `build.bootstrap`
-// (tooling/bootstrap.py: the zip-import fix, then what Pyodide's bootstrap
-// imports, a module per task). Without a snapshot, the wheel goes on
+// Python's start-up (without `site`: `build.bootstrap.args`) and between
+// the statements of `build.bootstrap` (tooling/bootstrap.py: the zip-import
+// fix, `site`, then what Pyodide's bootstrap imports, a module per task). Without a snapshot, the wheel goes on
 // `sys.path` and the standard library beyond the boot set is fetched on first
 // import (browser/stdlib.py).
 export async function startRuntime(build, { files, compiled, modules, snapshot, makeSnapshot }) {
@@ -56,6 +56,8 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     stdLibURL: build.stdlib,
     // The loader installs no package: only the lock's ABI is checked (pyodide-lock.json is 112 KB).
     lockFileContents: { info: build.lock, packages: {} },
+    // Python starts without `site`, which the statements below import (not read with a snapshot).
+    args: build.bootstrap.args,
     _loadSnapshot: snapshot,
     _makeSnapshot: makeSnapshot,
     async fsInit(FS) {
@@ -66,9 +68,8 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
       await nextTask();
       const module = await runtime.default(settings);
-      // A statement per task, through Pyodide's private `API.rawRun`
-      // (without it, Pyodide's bootstrap imports the modules itself).
-      for (const statement of snapshot || !module.API.rawRun ? [] : build.bootstrap) {
+      // A statement per task, through Pyodide's private `API.rawRun`.
+      for (const statement of snapshot ? [] : build.bootstrap.statements) {
         await nextTask();
         module.API.rawRun(statement);
       }

@@ -1,10 +1,11 @@
 """``tooling/bootstrap.py``'s statements under Node, on the build's Pyodide, where the loader runs them.
 
-Each statement is run as ``web/runtime.mjs`` runs it (``API.rawRun``, before
+Python starts with the build's arguments (without ``site``) and each
+statement is run as ``web/runtime.mjs`` runs it (``API.rawRun``, before
 Pyodide's own bootstrap), and what it imported is recorded: no statement
 imports more than a few modules, ``asyncio`` comes a module per statement
-and works once Pyodide has started, and no statement leaves a name in
-``__main__``.
+and works once Pyodide has started, no statement leaves a name in
+``__main__``, and ``site`` did what it does at a stock start-up.
 """
 
 from __future__ import annotations
@@ -12,21 +13,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analytics_identity.tooling.bootstrap import bootstrap_steps
+from analytics_identity.tooling.bootstrap import bootstrap
 from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
-const [runtime, stepsFile] = process.argv.slice(2);
+const [runtime, stepsFile, stock] = process.argv.slice(2);
 const { readFileSync } = await import("node:fs");
-const steps = JSON.parse(readFileSync(stepsFile, "utf8"));
+const { args, statements: steps } = stock ? { args: [], statements: [] } : JSON.parse(readFileSync(stepsFile, "utf8"));
 const { loadPyodide } = await import(runtime + "/pyodide.mjs");
 const asm = await import(runtime + "/pyodide.asm.mjs");
 process.on("uncaughtException", (error) => { process.stderr.write(String(error.message)); process.exit(1); });
 const imported = [];
 const failed = [];
 const pyodide = await loadPyodide({
-  indexURL: runtime + "/", stdout: () => {}, stderr: () => {},
+  indexURL: runtime + "/", args, stdout: () => {}, stderr: () => {},
   async createPyodideModule(settings) {
     const module = await asm.default(settings);
     // Read through a file: nothing is left in __main__, and rawRun only captures tracebacks.
@@ -48,6 +49,10 @@ const pyodide = await loadPyodide({
     return module;
   },
 });
+const site = pyodide.runPython(`
+import builtins, sys
+repr((sys.path, sorted(sys.modules), sorted(vars(builtins))))
+`);
 const works = await pyodide.runPythonAsync(`
 import asyncio, sys
 async def twice(x):
@@ -56,17 +61,22 @@ async def twice(x):
 [await asyncio.gather(twice(1), twice(2)), hasattr(asyncio, "__analytics_identity_in_steps__"),
  sorted(m for m in sys.modules if m.startswith("asyncio."))]
 `);
-process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNames, works: works.toJs() }));
+process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNames, works: works.toJs(), site }));
 """
 
 
 def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_works(tmp_path: Path) -> None:
     folder = pyodide_folder()
-    steps = bootstrap_steps(project_root() / "src" / "analytics_identity", (folder / "python_stdlib.zip").read_bytes())
+    settings = bootstrap(project_root() / "src" / "analytics_identity", (folder / "python_stdlib.zip").read_bytes())
+    steps = settings["statements"]
     steps_file = tmp_path / "steps.json"
-    steps_file.write_text(json.dumps(steps))
+    steps_file.write_text(json.dumps(settings))
     outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file).stdout)
-    assert outcome["failed"] == []
+    stock = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file, "stock").stdout)
+    assert settings["args"] == ["-S"] and outcome["failed"] == []
+    # Without `site` at start-up, the statements leave Python as a stock
+    # start-up does: the same sys.path, modules and builtins.
+    assert outcome["site"] == stock["site"]
     assert outcome["main"]["after"] == outcome["main"]["before"]
     gathered, marked, submodules = outcome["works"]
     assert gathered == [2, 4] and not marked

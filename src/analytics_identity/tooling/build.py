@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..version import __version__
 from .bootset import build_boot_stdlib, import_order
-from .bootstrap import bootstrap_steps
+from .bootstrap import bootstrap
 from .onefile import bundle
 from .page_api import render
 from .runtime import bytecode_for, locate, project_root
@@ -309,12 +309,12 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
     package = Path(__file__).parents[1]
     modules = import_order(package, "analytics_identity.browser.install")
-    bootstrap = bootstrap_steps(package, (node_pyodide / "python_stdlib.zip").read_bytes())
+    bootstrap_settings = bootstrap(package, (node_pyodide / "python_stdlib.zip").read_bytes())
     loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
               .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules))
-              .replace('"__BOOTSTRAP__"', json.dumps(bootstrap)))
+              .replace('"__BOOTSTRAP__"', json.dumps(bootstrap_settings)))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(without_comment_lines(loader))
     (out / "snapshot-worker.mjs").write_text(without_comment_lines(bundle(web / "snapshot-worker.mjs")))

@@ -65,6 +65,22 @@ _OFFLINE_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 }
 
 
+#: Changes to the vendored JavaScript that make it faster and do the same,
+#: as ``_OFFLINE_PATCHES`` (each pattern must be found). Emscripten's
+#: linking of the instance makes a one-function wasm module for each
+#: JavaScript function the wasm takes by address (Chromium has no
+#: ``WebAssembly.Function``): 259 modules of 52 signatures, compiled one
+#: after the other in the ~67 ms task that links the instance. Its bytes
+#: depend only on the signature (28 distinct), so each is compiled once, kept
+#: by its bytes. Linking: 67 -> 40 ms at 1x.
+_SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    "pyodide.asm.mjs": [
+        (re.compile(r"(var convertJsFunctionToWasm=\(func,sig\)=>\{.*?)var module=new WebAssembly\.Module\(bytes\);", re.S),
+         r"var wasmFunctionModules={};\1var module=wasmFunctionModules[bytes]??=new WebAssembly.Module(bytes);"),
+    ],
+}
+
+
 #: Chromium's explicit compile hint (V8, from Chrome 136; a comment to other
 #: engines), first line of ``pyodide.asm.mjs``: every function of the file is
 #: compiled as the file streams in, off the main thread, instead of each on
@@ -74,9 +90,9 @@ COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
 
 
 def _copy_offline(source: Path, target: Path, header: str = "") -> None:
-    """Copy a vendored text file with its foreign defaults replaced (and ``header`` put first)."""
+    """Copy a vendored text file with its foreign defaults replaced, its speed patches made (and ``header`` put first)."""
     text = header + source.read_text()
-    for prefix, patches in _OFFLINE_PATCHES.items():
+    for prefix, patches in [*_OFFLINE_PATCHES.items(), *_SPEED_PATCHES.items()]:
         if not source.name.startswith(prefix):
             continue
         for pattern, replacement in patches:

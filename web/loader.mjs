@@ -6,7 +6,7 @@
 // both into it. Nothing here throws into the page: a runtime that cannot load
 // leaves the buffer in place and says so once, on the console.
 import { compile, download, get, nextTask, startRuntime } from "./runtime.mjs";
-import { expand, forget, savedStart } from "./saved.mjs";
+import { expandInto, forget, savedStart, unzipped } from "./saved.mjs";
 
 const BASE = new URL("./", import.meta.url).href;
 // Where the build put each file (filled in by the build).
@@ -80,44 +80,54 @@ function snapshots(options) {
 // while the page loads; the boot takes them once the page has.
 function warmStart(saved) {
   const warm = {
-    snapshot: expandInWorker(saved.snapshot),
+    unzipping: unzipInWorker(saved.snapshot),
     compiled: WebAssembly.compileStreaming(saved.wasm),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
-  for (const started of [warm.snapshot, warm.compiled, warm.files.wheel]) started.catch(() => {}); // reported by restore()
+  for (const started of [warm.unzipping.length, warm.compiled, warm.files.wheel]) started.catch(() => {}); // reported by restore()
   return warm;
 }
 
-// The saved snapshot, read, unzipped and expanded by a worker
-// (snapshot-worker.mjs) while this thread runs the page; here, from the
-// response in hand, if the worker cannot start, fails or does not answer.
-async function expandInWorker(saved) {
-  let worker;
-  try {
-    worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
-    return await new Promise((resolve, reject) => {
-      worker.onmessage = ({ data }) => (data instanceof Uint8Array ? resolve(data) : reject(new Error(data)));
-      worker.onerror = () => reject(new Error("the worker that expands it failed"));
-      setTimeout(() => reject(new Error("the worker that expands it did not answer")), 10000);
-      worker.postMessage({ build: BUILD, expand: true });
-    });
-  } catch {
-    return expand(saved);
-  } finally {
-    if (worker) worker.terminate();
-  }
+// The saved snapshot, read and unzipped by a worker (snapshot-worker.mjs)
+// while this thread runs the page; here, from the response in hand, if the
+// worker cannot start, fails or does not answer. `length`: of the snapshot
+// it expands to, known from its first bytes; `stored`: the unzipped bytes.
+function unzipInWorker(saved) {
+  let told;
+  const length = new Promise((resolve) => (told = resolve));
+  const stored = (async () => {
+    let worker;
+    try {
+      worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+      return await new Promise((resolve, reject) => {
+        worker.onmessage = ({ data }) => (typeof data === "string" ? reject(new Error(data))
+          : data.stored ? resolve(data.stored) : told(data.length));
+        worker.onerror = () => reject(new Error("the worker that unzips it failed"));
+        setTimeout(() => reject(new Error("the worker that unzips it did not answer")), 10000);
+        worker.postMessage({ build: BUILD, unzip: true });
+      });
+    } catch {
+      return unzipped(saved, told);
+    } finally {
+      if (worker) worker.terminate();
+    }
+  })();
+  return { length: Promise.race([length, stored.then(() => length)]), stored };
 }
 
 // Python as the snapshot left it, or, when it does not fit this runtime, one
 // warning, what was saved deleted, and undefined (the normal boot follows).
-async function restore(modules, warm) {
+// Pyodide sizes its memory from the snapshot: the runtime is made as soon as
+// its length is known, while the worker unzips it (the wasm's instantiation
+// and linking, ~50 ms, no longer wait for the unzip); its pages are written
+// in before Python is restored.
+async function restore(modules, { unzipping, ...warm }) {
   try {
     await warm.compiled; // without it, the restore has no wasm to fall back on
-    // Whole before Pyodide starts: a snapshot that cannot be had fails here,
-    // not inside a half-started runtime (when the expanding worker failed at
-    // once, the normal boot that followed never became ready).
-    const snapshot = await warm.snapshot;
-    const pyodide = await startRuntime(BUILD, { ...warm, snapshot, modules });
+    const snapshot = new Uint8Array(await unzipping.length);
+    const filled = unzipping.stored.then((stored) => expandInto(snapshot, stored));
+    filled.catch(() => {}); // reported by startRuntime, which waits for it
+    const pyodide = await startRuntime(BUILD, { ...warm, snapshot, filled, modules });
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");
     return pyodide;

@@ -5,8 +5,8 @@
 // gzipped copy or the HTTP cache, a warm visit was 150-600 ms slower, with a
 // long task over 200 ms), in Cache Storage under the URLs of the files they
 // were made from (a new build never restores an old one). The loader reads
-// them (`savedStart`, `expand`), the worker writes them (`save`) and expands
-// the snapshot for the loader (`expandSaved`). Bundled into both by the build.
+// them (`savedStart`, `unzipped`, `expandInto`), the worker writes them (`save`)
+// and unzips the snapshot for the loader (`unzipSaved`). Bundled into both by the build.
 
 const CACHE = "analytics-identity";
 
@@ -81,28 +81,66 @@ function withoutZeroPages(snapshot) {
   return new Blob([snapshot.subarray(0, offset), map, ...kept]);
 }
 
-// The saved snapshot of one build, expanded (in the worker, for the loader).
-export async function expandSaved(build) {
+// The saved snapshot of one build as stored, unzipped (in the worker, for the
+// loader); `onLength` as in `unzipped`.
+export async function unzipSaved(build, onLength) {
   const saved = await (await caches.open(CACHE)).match(savedKeys(build).snapshot);
   if (!saved) throw new Error("it is gone");
-  return expand(saved);
+  return unzipped(saved, onLength);
 }
 
-// Pyodide's snapshot from what `withoutZeroPages` stored, a run of pages at a
-// time. Checked here because Pyodide waits forever when the memory it sizes
-// from a damaged snapshot cannot hold its wasm (Pyodide checks its build id).
-export async function expand(saved) {
+// What `withoutZeroPages` stored, unzipped. `onLength` is told the length of
+// the snapshot it expands to as soon as its first bytes are unzipped: Pyodide
+// sizes its memory from it, so the runtime can be made while the rest is.
+export async function unzipped(saved, onLength = () => {}) {
   const body = saved.headers.get("content-type") === "application/gzip"
-    ? new Response(saved.body.pipeThrough(new DecompressionStream("gzip"))) : saved;
-  const stored = new Uint8Array(await body.arrayBuffer());
-  const view = new DataView(stored.buffer);
-  const offset = view.getUint32(4, true);
-  const heap = offset + 4 <= stored.length ? view.getUint32(offset, true) : 0;
-  const snapshot = new Uint8Array(offset + heap);
+    ? saved.body.pipeThrough(new DecompressionStream("gzip")) : saved.body;
+  const [head, whole] = body.tee();
+  readLength(head).then(onLength, () => {}); // a damaged start fails the whole read too
+  return new Uint8Array(await new Response(whole).arrayBuffer());
+}
+
+async function readLength(stream) {
+  const reader = stream.getReader();
+  try {
+    let bytes = new Uint8Array(0);
+    while (bytes.length < 8 || bytes.length < new DataView(bytes.buffer).getUint32(4, true) + 4) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const longer = new Uint8Array(bytes.length + value.length);
+      longer.set(bytes);
+      longer.set(value, bytes.length);
+      bytes = longer;
+    }
+    return expandedLength(bytes);
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+// The length of the snapshot `stored` (or its first bytes) expands to.
+// Checked here because Pyodide waits forever when the memory it sizes from a
+// damaged snapshot cannot hold its wasm (Pyodide checks its build id).
+function expandedLength(stored) {
+  const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
+  const offset = stored.length >= 8 ? view.getUint32(4, true) : 0;
+  const heap = offset >= 8 && offset + 4 <= stored.length ? view.getUint32(offset, true) : 0;
+  if (!heap || view.getUint32(0, true) !== 0x706e7300 || heap < 16 << 20 || heap % 65536) {
+    throw new Error("it is damaged");
+  }
+  return offset + heap;
+}
+
+// Pyodide's snapshot, written into `snapshot` (zeros, `expandedLength`
+// long) from what `withoutZeroPages` stored, a run of pages at a time.
+export function expandInto(snapshot, stored) {
+  if (expandedLength(stored) !== snapshot.length) throw new Error("it is damaged");
+  const offset = new DataView(stored.buffer, stored.byteOffset).getUint32(4, true);
+  const pages = (snapshot.length - offset) / 4096;
   snapshot.set(stored.subarray(0, offset));
   const kept = (page) => stored[offset + 4 + (page >> 3)] & (1 << (page & 7));
-  let from = offset + 4 + Math.ceil(heap / 4096 / 8);
-  for (let page = 0, pages = heap / 4096; page < pages && from <= stored.length;) {
+  let from = offset + 4 + Math.ceil(pages / 8);
+  for (let page = 0; page < pages && from <= stored.length;) {
     let end = page;
     while (end < pages && kept(end)) end++; // a run of stored pages, copied at once
     const bytes = (end - page) * 4096;
@@ -110,8 +148,6 @@ export async function expand(saved) {
     from += bytes;
     page = end + 1;
   }
-  if (view.getUint32(0, true) !== 0x706e7300 || heap < 16 << 20 || heap % 65536 || from !== stored.length) {
-    throw new Error("it is damaged");
-  }
+  if (from !== stored.length) throw new Error("it is damaged");
   return snapshot;
 }

@@ -4,24 +4,25 @@
 // nothing is downloaded or compiled twice; boots the same runtime the same
 // way (runtime.mjs), imports the core without touching a page object, and
 // posts one message when done. A warm visit's loader also starts it to
-// expand the saved snapshot (expandHere).
+// unzip the saved snapshot (unzipHere).
 import { compile, startRuntime } from "./runtime.mjs";
-import { expandSaved, save } from "./saved.mjs";
+import { save, unzipSaved } from "./saved.mjs";
 
-// A warm visit's loader asks for the saved snapshot: reading, unzipping and
-// expanding it here keeps ~60 ms of work off the page's main thread while
-// the page loads. The snapshot goes back transferred, not copied.
-async function expandHere(build) {
+// A warm visit's loader asks for the saved snapshot: reading and unzipping
+// it here keeps ~60 ms of work off the page's main thread while the page
+// loads. Two messages: the length of the snapshot it expands to, as soon as
+// it is known, then the bytes, transferred, not copied.
+async function unzipHere(build) {
   try {
-    const snapshot = await expandSaved(build);
-    self.postMessage(snapshot, [snapshot.buffer]);
+    const stored = await unzipSaved(build, (length) => self.postMessage({ length }));
+    self.postMessage({ stored }, [stored.buffer]);
   } catch (error) {
     self.postMessage(String(error && error.message || error));
   }
 }
 
-self.onmessage = async ({ data: { build, files, compiled, expand } }) => {
-  if (expand) return expandHere(build);
+self.onmessage = async ({ data: { build, files, compiled, unzip } }) => {
+  if (unzip) return unzipHere(build);
   try {
     const modules = Promise.all([import(build.runtime + "pyodide.mjs"), import(build.runtime + "pyodide.asm.mjs")]);
     const pyodide = await startRuntime(build, {

@@ -159,10 +159,18 @@ function saveSnapshotLater(files, compiled, mayStore) {
   if (navigator.locks) whenIdle(save, 5000);
 }
 
+// Pyodide's two scripts. Imported as soon as the page has loaded (at once in
+// the immediate mode), they download while the files do: imported by the
+// boot, they had been ~80 ms (fetched, then evaluated) on a first visit's
+// critical path. Not before `load`, which a preload link would delay.
+function importRuntime() {
+  return Promise.all([import(BUILD.runtime + "pyodide.mjs"), import(BUILD.runtime + "pyodide.asm.mjs")]);
+}
+
 // Boots (`warm`: what warmStart started; `files`: what this visit
-// downloaded) and installs the core; resolves to the interpreter.
-async function boot(writeKey, options, warm, files) {
-  const modules = Promise.all([import(BUILD.runtime + "pyodide.mjs"), import(BUILD.runtime + "pyodide.asm.mjs")]);
+// downloaded; `modules`: importRuntime's) and installs the core; resolves
+// to the interpreter.
+async function boot(writeKey, options, warm, files, modules) {
   const restored = warm && await restore(modules, warm);
   let pyodide = restored, compiled;
   if (!restored) {
@@ -246,12 +254,14 @@ export async function start(writeKey, options) {
     const saved = snapshots(options) ? await savedStart(BUILD) : undefined;
     const warm = saved && warmStart(saved);
     const files = warm ? undefined : download(BUILD, immediate ? {} : { priority: "low" });
+    const modules = (immediate ? Promise.resolve() : pageLoaded(false)).then(importRuntime);
+    modules.catch(() => {}); // reported by boot()
     if (!immediate) {
       await files;
       await pageLoaded(!warm);
     }
     if (window.analytics.initialized) return; // a Python page got there first
-    return await boot(writeKey, options, warm, files);
+    return await boot(writeKey, options, warm, files, modules);
   } catch (error) {
     console.error(explain(error));
   }

@@ -1,6 +1,6 @@
 """``browser/zipimports.py`` under Node, on the build's Pyodide, as the loader runs it.
 
-The loader runs the statement the build puts first in ``BUILD.bootstrap``
+The loader runs the statement the build puts first in ``BUILD.bootstrap.statements``
 (``tooling/bootstrap.py`` ``before_imports``), so that is what runs here, on a
 zip of bytecode made by that runtime: a package, a module, and a module whose
 stale bytecode sits beside its source.

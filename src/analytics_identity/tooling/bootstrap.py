@@ -3,12 +3,14 @@
 Pyodide's bootstrap (``import _pyodide_core``) imports ~50 standard-library
 modules: left to it, they were one main-thread task of ~150 ms on a warm
 visit and ~370 ms on a cold one. The loader runs these statements first,
-each in a task of its own (``BUILD.bootstrap``, ``web/runtime.mjs``; through
-Pyodide's private ``API.rawRun``; without it, the bootstrap imports them
-itself): the zip-import fix (``browser/zipimports.py``), then each module,
-dependencies first. ``asyncio`` is a package whose ``__init__`` imports its
-~29 modules, one task of 40-64 ms; its modules (and ``re``'s) are imported
-one per task before its ``__init__`` runs (``IN_STEPS``). Any order is correct; only the
+each in a task of its own (``BUILD.bootstrap.statements``,
+``web/runtime.mjs``; through Pyodide's private ``API.rawRun``, which
+``tests/unit/test_bootstrap.py`` runs on the pinned runtime): the
+zip-import fix (``browser/zipimports.py``), ``site``, then each module,
+dependencies first, up to Pyodide's own ``_pyodide_core``. ``asyncio`` is a
+package whose ``__init__`` imports its ~29 modules, one task of 40-64 ms;
+its modules (and those of ``re`` and ``_pyodide``) are imported one per
+task before its ``__init__`` runs (``IN_STEPS``). Any order is correct; only the
 length of each task depends on it. No statement leaves a name in
 ``__main__``, the page's Python globals.
 
@@ -38,10 +40,14 @@ SITE = ("abc", "_collections_abc", "stat", "os")
 #: What Pyodide's bootstrap imports, dependencies first: the order in which
 #: ``import _pyodide_core`` finished importing each module, recorded under
 #: Node (an ``importlib._bootstrap._load_unlocked`` wrapper), without the
-#: built-in modules, Pyodide's own ``_pyodide`` package and the modules of a
-#: package that imports them itself; then what the rest of its start-up
-#: imports, each after what it imports. ``tests/unit/test_bootstrap.py``
-#: fails when a statement imports more than a few modules at once.
+#: built-in modules and the modules of a package that imports them itself;
+#: then what the rest of its start-up imports, each after what it imports;
+#: last, Pyodide's ``_pyodide`` package and ``_pyodide_core``, whose
+#: initialisation imports ``_pyodide.jsbind`` itself (imported before, it
+#: fails). ``pyodide`` needs the ``pyodide_js`` module that Pyodide's
+#: ``finalizeBootstrap`` registers, so it stays there.
+#: ``tests/unit/test_bootstrap.py`` fails when a statement imports more
+#: than a few modules at once.
 BOOTSTRAP = (
     "ast", "linecache", "keyword", "operator", "reprlib", "collections", "types", "functools", "io", "enum", "copyreg",
     "re", "token", "tokenize", "_weakrefset", "weakref", "copy", "textwrap", "typing", "importlib.machinery",

@@ -6,7 +6,7 @@
 // both into it. Nothing here throws into the page: a runtime that cannot load
 // leaves the buffer in place and says so once, on the console.
 import { compile, download, get, nextTask, startRuntime } from "./runtime.mjs";
-import { expandInto, forget, savedStart, unzipped } from "./saved.mjs";
+import { expandedLength, expandInto, forget, savedStart, unzipped } from "./saved.mjs";
 
 const BASE = new URL("./", import.meta.url).href;
 // Where the build put each file (filled in by the build).
@@ -112,7 +112,8 @@ function unzipInWorker(saved) {
       if (worker) worker.terminate();
     }
   })();
-  return { length: Promise.race([length, stored.then(() => length)]), stored };
+  // The length from the whole bytes if it was not told (a first chunk too short to read it).
+  return { length: Promise.race([length, stored.then(expandedLength)]), stored };
 }
 
 // Python as the snapshot left it, or, when it does not fit this runtime, one
@@ -161,8 +162,8 @@ function saveSnapshotLater(files, compiled, mayStore) {
 
 // Pyodide's two scripts. Imported as soon as the page has loaded (at once in
 // the immediate mode), they download while the files do: imported by the
-// boot, they had been ~80 ms (fetched, then evaluated) on a first visit's
-// critical path. Not before `load`, which a preload link would delay.
+// boot, they had been ready ~50 ms after the wasm's compile on a first
+// visit. Not before `load`, which a preload link would delay.
 function importRuntime() {
   return Promise.all([import(BUILD.runtime + "pyodide.mjs"), import(BUILD.runtime + "pyodide.asm.mjs")]);
 }

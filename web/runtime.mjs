@@ -36,15 +36,17 @@ export function compile(wasm) {
 
 // loadPyodide with the files given: `files` (Blobs or Responses, or promises
 // of them: stdlib, wheel and, unless `compiled` has resolved already, wasm),
-// `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and pyodide.asm.mjs, imported), and
-// `snapshot` to restore (Python as it was once the core was imported; when
-// `filled` is given, the snapshot's bytes are in place once it resolves:
-// the wasm is instantiated and linked meanwhile) or `makeSnapshot`. Task boundaries around the wasm's instantiation, before
-// Python's start-up (without `site`: `build.bootstrap.args`) and between
-// the statements of `build.bootstrap` (tooling/bootstrap.py: the zip-import
-// fix, `site`, then what Pyodide's bootstrap imports, a module per task). Without a snapshot, the wheel goes on
-// `sys.path` and the standard library beyond the boot set is fetched on first
-// import (browser/stdlib.py).
+// `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and
+// pyodide.asm.mjs, imported), and `snapshot` to restore (Python as it was
+// once the core was imported; when `filled` is given, the snapshot's bytes
+// are in place once it resolves: the wasm is instantiated and linked
+// meanwhile) or `makeSnapshot`. Task boundaries around the wasm's
+// instantiation, before Python's start-up (without `site`:
+// `build.bootstrap.args`) and between the statements of `build.bootstrap`
+// (tooling/bootstrap.py: the zip-import fix, `site`, then what Pyodide's
+// bootstrap imports, a module per task). Without a snapshot, the wheel goes
+// on `sys.path` and the standard library beyond the boot set is fetched on
+// first import (browser/stdlib.py).
 export async function startRuntime(build, { files, compiled, modules, snapshot, filled, makeSnapshot }) {
   const bytes = async (file) => (await file).arrayBuffer();
   const [[{ loadPyodide }, runtime], wheel, stdlib] = await Promise.all([modules, bytes(files.wheel), bytes(files.stdlib)]);

@@ -121,7 +121,7 @@ async function readLength(stream) {
 // The length of the snapshot `stored` (or its first bytes) expands to.
 // Checked here because Pyodide waits forever when the memory it sizes from a
 // damaged snapshot cannot hold its wasm (Pyodide checks its build id).
-function expandedLength(stored) {
+export function expandedLength(stored) {
   const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
   const offset = stored.length >= 8 ? view.getUint32(4, true) : 0;
   const heap = offset >= 8 && offset + 4 <= stored.length ? view.getUint32(offset, true) : 0;

@@ -92,6 +92,27 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
     assert page.evaluate(RESTORED) == 1 and len(seen) == 1
 
 
+def test_a_snapshot_whose_header_is_damaged_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
+    """The warm visit sizes the runtime from the snapshot's header as it is unzipped; a header that
+    cannot be Pyodide's (here its heap's length is odd) is refused before the runtime is made."""
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    page.evaluate(WITH_SAVED + """
+        const bytes = new Uint8Array(await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
+          .arrayBuffer());
+        const offset = new DataView(bytes.buffer).getUint32(4, true);
+        bytes[offset] ^= 1;  // the heap's length, stored after Pyodide's header
+        const zipped = await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
+        await cache.put(key, new Response(zipped, { headers: saved.headers }));
+    }""")
+    seen = warnings(page)
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 0
+    assert len(seen) == 1 and "damaged" in seen[0] and "starting normally" in seen[0], seen
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+
+
 @WEBKIT_CANNOT_ROUTE
 def test_a_warm_visit_whose_worker_cannot_start_expands_the_snapshot_on_the_page(page: Page, base_url: str) -> None:
     """The warm visit unzips the snapshot in a worker; without one (here its script answers 404) the page does it."""

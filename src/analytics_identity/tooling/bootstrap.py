@@ -29,7 +29,8 @@ from pathlib import Path
 
 from .bootset import boot_modules, boot_sources, top_level_imports
 
-__all__ = ["ARGS", "BOOTSTRAP", "IN_STEPS", "SITE", "before_imports", "bootstrap", "bootstrap_steps", "package_in_steps"]
+__all__ = ["ARGS", "BOOTSTRAP", "BOOTSTRAP_FILE", "IN_STEPS", "RECORDER", "SITE", "before_imports", "bootstrap",
+           "bootstrap_steps", "first_steps", "package_in_steps", "recorded"]
 
 #: Python's command line in the loader: start without ``site``.
 ARGS = ("-S",)
@@ -37,30 +38,59 @@ ARGS = ("-S",)
 #: then ``site`` itself and its ``main()``.
 SITE = ("abc", "_collections_abc", "stat", "os")
 
-#: What Pyodide's bootstrap imports, dependencies first: the order in which
-#: ``import _pyodide_core`` finished importing each module, recorded under
-#: Node (an ``importlib._bootstrap._load_unlocked`` wrapper), without the
-#: built-in modules and the modules of a package that imports them itself;
-#: then what the rest of its start-up imports, each after what it imports;
-#: last, Pyodide's ``_pyodide`` package and ``_pyodide_core``, whose
-#: initialisation imports ``_pyodide.jsbind`` itself (imported before, it
-#: fails). ``pyodide`` needs the ``pyodide_js`` module that Pyodide's
-#: ``finalizeBootstrap`` registers, so it stays there.
-#: ``tests/unit/test_bootstrap.py`` fails when a statement imports more
-#: than a few modules at once.
-BOOTSTRAP = (
-    "ast", "linecache", "keyword", "operator", "reprlib", "collections", "types", "functools", "io", "enum", "copyreg",
-    "re", "token", "tokenize", "_weakrefset", "weakref", "copy", "textwrap", "typing", "importlib.machinery",
-    "importlib._abc", "importlib.abc", "_py_warnings", "warnings", "importlib.util", "json", "__future__", "codeop",
-    "annotationlib", "_opcode_metadata", "opcode", "dis", "inspect", "dataclasses", "_colorize", "contextlib",
-    "traceback", "concurrent", "string", "threading", "logging", "concurrent.futures", "heapq", "socket", "locale",
-    "signal", "selectors", "subprocess", "ntpath", "fnmatch", "glob", "pathlib", "struct", "base64", "ssl",
-    "contextvars", "asyncio", "compression", "compression._common._streams", "bz2", "lzma", "compression.zstd",
-    "shutil", "zipfile", "bisect", "random", "tempfile", "_pyodide", "_pyodide.docs_argspec", "_pyodide.docstring",
-    "_pyodide._core_docs", "_pyodide_core",
-)
+#: What Pyodide's bootstrap imports, in the order its imports finished:
+#: ``bootstrap.txt``, recorded under Node (``RECORDER``, ``recorded``) by
+#: ``tests/unit/test_bootstrap.py``, which fails when the runtime imports
+#: another list and rewrites it with ``BOOTSTRAP=write``.
+BOOTSTRAP_FILE = Path(__file__).with_name("bootstrap.txt")
+BOOTSTRAP = tuple(line for line in BOOTSTRAP_FILE.read_text().splitlines() if line and not line.startswith("#"))
+#: Run once Python has started and before Pyodide's bootstrap: notes each
+#: import that succeeded as it finished, with the imports under way when it
+#: began.
+RECORDER = """
+import sys, _frozen_importlib as bootstrap
+loads, under_way, load = [], [], bootstrap._load_unlocked
+def recording(spec):
+    started = list(under_way)
+    under_way.append(spec.name)
+    try:
+        module = load(spec)
+    finally:
+        under_way.pop()
+    loads.append((spec.name, started))
+    return module
+bootstrap._load_unlocked = recording
+sys._analytics_identity_loads = loads
+"""
 #: Packages of ``BOOTSTRAP`` imported a module per task, their ``__init__`` last.
 IN_STEPS = frozenset({"asyncio", "re", "_pyodide"})
+
+
+def recorded(loads: list[tuple[str, list[str]]], built_in: set[str], sources: Mapping[str, str]) -> list[str]:
+    """``BOOTSTRAP`` from what ``RECORDER`` noted: ``loads`` as ``(module,
+    imports under way when it began)``, ``built_in`` the runtime's built-in
+    modules, ``sources`` those of Pyodide's ``_pyodide`` package.
+
+    In the order the imports finished, a module comes after what it
+    imports. Left out: built-in modules; ``pyodide``, which needs the
+    ``pyodide_js`` module that Pyodide's ``finalizeBootstrap`` registers; a
+    module its own package's import brought (imported with the package, or
+    a module a statement for ``IN_STEPS``); and a module that imports
+    ``_pyodide_core``, whose initialisation imports it (imported before, it
+    fails). ``_pyodide_core`` itself comes last.
+    """
+    order = []
+    for module, started in loads:
+        if module in built_in or module.split(".")[0] in ("pyodide", "pyodide_js") or module in order:
+            continue
+        if any(module.startswith(parent + ".") for parent in started):
+            continue
+        path = module.replace(".", "/")
+        source = sources.get(path + ".py") or sources.get(path + "/__init__.py")
+        if source and "_pyodide_core" in top_level_imports(ast.parse(source).body, module, False):
+            continue
+        order.append(module)
+    return [*order, "_pyodide_core"]
 
 
 def bootstrap(package: Path, stdlib: bytes) -> dict[str, list[str]]:
@@ -71,11 +101,16 @@ def bootstrap(package: Path, stdlib: bytes) -> dict[str, list[str]]:
 def bootstrap_steps(package: Path, stdlib: bytes) -> list[str]:
     """The statements, in order: ``package`` is our package's folder, ``stdlib`` the runtime's standard-library zip."""
     sources = boot_sources(stdlib, [module for module in boot_modules() if module.split(".")[0] in IN_STEPS])
-    steps = [before_imports(package), *(f"__import__({name!r})" for name in SITE)]
-    steps.append(f"exec({'import site; site.main()'!r}, {{}})")
+    steps = first_steps(package)
     for name in BOOTSTRAP:
         steps += package_in_steps(name, sources) if name in IN_STEPS else [f"__import__({name!r})"]
     return steps
+
+
+def first_steps(package: Path) -> list[str]:
+    """What runs before the bootstrap's imports: the zip-import fix, then ``site``."""
+    return [before_imports(package), *(f"__import__({name!r})" for name in SITE),
+            f"exec({'import site; site.main()'!r}, {{}})"]
 
 
 def before_imports(package: Path) -> str:

@@ -31,6 +31,17 @@ def saved_snapshot(page: Page) -> None:
         page.wait_for_timeout(250)
 
 
+def change_saved_snapshot(page: Page, change: str) -> None:
+    """Runs ``change`` (JavaScript) on the saved snapshot's unzipped ``bytes`` and stores it gzipped again."""
+    page.evaluate(WITH_SAVED + """
+        const bytes = new Uint8Array(await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
+          .arrayBuffer());
+        """ + change + """
+        const zipped = await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
+        await cache.put(key, new Response(zipped, { headers: saved.headers }));
+    }""")
+
+
 def warnings(page: Page) -> list[str]:
     seen: list[str] = []
 
@@ -71,14 +82,8 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
     boot(page, base_url)
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
-    # As if saved by another build of the runtime: one byte of its build id differs (stored gzipped again).
-    page.evaluate(WITH_SAVED + """
-        const bytes = new Uint8Array(await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
-          .arrayBuffer());
-        bytes[20] ^= 1;
-        const zipped = await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
-        await cache.put(key, new Response(zipped, { headers: saved.headers }));
-    }""")
+    # As if saved by another build of the runtime: one byte of its build id differs.
+    change_saved_snapshot(page, "bytes[20] ^= 1;")
     seen = warnings(page)
     page.goto(base_url + "/blank.html")
     page.evaluate(f"analytics.load('test-key', {json.dumps(load_options(base_url))})")
@@ -98,14 +103,8 @@ def test_a_snapshot_whose_header_is_damaged_falls_back_to_the_normal_boot(page: 
     boot(page, base_url)
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
-    page.evaluate(WITH_SAVED + """
-        const bytes = new Uint8Array(await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
-          .arrayBuffer());
-        const offset = new DataView(bytes.buffer).getUint32(4, true);
-        bytes[offset] ^= 1;  // the heap's length, stored after Pyodide's header
-        const zipped = await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
-        await cache.put(key, new Response(zipped, { headers: saved.headers }));
-    }""")
+    # The heap's length, stored after Pyodide's header.
+    change_saved_snapshot(page, "bytes[new DataView(bytes.buffer).getUint32(4, true)] ^= 1;")
     seen = warnings(page)
     boot(page, base_url)
     assert page.evaluate(RESTORED) == 0

@@ -139,3 +139,18 @@ def test_the_bootstrap_list_is_what_the_runtime_imports(tmp_path: Path) -> None:
     assert list(BOOTSTRAP) == order, (
         "Pyodide's bootstrap imports another list than tooling/bootstrap.txt: rewrite it with "
         "`BOOTSTRAP=write .venv/bin/python -m pytest tests/unit/test_bootstrap.py`, then `make build`")
+
+
+def test_what_the_recording_keeps_and_leaves_out() -> None:
+    loads = [
+        ("_struct", ["struct"]), ("struct", []),  # built in; then the module that imports it
+        ("json.decoder", ["json"]), ("json", []),  # brought by its package's import
+        ("_pyodide._base", ["_pyodide_core", "_pyodide"]), ("_pyodide", ["_pyodide_core"]),
+        ("_pyodide.docstring", ["_pyodide_core"]), ("_pyodide.jsbind", ["_pyodide_core"]),
+        ("_pyodide_core", []), ("zipfile", ["pyodide._package_loader"]), ("pyodide._package_loader", ["pyodide"]),
+        ("pyodide", []),
+    ]
+    sources = {"_pyodide/__init__.py": "from . import _base\n", "_pyodide/_base.py": "import ast\n",
+               "_pyodide/docstring.py": "import re\n", "_pyodide/jsbind.py": "from _pyodide_core import JsProxy\n"}
+    assert recorded(loads, {"_struct", "_pyodide_core"}, sources) == [
+        "struct", "json", "_pyodide", "_pyodide.docstring", "zipfile", "_pyodide_core"]

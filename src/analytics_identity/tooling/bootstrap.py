@@ -1,7 +1,7 @@
 """The Python the loader runs before Pyodide's own bootstrap, a statement per task.
 
-Pyodide's bootstrap (``import _pyodide_core``) imports ~50 standard-library
-modules: left to it, they were one main-thread task of ~150 ms on a warm
+Pyodide's bootstrap (``import _pyodide_core``, then its ``pyodide`` package)
+imports ~70 standard-library modules: left to it, they were one main-thread task of ~150 ms on a warm
 visit and ~370 ms on a cold one. The loader runs these statements first,
 each in a task of its own (``BUILD.bootstrap.statements``,
 ``web/runtime.mjs``; through Pyodide's private ``API.rawRun``, which
@@ -86,8 +86,9 @@ def recorded(loads: list[tuple[str, list[str]]], built_in: set[str], sources: Ma
         if any(module.startswith(parent + ".") for parent in started):
             continue
         path = module.replace(".", "/")
-        source = sources.get(path + ".py") or sources.get(path + "/__init__.py")
-        if source and "_pyodide_core" in top_level_imports(ast.parse(source).body, module, False):
+        is_package = path + "/__init__.py" in sources
+        source = sources.get(path + "/__init__.py" if is_package else path + ".py")
+        if source and "_pyodide_core" in top_level_imports(ast.parse(source).body, module, is_package):
             continue
         order.append(module)
     return [*order, "_pyodide_core"]

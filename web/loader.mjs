@@ -160,10 +160,10 @@ function saveSnapshotLater(files, compiled, mayStore) {
   if (navigator.locks) whenIdle(save, 5000);
 }
 
-// Pyodide's two scripts. Imported as soon as the page has loaded (at once in
-// the immediate mode), they download while the files do: imported by the
-// boot, they had been ready ~50 ms after the wasm's compile on a first
-// visit. Not before `load`, which a preload link would delay.
+// Pyodide's two scripts. Imported in the task after the page's `load` event
+// (at once in the immediate mode), they download while the files do:
+// imported by the boot, they had been ready ~50 ms after the wasm's compile
+// on a first visit. Not before `load`, which a preload link would delay.
 function importRuntime() {
   return Promise.all([import(BUILD.runtime + "pyodide.mjs"), import(BUILD.runtime + "pyodide.asm.mjs")]);
 }
@@ -255,7 +255,7 @@ export async function start(writeKey, options) {
     const saved = snapshots(options) ? await savedStart(BUILD) : undefined;
     const warm = saved && warmStart(saved);
     const files = warm ? undefined : download(BUILD, immediate ? {} : { priority: "low" });
-    const modules = (immediate ? Promise.resolve() : pageLoaded(false)).then(importRuntime);
+    const modules = (immediate ? Promise.resolve() : pageLoaded(false).then(nextTask)).then(importRuntime);
     modules.catch(() => {}); // reported by boot()
     if (!immediate) {
       await files;

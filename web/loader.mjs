@@ -5,7 +5,7 @@
 // (runtime.mjs) or what an earlier visit saved (saved.mjs); the build bundles
 // both into it. Nothing here throws into the page: a runtime that cannot load
 // leaves the buffer in place and says so once, on the console.
-import { compile, download, get, nextTask, startRuntime } from "./runtime.mjs";
+import { compile, download, get, importRuntime, nextTask, startRuntime } from "./runtime.mjs";
 import { expandedLength, expandInto, forget, savedStart, unzipped } from "./saved.mjs";
 
 const BASE = new URL("./", import.meta.url).href;
@@ -160,16 +160,8 @@ function saveSnapshotLater(files, compiled, mayStore) {
   if (navigator.locks) whenIdle(save, 5000);
 }
 
-// Pyodide's two scripts. Imported in the task after the page's `load` event
-// (at once in the immediate mode), they download while the files do:
-// imported by the boot, they had been ready ~50 ms after the wasm's compile
-// on a first visit. Not before `load`, which a preload link would delay.
-function importRuntime() {
-  return Promise.all([import(BUILD.runtime + "pyodide.mjs"), import(BUILD.runtime + "pyodide.asm.mjs")]);
-}
-
 // Boots (`warm`: what warmStart started; `files`: what this visit
-// downloaded; `modules`: importRuntime's) and installs the core; resolves
+// downloaded; `modules`: Pyodide's scripts, imported) and installs the core; resolves
 // to the interpreter.
 async function boot(writeKey, options, warm, files, modules) {
   const restored = warm && await restore(modules, warm);
@@ -255,7 +247,11 @@ export async function start(writeKey, options) {
     const saved = snapshots(options) ? await savedStart(BUILD) : undefined;
     const warm = saved && warmStart(saved);
     const files = warm ? undefined : download(BUILD, immediate ? {} : { priority: "low" });
-    const modules = (immediate ? Promise.resolve() : pageLoaded(false).then(nextTask)).then(importRuntime);
+    // Pyodide's scripts, imported in the task after the page's `load` event (at
+    // once in the immediate mode), download while the files do: imported by the
+    // boot, they had been ready ~50 ms after the wasm's compile on a first
+    // visit. Not before `load`, which a preload link would delay.
+    const modules = (immediate ? Promise.resolve() : pageLoaded(false).then(nextTask)).then(() => importRuntime(BUILD));
     modules.catch(() => {}); // reported by boot()
     if (!immediate) {
       await files;

@@ -29,6 +29,11 @@ export async function download(build, init) {
   return Object.fromEntries(Object.keys(urls).map((name, i) => [name, blobs[i]]));
 }
 
+// Pyodide's two scripts, imported (for `startRuntime`'s `modules`).
+export function importRuntime(build) {
+  return Promise.all([import(build.runtime + "pyodide.mjs"), import(build.runtime + "pyodide.asm.mjs")]);
+}
+
 // The wasm compiled off the main thread, from its Blob (already decoded).
 export function compile(wasm) {
   return WebAssembly.compileStreaming(new Response(wasm, { headers: { "content-type": "application/wasm" } }));

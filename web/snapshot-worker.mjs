@@ -5,7 +5,7 @@
 // way (runtime.mjs), imports the core without touching a page object, and
 // posts one message when done. A warm visit's loader also starts it to
 // unzip the saved snapshot (unzipHere).
-import { compile, startRuntime } from "./runtime.mjs";
+import { compile, importRuntime, startRuntime } from "./runtime.mjs";
 import { save, unzipSaved } from "./saved.mjs";
 
 // A warm visit's loader asks for the saved snapshot: reading and unzipping
@@ -24,9 +24,8 @@ async function unzipHere(build) {
 self.onmessage = async ({ data: { build, files, compiled, unzip } }) => {
   if (unzip) return unzipHere(build);
   try {
-    const modules = Promise.all([import(build.runtime + "pyodide.mjs"), import(build.runtime + "pyodide.asm.mjs")]);
     const pyodide = await startRuntime(build, {
-      files, modules, compiled: compiled ? Promise.resolve(compiled) : compile(files.wasm), makeSnapshot: true,
+      files, modules: importRuntime(build), compiled: compiled ? Promise.resolve(compiled) : compile(files.wasm), makeSnapshot: true,
     });
     pyodide.pyimport("analytics_identity.browser.install");
     await save(build, { snapshot: pyodide.makeMemorySnapshot(), stdlib: files.stdlib, wasm: files.wasm });

@@ -10,14 +10,15 @@ and works once Pyodide has started, no statement leaves a name in
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import zipfile
 from pathlib import Path
 
 from analytics_identity.tooling.bootset import boot_sources
-from analytics_identity.tooling.bootstrap import (BOOTSTRAP, BOOTSTRAP_FILE, RECORDER, bootstrap, first_steps,
-                                                  recorded)
+from analytics_identity.tooling.bootstrap import (ARGS, BOOTSTRAP, BOOTSTRAP_FILE, RECORDER, bootstrap,
+                                                  first_steps, recorded)
 from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
 
@@ -53,6 +54,9 @@ const pyodide = await loadPyodide({
     return module;
   },
 });
+// What RECORDER noted, when a statement installed it (read first: nothing below adds to it).
+const loads = JSON.parse(pyodide.runPython(
+  "import json, sys; json.dumps([getattr(sys, '_analytics_identity_loads', None), list(sys.builtin_module_names)])"));
 const site = pyodide.runPython(`
 import builtins, sys
 repr((sys.path, sorted(sys.modules), sorted(vars(builtins))))
@@ -65,7 +69,7 @@ async def twice(x):
 [await asyncio.gather(twice(1), twice(2)), hasattr(asyncio, "__analytics_identity_in_steps__"),
  sorted(m for m in sys.modules if m.startswith("asyncio."))]
 `);
-process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNames, works: works.toJs(), site }));
+process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNames, works: works.toJs(), site, loads }));
 """
 
 
@@ -95,29 +99,6 @@ def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_work
     assert outcome["imported"][in_steps[-1] + 1] == 0
 
 
-RECORD = r"""
-const [runtime, stepsFile] = process.argv.slice(2);
-const { readFileSync } = await import("node:fs");
-const { args, statements } = JSON.parse(readFileSync(stepsFile, "utf8"));
-const { loadPyodide } = await import(runtime + "/pyodide.mjs");
-const asm = await import(runtime + "/pyodide.asm.mjs");
-process.on("uncaughtException", (error) => { process.stderr.write(String(error.message)); process.exit(1); });
-const pyodide = await loadPyodide({
-  indexURL: runtime + "/", args, stdout: () => {}, stderr: () => {},
-  async createPyodideModule(settings) {
-    const module = await asm.default(settings);
-    for (const statement of statements) {
-      const [error, output] = module.API.rawRun(statement);
-      if (error) throw new Error(output);
-    }
-    return module;
-  },
-});
-process.stdout.write(pyodide.runPython(
-  "import json, sys; json.dumps([sys._analytics_identity_loads, list(sys.builtin_module_names)])"));
-"""
-
-
 def test_the_bootstrap_list_is_what_the_runtime_imports(tmp_path: Path) -> None:
     """Recorded after the first statements, as the loader runs them: Pyodide's
     bootstrap imports ``BOOTSTRAP``, in that order. After a Pyodide upgrade,
@@ -126,12 +107,14 @@ def test_the_bootstrap_list_is_what_the_runtime_imports(tmp_path: Path) -> None:
     stdlib = (folder / "python_stdlib.zip").read_bytes()
     steps = first_steps(project_root() / "src" / "analytics_identity")
     steps_file = tmp_path / "steps.json"
-    steps_file.write_text(json.dumps({"args": ["-S"], "statements": [*steps, f"exec({RECORDER!r}, {{}})"]}))
-    loads, built_in = json.loads(run_script(RECORD, folder, tmp_path, steps_file).stdout)
-    with zipfile.ZipFile(folder / "python_stdlib.zip") as stock:
+    steps_file.write_text(json.dumps({"args": list(ARGS), "statements": [*steps, f"exec({RECORDER!r}, {{}})"]}))
+    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file).stdout)
+    assert outcome["failed"] == []
+    loads, built_in = outcome["loads"]
+    with zipfile.ZipFile(io.BytesIO(stdlib)) as stock:
         pyodide_package = [name[:-3].replace("/", ".").removesuffix(".__init__") for name in stock.namelist()
                            if name.startswith("_pyodide/") and name.endswith(".py")]
-    order = recorded([(name, started) for name, started in loads], set(built_in), boot_sources(stdlib, pyodide_package))
+    order = recorded(loads, set(built_in), boot_sources(stdlib, pyodide_package))
     if os.environ.get("BOOTSTRAP") == "write":
         BOOTSTRAP_FILE.write_text("# Written by `BOOTSTRAP=write pytest tests/unit/test_bootstrap.py` (tooling/bootstrap.py\n"
                                   "# RECORDER, recorded): what Pyodide's bootstrap imports, in the order each import finished.\n"

@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from analytics_identity.tooling.build import COMPILE_HINT, _copy_offline
+from analytics_identity.tooling.build import COMPILE_HINT, _copy_vendored
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -35,7 +35,7 @@ process.stdout.write(JSON.stringify({ compiled, instances, answer }));
 def test_each_function_wrapper_module_is_compiled_once_and_python_runs(tmp_path: Path) -> None:
     runtime = tmp_path / "runtime"
     shutil.copytree(pyodide_folder(), runtime)
-    _copy_offline(pyodide_folder() / "pyodide.asm.mjs", runtime / "pyodide.asm.mjs", COMPILE_HINT)
+    _copy_vendored(pyodide_folder() / "pyodide.asm.mjs", runtime / "pyodide.asm.mjs", COMPILE_HINT)
     assert "wasmFunctionModules" in (runtime / "pyodide.asm.mjs").read_text()
     outcome = json.loads(run_script(SCRIPT, runtime, tmp_path).stdout)
     assert outcome["answer"] == "45"

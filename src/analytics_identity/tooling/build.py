@@ -89,7 +89,7 @@ _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
 
 
-def _copy_offline(source: Path, target: Path, header: str = "") -> None:
+def _copy_vendored(source: Path, target: Path, header: str = "") -> None:
     """Copy a vendored text file with its foreign defaults replaced, its speed patches made (and ``header`` put first)."""
     text = header + source.read_text()
     for prefix, patches in [*_OFFLINE_PATCHES.items(), *_SPEED_PATCHES.items()]:
@@ -241,7 +241,7 @@ def _copy_pyscript(package: Path, out: Path) -> None:
     target.mkdir()
     for path in sorted(dist.iterdir()):
         if path.suffix in (".js", ".css"):
-            _copy_offline(path, target / path.name)
+            _copy_vendored(path, target / path.name)
 
 
 def _patched_lock(lock_path: Path, micropip: Path) -> str:
@@ -300,7 +300,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     runtime.mkdir(parents=True)
     for name in PYODIDE_FILES[:-1]:
         if name.endswith(".mjs"):
-            _copy_offline(node_pyodide / name, runtime / name, COMPILE_HINT if name == "pyodide.asm.mjs" else "")
+            _copy_vendored(node_pyodide / name, runtime / name, COMPILE_HINT if name == "pyodide.asm.mjs" else "")
         else:
             shutil.copyfile(node_pyodide / name, runtime / name)
     shutil.copyfile(micropip, runtime / micropip.name)

@@ -33,14 +33,15 @@ def unique(name: str) -> str:
 
 
 def events(base_url: str, count: int, **filters: str) -> list[dict[str, Any]]:
-    """Events the collector stored for these filters, oldest first, once ``count`` arrived."""
+    """Events the collector stored for these filters, oldest first (by the page's ``timestamp``:
+    events sent in separate requests can reach the collector in either order), once ``count`` arrived."""
     query = urllib.parse.urlencode({"limit": "1000", **filters})
     deadline = time.monotonic() + 30
     while True:
         with urllib.request.urlopen(f"{base_url}/api/events?{query}", timeout=5) as response:
             found = json.loads(response.read())
         if len(found) >= count or time.monotonic() > deadline:
-            return list(reversed(found))
+            return sorted(reversed(found), key=lambda event: event["timestamp"])
         time.sleep(0.2)
 
 

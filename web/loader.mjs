@@ -6,13 +6,16 @@
 // both into it. Nothing here throws into the page: a runtime that cannot load
 // leaves the buffer in place and says so once, on the console.
 import { compile, download, get, importRuntime, nextTask, startRuntime } from "./runtime.mjs";
-import { expandedLength, expandInto, forget, savedStart, unzipped } from "./saved.mjs";
+import { expandInto, forget, savedStart, unzipped } from "./saved.mjs";
 
 const BASE = new URL("./", import.meta.url).href;
 // Where the build put each file (filled in by the build).
 const BUILD = {
   base: BASE,
   runtime: BASE + "__RUNTIME__",
+  // Of Pyodide's two scripts as the build patched them: a snapshot made by
+  // other ones may not fit (saved.mjs savedKeys).
+  runtimeDigest: "__RUNTIME_DIGEST__",
   // The standard library as bytecode, trimmed to the modules the page imports
   // (tooling/bootset.py); the whole one is fetched on a first import outside it.
   stdlib: BASE + "__BOOT_STDLIB__",
@@ -76,59 +79,51 @@ function snapshots(options) {
   }
 }
 
-// Starts reading what was saved and compiling the wasm (off the main thread)
-// while the page loads; the boot takes them once the page has.
+// Starts compiling the wasm (off the main thread) and reading what was saved
+// while the page loads; the boot takes them once the page has. (Starting the
+// worker that unzips the snapshot once the wasm was compiled, so that it would
+// not slow the compile, made the boot wait for the unzip instead.)
 function warmStart(saved) {
   const warm = {
-    unzipping: unzipInWorker(saved.snapshot),
     compiled: WebAssembly.compileStreaming(saved.wasm),
+    length: saved.length,
+    stored: unzipInWorker(saved.snapshot),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
-  for (const started of [warm.unzipping.length, warm.compiled, warm.files.wheel]) started.catch(() => {}); // reported by restore()
+  for (const started of [warm.compiled, warm.stored, warm.files.wheel]) started.catch(() => {}); // reported by restore()
   return warm;
 }
 
 // The saved snapshot, read and unzipped by a worker (snapshot-worker.mjs)
-// while this thread runs the page; here, from the response in hand, if the
-// worker cannot start, fails or does not answer. `length`: of the snapshot
-// it expands to, known from its first bytes; `stored`: the unzipped bytes.
-function unzipInWorker(saved) {
-  let told;
-  const length = new Promise((resolve) => (told = resolve));
-  const stored = (async () => {
-    let worker;
-    try {
-      worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
-      return await new Promise((resolve, reject) => {
-        worker.onmessage = ({ data }) => (typeof data === "string" ? reject(new Error(data))
-          : data.stored ? resolve(data.stored) : told(data.length));
-        worker.onerror = () => reject(new Error("the worker that unzips it failed"));
-        setTimeout(() => reject(new Error("the worker that unzips it did not answer")), 10000);
-        worker.postMessage({ build: BUILD, unzip: true });
-      });
-    } catch {
-      return unzipped(saved, told);
-    } finally {
-      if (worker) worker.terminate();
-    }
-  })();
-  // The length from the whole bytes if it was not told (a first chunk too short to read it).
-  return { length: Promise.race([length, stored.then(expandedLength)]), stored };
+// while this thread runs the page; here, from the response in hand, if
+// the worker cannot start, fails or does not answer.
+async function unzipInWorker(saved) {
+  let worker;
+  try {
+    worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    return await new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => (typeof data === "string" ? reject(new Error(data)) : resolve(data));
+      worker.onerror = () => reject(new Error("the worker that unzips it failed"));
+      setTimeout(() => reject(new Error("the worker that unzips it did not answer")), 10000);
+      worker.postMessage({ build: BUILD, unzip: true });
+    });
+  } catch {
+    return unzipped(saved);
+  } finally {
+    if (worker) worker.terminate();
+  }
 }
 
 // Python as the snapshot left it, or, when it does not fit this runtime, one
 // warning, what was saved deleted, and undefined (the normal boot follows).
-// Pyodide sizes its memory from the snapshot: the runtime is made as soon as
-// its length is known, while the worker unzips it (the wasm's instantiation
-// and linking, ~50 ms, no longer wait for the unzip); its pages are written
-// in before Python is restored.
-async function restore(modules, { unzipping, ...warm }) {
+// Pyodide sizes its memory from the snapshot's saved length: the runtime is
+// made (the wasm's instantiation and linking, ~50 ms) while the worker
+// unzips it; its pages are then written into the wasm's memory.
+async function restore(modules, { stored, length, ...warm }) {
   try {
     await warm.compiled; // without it, the restore has no wasm to fall back on
-    const snapshot = new Uint8Array(await unzipping.length);
-    const filled = unzipping.stored.then((stored) => expandInto(snapshot, stored));
-    filled.catch(() => {}); // reported by startRuntime, which waits for it
-    const pyodide = await startRuntime(BUILD, { ...warm, snapshot, filled, modules });
+    const snapshot = { length, writeInto: async (memory) => expandInto(memory, await stored, length) };
+    const pyodide = await startRuntime(BUILD, { ...warm, snapshot, modules });
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");
     return pyodide;
@@ -180,7 +175,7 @@ async function boot(writeKey, options, warm, files, modules) {
   await nextTask();
   // install() takes the first-visit lock itself, so every path (this loader,
   // PyScript, a page's own Pyodide) mints one anonymousId for tabs opened together.
-  installer.install(writeKey, options).destroy(); // the instance lives on as window.analytics
+  installer.install(writeKey, options).destroy(); // the instance lives on as window.analytics // the instance lives on as window.analytics
   if (!restored && snapshots(options)) saveSnapshotLater(files, compiled, () => {
     const analytics = installer.shared_instance();
     try { return analytics.may_store; } finally { analytics.destroy(); }

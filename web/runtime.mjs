@@ -43,16 +43,20 @@ export function compile(wasm) {
 // of them: stdlib, wheel and, unless `compiled` has resolved already, wasm),
 // `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and
 // pyodide.asm.mjs, imported), and `snapshot` to restore (Python as it was
-// once the core was imported; when `filled` is given, the snapshot's bytes
-// are in place once it resolves: the wasm is instantiated and linked
-// meanwhile) or `makeSnapshot`. Task boundaries around the wasm's
+// once the core was imported) or `makeSnapshot`. A `snapshot` is its
+// `length`, from which Pyodide sizes the wasm's memory, and `writeInto`:
+// once the runtime is made (the wasm instantiated and linked, while the
+// snapshot may still be unzipping), it writes the snapshot's heap into that
+// memory and resolves to the snapshot's header, all Pyodide's restore is then
+// given to read (it would otherwise copy the whole snapshot, ~30 MB, once
+// more). Task boundaries around the wasm's
 // instantiation, before Python's start-up (without `site`:
 // `build.bootstrap.args`) and between the statements of `build.bootstrap`
 // (tooling/bootstrap.py: the zip-import fix, `site`, then what Pyodide's
 // bootstrap imports, a module per task). Without a snapshot, the wheel goes
 // on `sys.path` and the standard library beyond the boot set is fetched on
 // first import (browser/stdlib.py).
-export async function startRuntime(build, { files, compiled, modules, snapshot, filled, makeSnapshot }) {
+export async function startRuntime(build, { files, compiled, modules, snapshot, makeSnapshot }) {
   const bytes = async (file) => (await file).arrayBuffer();
   const [[{ loadPyodide }, runtime], wheel, stdlib] = await Promise.all([modules, bytes(files.wheel), bytes(files.stdlib)]);
   const pyodide = await serving({
@@ -66,7 +70,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     lockFileContents: { info: build.lock, packages: {} },
     // Python starts without `site`, which the statements below import (not read with a snapshot).
     args: build.bootstrap.args,
-    _loadSnapshot: snapshot,
+    _loadSnapshot: snapshot && new Uint8Array(snapshot.length), // only its length is read before the restore
     _makeSnapshot: makeSnapshot,
     async fsInit(FS) {
       FS.writeFile(build.wheelPath, new Uint8Array(wheel));
@@ -76,7 +80,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
       await nextTask();
       const module = await runtime.default(settings);
-      await filled;
+      if (snapshot) restoreFrom(module, await snapshot.writeInto(module.HEAPU8));
       // A statement per task, through Pyodide's private `API.rawRun`.
       for (const statement of snapshot ? [] : build.bootstrap.statements) {
         await nextTask();
@@ -91,6 +95,16 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     pyodide.pyimport("analytics_identity.browser.stdlib").install(build.fullStdlib);
   }
   return pyodide;
+}
+
+// Pyodide's restore (its private `API.restoreSnapshot`, once) reads the
+// snapshot's header only: its heap is in the wasm's memory already.
+function restoreFrom(module, header) {
+  const restore = module.API.restoreSnapshot;
+  module.API.restoreSnapshot = () => {
+    module.API.restoreSnapshot = restore;
+    return restore(header);
+  };
 }
 
 // Answers Pyodide's own fetches of the files in hand (it starts them while

@@ -9,10 +9,17 @@
 // and unzips the snapshot for the loader (`unzipSaved`). Bundled into both by the build.
 
 const CACHE = "analytics-identity";
+// The saved snapshot's header that says how long it is once expanded.
+const LENGTH = "x-expanded-length";
+// No snapshot is shorter (Pyodide's heap alone is 16 MiB or more): a length
+// too short for the wasm's memory would leave Pyodide waiting forever.
+const MIN_LENGTH = 16 << 20;
 
-// The Cache Storage keys of one build's saved start.
+// The Cache Storage keys of one build's saved start: named after the files
+// it was made from and Pyodide's scripts as patched (the function table's
+// layout, which a snapshot holds, depends on them).
 export function savedKeys(build) {
-  const madeFrom = `?of=${encodeURIComponent([build.runtime, build.stdlib, build.wheel].join(" "))}`;
+  const madeFrom = `?of=${encodeURIComponent([build.runtime, build.runtimeDigest, build.stdlib, build.wheel].join(" "))}`;
   return {
     snapshot: `${build.base}snapshot${madeFrom}`,
     stdlib: `${build.base}saved/boot_stdlib.zip${madeFrom}`,
@@ -21,13 +28,17 @@ export function savedKeys(build) {
 }
 
 // What an earlier visit saved, if whole (the worker stores the snapshot
-// last): the responses, their bodies not read yet.
+// last): the responses, their bodies not read yet, and the length the
+// snapshot expands to (Pyodide sizes its memory from it: the runtime is made
+// before the snapshot is unzipped). A snapshot saved without its length
+// counts as none: this visit boots normally and saves again.
 export async function savedStart(build) {
   try {
     const cache = await caches.open(CACHE);
     const keys = savedKeys(build);
     const [snapshot, stdlib, wasm] = await Promise.all([keys.snapshot, keys.stdlib, keys.wasm].map((key) => cache.match(key)));
-    return snapshot && stdlib && wasm ? { snapshot, stdlib, wasm } : undefined;
+    const length = snapshot && Number(snapshot.headers.get(LENGTH));
+    return length >= MIN_LENGTH && Number.isSafeInteger(length) && stdlib && wasm ? { snapshot, stdlib, wasm, length } : undefined;
   } catch {
     return undefined; // storage refused: boot normally
   }
@@ -47,17 +58,17 @@ export async function save(build, { snapshot, stdlib, wasm }) {
   for (const old of await store.keys()) if (!current.has(old.url)) await store.delete(old);
   await store.put(keys.wasm, new Response(wasm, { headers: { "content-type": "application/wasm" } }));
   await store.put(keys.stdlib, new Response(stdlib, { headers: { "content-type": "application/zip" } }));
-  await store.put(keys.snapshot, await compressed(withoutZeroPages(snapshot)));
+  await store.put(keys.snapshot, await compressed(withoutZeroPages(snapshot), { [LENGTH]: String(snapshot.length) }));
 }
 
 // Gzipped, where the engine can: the snapshot's pages that hold anything
 // (~12.5 MB) come to ~5 MB, more than a quarter of what a visit leaves on
 // the visitor's disk. Compressed here, in the worker; unzipped as the loader
 // reads it while the page loads, before the boot needs it.
-async function compressed(blob) {
-  if (typeof CompressionStream !== "function") return new Response(blob);
+async function compressed(blob, headers) {
+  if (typeof CompressionStream !== "function") return new Response(blob, { headers });
   const zipped = await new Response(blob.stream().pipeThrough(new CompressionStream("gzip"))).blob();
-  return new Response(zipped, { headers: { "content-type": "application/gzip" } });
+  return new Response(zipped, { headers: { ...headers, "content-type": "application/gzip" } });
 }
 
 // The snapshot without its zero pages (19 of its 31.5 MB): Pyodide's header
@@ -81,73 +92,52 @@ function withoutZeroPages(snapshot) {
   return new Blob([snapshot.subarray(0, offset), map, ...kept]);
 }
 
-// The saved snapshot of one build as stored, unzipped (in the worker, for the
-// loader); `onLength` as in `unzipped`.
-export async function unzipSaved(build, onLength) {
+// The saved snapshot of one build as stored, unzipped (in the worker, for the loader).
+export async function unzipSaved(build) {
   const saved = await (await caches.open(CACHE)).match(savedKeys(build).snapshot);
   if (!saved) throw new Error("it is gone");
-  return unzipped(saved, onLength);
+  return unzipped(saved);
 }
 
-// What `withoutZeroPages` stored, unzipped. `onLength` is told the length of
-// the snapshot it expands to as soon as its first bytes are unzipped: Pyodide
-// sizes its memory from it, so the runtime can be made while the rest is.
-export async function unzipped(saved, onLength = () => {}) {
+// What `withoutZeroPages` stored, unzipped.
+export async function unzipped(saved) {
   const body = saved.headers.get("content-type") === "application/gzip"
     ? saved.body.pipeThrough(new DecompressionStream("gzip")) : saved.body;
-  const [head, whole] = body.tee();
-  readLength(head).then(onLength, () => {}); // a damaged start fails the whole read too
-  return new Uint8Array(await new Response(whole).arrayBuffer());
+  return new Uint8Array(await new Response(body).arrayBuffer());
 }
 
-async function readLength(stream) {
-  const reader = stream.getReader();
-  try {
-    let bytes = new Uint8Array(0);
-    while (bytes.length < 8 || bytes.length < new DataView(bytes.buffer).getUint32(4, true) + 4) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      const longer = new Uint8Array(bytes.length + value.length);
-      longer.set(bytes);
-      longer.set(value, bytes.length);
-      bytes = longer;
-    }
-    return expandedLength(bytes);
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-}
-
-// The length of the snapshot `stored` (or its first bytes) expands to.
-// Checked here because Pyodide waits forever when the memory it sizes from a
-// damaged snapshot cannot hold its wasm (Pyodide checks its build id).
-export function expandedLength(stored) {
+// The length of the snapshot `stored` expands to. Checked against the saved
+// length before Python is restored.
+function expandedLength(stored) {
   const view = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
   const offset = stored.length >= 8 ? view.getUint32(4, true) : 0;
   const heap = offset >= 8 && offset + 4 <= stored.length ? view.getUint32(offset, true) : 0;
-  if (!heap || view.getUint32(0, true) !== 0x706e7300 || heap < 16 << 20 || heap % 65536) {
-    throw new Error("it is damaged");
-  }
+  if (!heap || view.getUint32(0, true) !== 0x706e7300 || heap % 65536) throw new Error("it is damaged");
   return offset + heap;
 }
 
-// Pyodide's snapshot, written into `snapshot` (zeros, `expandedLength`
-// long) from what `withoutZeroPages` stored, a run of pages at a time.
-export function expandInto(snapshot, stored) {
-  if (expandedLength(stored) !== snapshot.length) throw new Error("it is damaged");
+// The snapshot `withoutZeroPages` stored (`length` long once expanded),
+// written into the wasm's `memory` where Pyodide's restore would have copied
+// it, a run of pages at a time (a run of zero pages as zeros: the runtime's
+// start-up wrote into some); resolves to the snapshot's header, which
+// Pyodide's restore reads.
+export function expandInto(memory, stored, length) {
+  if (expandedLength(stored) !== length) throw new Error("it is damaged");
   const offset = new DataView(stored.buffer, stored.byteOffset).getUint32(4, true);
-  const pages = (snapshot.length - offset) / 4096;
-  snapshot.set(stored.subarray(0, offset));
+  const pages = (length - offset) / 4096;
+  if (memory.length < length - offset) throw new Error("the runtime's memory is too small for it");
   const kept = (page) => stored[offset + 4 + (page >> 3)] & (1 << (page & 7));
   let from = offset + 4 + Math.ceil(pages / 8);
-  for (let page = 0; page < pages && from <= stored.length;) {
+  for (let page = 0; page < pages;) {
     let end = page;
-    while (end < pages && kept(end)) end++; // a run of stored pages, copied at once
+    const keep = kept(page);
+    while (end < pages && Boolean(kept(end)) === Boolean(keep)) end++; // a run of pages alike, written at once
     const bytes = (end - page) * 4096;
-    snapshot.set(stored.subarray(from, from + bytes), offset + page * 4096);
-    from += bytes;
-    page = end + 1;
+    if (!keep) memory.fill(0, page * 4096, end * 4096);
+    else if (from + bytes > stored.length) throw new Error("it is damaged");
+    else memory.set(stored.subarray(from, from += bytes), page * 4096);
+    page = end;
   }
   if (from !== stored.length) throw new Error("it is damaged");
-  return snapshot;
+  return stored.subarray(0, offset);
 }

@@ -10,12 +10,11 @@ import { save, unzipSaved } from "./saved.mjs";
 
 // A warm visit's loader asks for the saved snapshot: reading and unzipping
 // it here keeps ~60 ms of work off the page's main thread while the page
-// loads. Two messages: the length of the snapshot it expands to, as soon as
-// it is known, then the bytes, transferred, not copied.
+// loads. One message: the bytes, transferred, not copied.
 async function unzipHere(build) {
   try {
-    const stored = await unzipSaved(build, (length) => self.postMessage({ length }));
-    self.postMessage({ stored }, [stored.buffer]);
+    const stored = await unzipSaved(build);
+    self.postMessage(stored, [stored.buffer]);
   } catch (error) {
     self.postMessage(String(error && error.message || error));
   }

@@ -98,8 +98,8 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
 
 
 def test_a_snapshot_whose_header_is_damaged_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
-    """The warm visit sizes the runtime from the snapshot's header as it is unzipped; a header that
-    cannot be Pyodide's (here its heap's length is odd) is refused before the runtime is made."""
+    """The warm visit sizes the runtime from the snapshot's saved length; a header that cannot be
+    Pyodide's (here its heap's length is odd) is refused before Python is restored."""
     boot(page, base_url)
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
@@ -109,6 +109,29 @@ def test_a_snapshot_whose_header_is_damaged_falls_back_to_the_normal_boot(page: 
     boot(page, base_url)
     assert page.evaluate(RESTORED) == 0
     assert len(seen) == 1 and "damaged" in seen[0] and "starting normally" in seen[0], seen
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+
+
+def test_a_snapshot_saved_without_its_length_is_made_again(page: Page, base_url: str) -> None:
+    """As an earlier loader saved it: the visit boots as a first one, without a warning, and saves one that restores."""
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    page.evaluate(WITH_SAVED + """
+        const headers = new Headers(saved.headers);
+        headers.delete("x-expanded-length");
+        await cache.put(key, new Response(await saved.blob(), { headers }));
+    }""")
+    seen = warnings(page)
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 0
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+    deadline = time.monotonic() + config.BOOT_TIMEOUT_MS / 1000
+    while not page.evaluate(WITH_SAVED + "return Boolean(saved && saved.headers.has('x-expanded-length')); }"):
+        assert time.monotonic() < deadline, "no snapshot was saved again"
+        page.wait_for_timeout(250)
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 1 and seen == []
     assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
 
 

@@ -87,6 +87,7 @@ function warmStart(saved) {
   const warm = {
     compiled: WebAssembly.compileStreaming(saved.wasm),
     length: saved.length,
+    table: saved.table,
     stored: unzipInWorker(saved.snapshot),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
@@ -119,10 +120,10 @@ async function unzipInWorker(saved) {
 // Pyodide sizes its memory from the snapshot's saved length: the runtime is
 // made (the wasm's instantiation and linking, ~50 ms) while the worker
 // unzips it; its pages are then written into the wasm's memory.
-async function restore(modules, { stored, length, ...warm }) {
+async function restore(modules, { stored, length, table, ...warm }) {
   try {
     await warm.compiled; // without it, the restore has no wasm to fall back on
-    const snapshot = { length, writeInto: async (memory) => expandInto(memory, await stored, length) };
+    const snapshot = { length, table, writeInto: async (memory) => expandInto(memory, await stored, length) };
     const pyodide = await startRuntime(BUILD, { ...warm, snapshot, modules });
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");

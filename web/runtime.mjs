@@ -44,7 +44,8 @@ export function compile(wasm) {
 // `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and
 // pyodide.asm.mjs, imported), and `snapshot` to restore (Python as it was
 // once the core was imported) or `makeSnapshot`. A `snapshot` is its
-// `length`, from which Pyodide sizes the wasm's memory, and `writeInto`:
+// `length`, from which Pyodide sizes the wasm's memory, its function `table`'s
+// length (`tableLength`, checked) and `writeInto`:
 // once the runtime is made (the wasm instantiated and linked, while the
 // snapshot may still be unzipping), it writes the snapshot's heap into that
 // memory and resolves to the snapshot's header, all Pyodide's restore is then
@@ -80,7 +81,13 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
       await nextTask();
       const module = await runtime.default(settings);
-      if (snapshot) restoreFrom(module, await snapshot.writeInto(module.HEAPU8));
+      if (snapshot) {
+        // A function's address is its slot in the table: the snapshot's memory holds them.
+        if (tableLength(module) !== snapshot.table) {
+          throw new Error(`it was made by another runtime (a function table of ${snapshot.table} slots, not ${tableLength(module)})`);
+        }
+        restoreFrom(module, await snapshot.writeInto(module.HEAPU8));
+      }
       // A statement per task, through Pyodide's private `API.rawRun`.
       for (const statement of snapshot ? [] : build.bootstrap.statements) {
         await nextTask();
@@ -95,6 +102,13 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     pyodide.pyimport("analytics_identity.browser.stdlib").install(build.fullStdlib);
   }
   return pyodide;
+}
+
+// The slots of the wasm's function table (Pyodide's private module), where a
+// function's address points: a snapshot restores only into a runtime that
+// has as many as the one it was made in had (the same linking made them).
+export function tableLength(module) {
+  return module.wasmTable.length;
 }
 
 // Pyodide's restore (its private `API.restoreSnapshot`, once) reads the

@@ -9,8 +9,10 @@
 // and unzips the snapshot for the loader (`unzipSaved`). Bundled into both by the build.
 
 const CACHE = "analytics-identity";
-// The saved snapshot's header that says how long it is once expanded.
+// The saved snapshot's headers that say how long it is once expanded and
+// how many slots the wasm's function table had when it was made.
 const LENGTH = "x-expanded-length";
+const FUNCTION_TABLE = "x-function-table";
 // No snapshot is shorter (Pyodide's heap alone is 16 MiB or more): a length
 // too short for the wasm's memory would leave Pyodide waiting forever.
 const MIN_LENGTH = 16 << 20;
@@ -28,17 +30,19 @@ export function savedKeys(build) {
 }
 
 // What an earlier visit saved, if whole (the worker stores the snapshot
-// last): the responses, their bodies not read yet, and the length the
-// snapshot expands to (Pyodide sizes its memory from it: the runtime is made
-// before the snapshot is unzipped). A snapshot saved without its length
-// counts as none: this visit boots normally and saves again.
+// last): the responses, their bodies not read yet, the length the snapshot
+// expands to (Pyodide sizes its memory from it: the runtime is made before
+// the snapshot is unzipped) and the length of the function table it was made
+// with (`startRuntime` checks it). A snapshot saved without them counts as
+// none: this visit boots normally and saves again.
 export async function savedStart(build) {
   try {
     const cache = await caches.open(CACHE);
     const keys = savedKeys(build);
     const [snapshot, stdlib, wasm] = await Promise.all([keys.snapshot, keys.stdlib, keys.wasm].map((key) => cache.match(key)));
-    const length = snapshot && Number(snapshot.headers.get(LENGTH));
-    return length >= MIN_LENGTH && Number.isSafeInteger(length) && stdlib && wasm ? { snapshot, stdlib, wasm, length } : undefined;
+    const [length, table] = [LENGTH, FUNCTION_TABLE].map((name) => snapshot && Number(snapshot.headers.get(name)));
+    const whole = length >= MIN_LENGTH && Number.isSafeInteger(length) && table > 0 && stdlib && wasm;
+    return whole ? { snapshot, stdlib, wasm, length, table } : undefined;
   } catch {
     return undefined; // storage refused: boot normally
   }
@@ -51,14 +55,14 @@ export function forget(build) {
 
 // Stores one build's start, replacing what older builds saved; the snapshot
 // last, as the loader takes its presence to mean the set is whole.
-export async function save(build, { snapshot, stdlib, wasm }) {
+export async function save(build, { snapshot, table, stdlib, wasm }) {
   const keys = savedKeys(build);
   const store = await caches.open(CACHE);
   const current = new Set(Object.values(keys));
   for (const old of await store.keys()) if (!current.has(old.url)) await store.delete(old);
   await store.put(keys.wasm, new Response(wasm, { headers: { "content-type": "application/wasm" } }));
   await store.put(keys.stdlib, new Response(stdlib, { headers: { "content-type": "application/zip" } }));
-  await store.put(keys.snapshot, await compressed(withoutZeroPages(snapshot), { [LENGTH]: String(snapshot.length) }));
+  await store.put(keys.snapshot, await compressed(withoutZeroPages(snapshot), { [LENGTH]: String(snapshot.length), [FUNCTION_TABLE]: String(table) }));
 }
 
 // Gzipped, where the engine can: the snapshot's pages that hold anything

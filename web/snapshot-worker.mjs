@@ -5,7 +5,7 @@
 // way (runtime.mjs), imports the core without touching a page object, and
 // posts one message when done. A warm visit's loader also starts it to
 // unzip the saved snapshot (unzipHere).
-import { compile, importRuntime, startRuntime } from "./runtime.mjs";
+import { compile, importRuntime, startRuntime, tableLength } from "./runtime.mjs";
 import { save, unzipSaved } from "./saved.mjs";
 
 // A warm visit's loader asks for the saved snapshot: reading and unzipping
@@ -27,7 +27,7 @@ self.onmessage = async ({ data: { build, files, compiled, unzip } }) => {
       files, modules: importRuntime(build), compiled: compiled ? Promise.resolve(compiled) : compile(files.wasm), makeSnapshot: true,
     });
     pyodide.pyimport("analytics_identity.browser.install");
-    await save(build, { snapshot: pyodide.makeMemorySnapshot(), stdlib: files.stdlib, wasm: files.wasm });
+    await save(build, { snapshot: pyodide.makeMemorySnapshot(), table: tableLength(pyodide._module), stdlib: files.stdlib, wasm: files.wasm });
     self.postMessage("saved");
   } catch (error) {
     self.postMessage(String(error));

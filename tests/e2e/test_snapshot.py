@@ -112,6 +112,24 @@ def test_a_snapshot_whose_header_is_damaged_falls_back_to_the_normal_boot(page: 
     assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
 
 
+def test_a_snapshot_made_with_another_function_table_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
+    """Its memory holds functions' slots in the wasm's table: made by a runtime that linked another table
+    (an older pyodide.asm.mjs from the HTTP cache, say), it is refused before Python is restored."""
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    page.evaluate(WITH_SAVED + """
+        const headers = new Headers(saved.headers);
+        headers.set("x-function-table", String(Number(headers.get("x-function-table")) + 8560));
+        await cache.put(key, new Response(await saved.blob(), { headers }));
+    }""")
+    seen = warnings(page)
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 0
+    assert len(seen) == 1 and "another runtime" in seen[0] and "starting normally" in seen[0], seen
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+
+
 def test_a_snapshot_saved_without_its_length_is_made_again(page: Page, base_url: str) -> None:
     """As an earlier loader saved it: the visit boots as a first one, without a warning, and saves one that restores."""
     boot(page, base_url)

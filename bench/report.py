@@ -73,6 +73,8 @@ def aggregate(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                 if v["runtimeFetched"] is not None:
                     add(f"{visit_kind}.afterRuntime", v["ready"] - v["runtimeFetched"])
                 add(f"{visit_kind}.bytes", sum(r["transfer"] for r in v["resources"]))
+            for key in ("ready", "cpu", "restored", "longTaskMax"):
+                add(f"restart.{key}", (run.get("restart") or {}).get(key))
             add("cold.snapshotSaved", run["cold"].get("snapshotSaved"))
             add("warm.restored", run["warm"].get("restored"))
             by_category: dict[str, dict[str, int]] = {}
@@ -292,14 +294,18 @@ def markdown(results: dict[str, Any]) -> str:
         "## Time to ready, paint, load (ms from navigation start)\n",
         table([
             ("ready, cold", "cold.ready", 1, 0), ("ready, warm", "warm.ready", 1, 0),
+            ("ready, after a browser restart", "restart.ready", 1, 0),
             ("runtime: first request, cold", "cold.runtimeStart", 1, 0),
             ("runtime: all fetched, cold", "cold.runtimeFetched", 1, 0),
             ("ready minus runtime fetched, cold", "cold.afterRuntime", 1, 0),
             ("ready minus runtime fetched, warm", "warm.afterRuntime", 1, 0),
             ("renderer CPU until ready, cold", "cold.cpu", 1, 0),
             ("renderer CPU until ready, warm", "warm.cpu", 1, 0),
+            ("renderer CPU until ready, after a browser restart", "restart.cpu", 1, 0),
+            ("longest task, after a browser restart", "restart.longTaskMax", 1, 0),
             ("snapshot saved, s after the first ready", "cold.snapshotSaved", 1, 1),
             ("warm visits restored from the snapshot (1 = yes)", "warm.restored", 1, 0),
+            ("visits after a restart restored from the snapshot (1 = yes)", "restart.restored", 1, 0),
             ("first paint, cold", "cold.firstPaint", 1, 0), ("first paint, warm", "warm.firstPaint", 1, 0),
             ("load event, cold", "cold.load", 1, 0), ("load event, warm", "warm.load", 1, 0),
         ]),

@@ -24,7 +24,10 @@ HTTP cache, no cookies), the second is warm (HTTP cache and storage kept; an
 incognito context would keep no file over ~6 MB and refetch the wasm). On our
 pages the bench waits between the two until the first visit has saved its
 memory snapshot (as a visitor who stays a few seconds), so the warm visit
-restores it.
+restores it. That warm visit follows the cold one in the same tab, whose
+renderer still holds the wasm it compiled; a last visit after the browser was
+closed and started again on the same profile (``restart``) is the visitor who
+comes back another day, every function compiled again on first call.
 Nothing is intercepted (``page.route`` would disable the cache); the only
 addition to each page is a small init script that observes long tasks and a
 100 ms timer. After the warm visit the bench reads the origin's storage
@@ -68,14 +71,12 @@ from visit import CALLS, PROBE, InFlight, memory, per_call, snapshot_saved, stor
 def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
     """A fresh on-disk profile: a cold visit, a warm visit and its per-call loops, and for the
     libraries a second warm visit for the workload of bench/workload.py (each starts right
-    after a warm ready)."""
+    after a warm ready); then the browser is closed and started again on the same profile for
+    one more visit (``restart``: nothing of the earlier visits is left in memory, as for a
+    visitor who comes back another day)."""
     profile = Path(tempfile.mkdtemp(prefix="bench-profile-"))
-    context: BrowserContext = pw.chromium.launch_persistent_context(
-        profile, executable_path=config.EXECUTABLE_PATH, args=config.ARGS, headless=config.HEADLESS,
-    )
+    context = launch(pw, profile)
     try:
-        context.set_default_timeout(config.ACTION_TIMEOUT_MS)
-        context.add_init_script(PROBE)
         page = context.pages[0] if context.pages else context.new_page()
         inflight = InFlight(page)
         url = base_url + PAGES[name].format(runtime=BUILD.get("runtime", ""))
@@ -102,10 +103,25 @@ def one_round(pw: Playwright, base_url: str, name: str) -> dict[str, Any]:
         outside = [u for u in inflight.urls if not u.startswith(base_url) and not u.startswith("about:")]
         if outside:
             raise RuntimeError(f"{name} made requests off 127.0.0.1: {outside}")
-        return {"cold": cold, "warm": warm, "calls": calls, "workload": batches}
+        context.close()
+        context = launch(pw, profile)
+        page = context.pages[0] if context.pages else context.new_page()
+        restart = visit(page, url)
+        log(f"  after a browser restart: ready {restart['ready']:.0f} ms")
+        return {"cold": cold, "warm": warm, "restart": restart, "calls": calls, "workload": batches}
     finally:
         context.close()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def launch(pw: Playwright, profile: Path) -> BrowserContext:
+    """Chromium on the on-disk ``profile``, the probe in every page."""
+    context = pw.chromium.launch_persistent_context(
+        profile, executable_path=config.EXECUTABLE_PATH, args=config.ARGS, headless=config.HEADLESS,
+    )
+    context.set_default_timeout(config.ACTION_TIMEOUT_MS)
+    context.add_init_script(PROBE)
+    return context
 
 
 # -- CPython core ---------------------------------------------------------------

@@ -87,7 +87,7 @@ def aggregate(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             for cat, sizes in by_category.items():
                 for key, value in sizes.items():
                     add(f"cold.{key}.{cat}", value)
-            for key, value in run["cold"]["memory"].items():
+            for key, value in (run.get("restart") or {}).get("memory", {}).items():
                 add(f"memory.{key}", value)
             for label, value in run["calls"].items():
                 add(f"call.{label}", value)
@@ -336,7 +336,7 @@ def markdown(results: dict[str, Any]) -> str:
                ("main-thread time per call, whole workload", "workload.mainThread", 1, 0),
                ("console warnings during the workload", "workload.warnings", 1, 0),
                ("workload visits restored from the snapshot (1 = yes)", "workload.restored", 1, 0)]),
-        "## Memory after ready, cold visit, after a GC (MB)\n",
+        "## Memory after ready, after a browser restart, after a GC (MB)\n",
         table([("JS heap used", "memory.jsHeapUsed", 1 / 2**20, 1),
                ("JS heap total", "memory.jsHeapTotal", 1 / 2**20, 1),
                ("wasm memory", "memory.wasmMemory", 1 / 2**20, 1)]),

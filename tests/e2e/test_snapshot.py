@@ -22,23 +22,37 @@ WITH_SAVED = """async () => {
 """
 
 
-def saved_snapshot(page: Page) -> None:
-    """Waits until the page's idle-time worker has saved its snapshot, with the
-    standard library and the wasm it was made with."""
+def poll(page: Page, condition: str, failure: str) -> None:
+    """Waits, as long as a boot may take, until the page function ``condition`` answers true."""
     deadline = time.monotonic() + config.BOOT_TIMEOUT_MS / 1000
-    while page.evaluate(f"{SNAPSHOTS}.then((keys) => keys.length)") != 3:
-        assert time.monotonic() < deadline, "no snapshot was saved"
+    while not page.evaluate(condition):
+        assert time.monotonic() < deadline, failure
         page.wait_for_timeout(250)
 
 
-def change_saved_snapshot(page: Page, change: str) -> None:
-    """Runs ``change`` (JavaScript) on the saved snapshot's unzipped ``bytes`` and stores it gzipped again."""
-    page.evaluate(WITH_SAVED + """
+def saved_snapshot(page: Page) -> None:
+    """Waits until the page's idle-time worker has saved its snapshot, with the
+    standard library and the wasm it was made with."""
+    poll(page, f"{SNAPSHOTS}.then((keys) => keys.length === 3)", "no snapshot was saved")
+
+
+def saved_snapshot_changed(change: str) -> str:
+    """A page function that runs ``change`` (JavaScript) on the saved snapshot's unzipped ``bytes`` and stores it gzipped again."""
+    return (WITH_SAVED + """
         const bytes = new Uint8Array(await new Response(saved.body.pipeThrough(new DecompressionStream("gzip")))
           .arrayBuffer());
         """ + change + """
         const zipped = await new Response(new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"))).blob();
         await cache.put(key, new Response(zipped, { headers: saved.headers }));
+    }""")
+
+
+def saved_headers_changed(change: str) -> str:
+    """A page function that runs ``change`` (JavaScript) on a copy of the saved snapshot's ``headers`` and stores it with them."""
+    return (WITH_SAVED + """
+        const headers = new Headers(saved.headers);
+        """ + change + """
+        await cache.put(key, new Response(await saved.blob(), { headers }));
     }""")
 
 
@@ -51,6 +65,20 @@ def warnings(page: Page) -> list[str]:
 
     page.on("console", note)
     return seen
+
+
+def refused_after(page: Page, base_url: str, change: str, says: str) -> None:
+    """A warm visit after the page function ``change`` altered what the first visit saved boots
+    normally, with one warning that says ``says``, and keeps the visitor."""
+    boot(page, base_url)
+    anonymous_id = page.evaluate("analytics.user().anonymousId()")
+    saved_snapshot(page)
+    page.evaluate(change)
+    seen = warnings(page)
+    boot(page, base_url)
+    assert page.evaluate(RESTORED) == 0
+    assert len(seen) == 1 and says in seen[0] and "starting normally" in seen[0], seen
+    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
 
 
 def test_a_warm_visit_restores_the_snapshot_and_keeps_the_visitor(page: Page, base_url: str) -> None:
@@ -83,7 +111,7 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
     # As if saved by another build of the runtime: one byte of its build id differs.
-    change_saved_snapshot(page, "bytes[20] ^= 1;")
+    page.evaluate(saved_snapshot_changed("bytes[20] ^= 1;"))
     seen = warnings(page)
     page.goto(base_url + "/blank.html")
     page.evaluate(f"analytics.load('test-key', {json.dumps(load_options(base_url))})")
@@ -100,34 +128,16 @@ def test_a_snapshot_that_does_not_fit_falls_back_to_the_normal_boot_with_one_war
 def test_a_snapshot_whose_header_is_damaged_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
     """The warm visit sizes the runtime from the snapshot's saved length; a header that cannot be
     Pyodide's (here its heap's length is odd) is refused before Python is restored."""
-    boot(page, base_url)
-    anonymous_id = page.evaluate("analytics.user().anonymousId()")
-    saved_snapshot(page)
     # The heap's length, stored after Pyodide's header.
-    change_saved_snapshot(page, "bytes[new DataView(bytes.buffer).getUint32(4, true)] ^= 1;")
-    seen = warnings(page)
-    boot(page, base_url)
-    assert page.evaluate(RESTORED) == 0
-    assert len(seen) == 1 and "damaged" in seen[0] and "starting normally" in seen[0], seen
-    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+    refused_after(page, base_url, saved_snapshot_changed("bytes[new DataView(bytes.buffer).getUint32(4, true)] ^= 1;"),
+                  "damaged")
 
 
 def test_a_snapshot_made_with_another_function_table_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
     """Its memory holds functions' slots in the wasm's table: made by a runtime that linked another table
     (an older pyodide.asm.mjs from the HTTP cache, say), it is refused before Python is restored."""
-    boot(page, base_url)
-    anonymous_id = page.evaluate("analytics.user().anonymousId()")
-    saved_snapshot(page)
-    page.evaluate(WITH_SAVED + """
-        const headers = new Headers(saved.headers);
-        headers.set("x-function-table", String(Number(headers.get("x-function-table")) + 8560));
-        await cache.put(key, new Response(await saved.blob(), { headers }));
-    }""")
-    seen = warnings(page)
-    boot(page, base_url)
-    assert page.evaluate(RESTORED) == 0
-    assert len(seen) == 1 and "another runtime" in seen[0] and "starting normally" in seen[0], seen
-    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+    refused_after(page, base_url, saved_headers_changed(
+        'headers.set("x-function-table", String(Number(headers.get("x-function-table")) + 8560));'), "another runtime")
 
 
 def test_a_snapshot_saved_without_its_length_is_made_again(page: Page, base_url: str) -> None:
@@ -135,19 +145,13 @@ def test_a_snapshot_saved_without_its_length_is_made_again(page: Page, base_url:
     boot(page, base_url)
     anonymous_id = page.evaluate("analytics.user().anonymousId()")
     saved_snapshot(page)
-    page.evaluate(WITH_SAVED + """
-        const headers = new Headers(saved.headers);
-        headers.delete("x-expanded-length");
-        await cache.put(key, new Response(await saved.blob(), { headers }));
-    }""")
+    page.evaluate(saved_headers_changed('headers.delete("x-expanded-length");'))
     seen = warnings(page)
     boot(page, base_url)
     assert page.evaluate(RESTORED) == 0
     assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
-    deadline = time.monotonic() + config.BOOT_TIMEOUT_MS / 1000
-    while not page.evaluate(WITH_SAVED + "return Boolean(saved && saved.headers.has('x-expanded-length')); }"):
-        assert time.monotonic() < deadline, "no snapshot was saved again"
-        page.wait_for_timeout(250)
+    poll(page, WITH_SAVED + "return Boolean(saved && saved.headers.has('x-expanded-length')); }",
+         "no snapshot was saved again")
     boot(page, base_url)
     assert page.evaluate(RESTORED) == 1 and seen == []
     assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
@@ -169,15 +173,7 @@ def test_a_warm_visit_whose_worker_cannot_start_expands_the_snapshot_on_the_page
 
 def test_a_saved_snapshot_that_cannot_be_read_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
     """Cut short (as a disk could leave it), it fails before the runtime starts, and the page boots as on a first visit."""
-    boot(page, base_url)
-    anonymous_id = page.evaluate("analytics.user().anonymousId()")
-    saved_snapshot(page)
-    page.evaluate(WITH_SAVED + """
+    refused_after(page, base_url, WITH_SAVED + """
         const bytes = new Uint8Array(await saved.arrayBuffer());
         await cache.put(key, new Response(bytes.subarray(0, bytes.length >> 1), { headers: saved.headers }));
-    }""")
-    seen = warnings(page)
-    boot(page, base_url)
-    assert page.evaluate(RESTORED) == 0
-    assert len(seen) == 1 and "starting normally" in seen[0], seen
-    assert page.evaluate("analytics.user().anonymousId()") == anonymous_id
+    }""", "")

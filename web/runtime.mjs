@@ -44,13 +44,13 @@ export function compile(wasm) {
 // `compiled` (a promise of the wasm module), `modules` (pyodide.mjs and
 // pyodide.asm.mjs, imported), and `snapshot` to restore (Python as it was
 // once the core was imported) or `makeSnapshot`. A `snapshot` is its
-// `length`, from which Pyodide sizes the wasm's memory, its function `table`'s
-// length (`tableLength`, checked) and `writeInto`:
-// once the runtime is made (the wasm instantiated and linked, while the
-// snapshot may still be unzipping), it writes the snapshot's heap into that
-// memory and resolves to the snapshot's header, all Pyodide's restore is then
-// given to read (it would otherwise copy the whole snapshot, ~30 MB, once
-// more). Task boundaries around the wasm's
+// `length`, from which Pyodide sizes the wasm's memory, the length of the
+// function table it was made with (`table`, checked against `tableLength`)
+// and `writeInto`: once the runtime is made (the wasm instantiated and
+// linked, while the snapshot may still be unzipping), it writes the
+// snapshot's heap into that memory and resolves to the snapshot's header,
+// all Pyodide's restore is then given to read (it would otherwise copy the
+// whole snapshot, ~30 MB, once more). Task boundaries around the wasm's
 // instantiation, before Python's start-up (without `site`:
 // `build.bootstrap.args`) and between the statements of `build.bootstrap`
 // (tooling/bootstrap.py: the zip-import fix, `site`, then what Pyodide's

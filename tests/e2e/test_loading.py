@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import ConsoleMessage, Page, Route
 
-from analytics_identity.tooling.build import FOREIGN_HOSTS
+from analytics_identity.tooling.vendored import FOREIGN_HOSTS
 from tests.conftest import ROOT, config
 from tests.documented import fenced, policy
 from tests.e2e.helpers import wait_ready

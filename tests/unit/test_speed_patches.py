@@ -1,4 +1,4 @@
-"""The build's speed patches of Pyodide's JavaScript (``tooling/build.py``), run under Node.
+"""The build's speed patches of Pyodide's JavaScript (``tooling/vendored.py``), run under Node.
 
 Emscripten's linking wraps each JavaScript function the wasm takes by
 address in a one-function wasm module; the patched ``pyodide.asm.mjs``
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics_identity.tooling.build import COMPILE_HINT, _copy_vendored
+from analytics_identity.tooling.vendored import COMPILE_HINT, copy_vendored
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -57,7 +57,7 @@ def patched(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("speed")
     runtime = work / "runtime"
     shutil.copytree(pyodide_folder(), runtime)
-    _copy_vendored(pyodide_folder() / "pyodide.asm.mjs", runtime / "pyodide.asm.mjs", COMPILE_HINT)
+    copy_vendored(pyodide_folder() / "pyodide.asm.mjs", runtime / "pyodide.asm.mjs", COMPILE_HINT)
     text = (runtime / "pyodide.asm.mjs").read_text()
     assert "wasmFunctionModules" in text and "lazyMainExports" in text
     return json.loads(run_script(SCRIPT, runtime, work).stdout)

@@ -53,6 +53,13 @@ class Cookie(TypedDict):
 Listener = Callable[[str | None, str, dict[str, Any]], None]
 
 
+#: What ``Engine.shown`` reads from the tab.
+SHOWN = """({ now: Math.round(performance.now()), ready: Boolean(window.analytics && window.analytics.initialized),
+  marks: performance.getEntriesByType("mark").map((m) => `${m.name} at ${Math.round(m.startTime)}`),
+  loaded: performance.getEntriesByType("resource").map((r) => `${r.name} ${Math.round(r.startTime)}-${Math.round(r.responseEnd)}`),
+  logged: window.__engine ? window.__engine.drain() : null })"""
+
+
 class EngineError(AssertionError):
     """The browser or its driver refused a command, or a page's JavaScript threw."""
 
@@ -195,8 +202,24 @@ class Engine(ABC):
         return self.run("(async () => { " + statements + " })()")
 
     def wait_for(self, expression: str, timeout_s: float) -> Any:
-        """Poll a JavaScript expression until it is truthy; its value."""
-        return poll(f"{self.name}: {expression}", lambda: self.run(expression) or None, timeout_s)
+        """Poll a JavaScript expression until it is truthy; its value. On a timeout, the error
+        says what the page shows (``shown``)."""
+        try:
+            return poll(f"{self.name}: {expression}", lambda: self.run(expression) or None, timeout_s)
+        except EngineError as late:
+            raise EngineError(f"{late}\n{self.shown()}") from None
+
+    def shown(self) -> str:
+        """What the tab shows when a wait times out, to tell a hang of the engine or the boot from a
+        test's own mistake: its marks and loaded addresses with their times, what it logged and not
+        yet reported, and the end of each log of the session's processes."""
+        try:
+            seen = self.run(SHOWN)
+        except EngineError as error:
+            seen = f"the tab does not answer: {error}"
+        logs = "".join(f"\n--- {log.name}:\n{log.read_text(errors='replace')[-2000:]}"
+                       for log in sorted(self.folder.glob("*.log")))
+        return f"the tab shows {seen}{logs}"
 
     def cookie(self, name: str) -> Cookie | None:
         return next((c for c in self.cookies() if c["name"] == name), None)

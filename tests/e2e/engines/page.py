@@ -259,7 +259,10 @@ class EnginePage:
         return self.call(lambda: self.engine.run(script(expression, arg)))
 
     def wait_for_function(self, expression: str, timeout: float = config.ACTION_TIMEOUT_MS) -> Any:
-        return poll(f"{self.engine.name}: {expression}", lambda: self.evaluate(expression) or None, timeout / 1000)
+        try:
+            return poll(f"{self.engine.name}: {expression}", lambda: self.evaluate(expression) or None, timeout / 1000)
+        except EngineError as late:
+            raise EngineError(f"{late}\n{self.engine.shown()}") from None
 
     def wait_for_timeout(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout / 1000

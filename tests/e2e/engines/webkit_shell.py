@@ -39,6 +39,7 @@ CONSOLE = """(() => {
   Object.defineProperty(window, "__engine", { value: { drain: () => queue.splice(0) } });
   const text = (args) => args.map((arg) => {
     if (typeof arg === "string") return arg;
+    if (arg instanceof Error) return `${arg.name}: ${arg.message}${arg.stack ? "\\n" + arg.stack : ""}`;
     try { return JSON.stringify(arg) ?? String(arg); } catch { return String(arg); }
   }).join(" ");
   for (const [method, type] of [["log", "log"], ["info", "info"], ["debug", "debug"], ["warn", "warning"],

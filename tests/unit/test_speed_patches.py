@@ -6,7 +6,10 @@ compiles each distinct module once and instantiates it per function. It
 gives the main module's exports an entry in the global offset table (GOT)
 only when asked (by the main module itself, or later by a side module),
 and a side module's definition of a symbol the main module exports still
-gives way to the main module's. Pyodide starts and runs Python as before.
+gives way to the main module's. Its copy of the main module's exports into
+the symbols side modules resolve against is a plain loop, and the table it
+makes is the one stock Pyodide makes. Pyodide starts and runs Python as
+before.
 """
 
 from __future__ import annotations
@@ -52,6 +55,22 @@ process.stdout.write(JSON.stringify({
 """
 
 
+#: The symbols side modules resolve against (the main module's as ``dlsym`` sees them), in order:
+#: each name, its kind and, for a function, whether it is the wasm's own or JavaScript's.
+SYMBOLS = r"""
+const [runtime] = process.argv.slice(2);
+const { loadPyodide } = await import(runtime + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: runtime + "/", stdout: () => {}, stderr: () => {} });
+const kind = (value) => typeof value !== "function" ? typeof value : /^\d+$/.test(value.name) ? "wasm" : "js";
+const symbols = Object.entries(pyodide._module.LDSO.loadedLibsByName.__main__.exports);
+process.stdout.write(JSON.stringify(symbols.map(([name, value]) => `${name} ${kind(value)}`)));
+"""
+
+
+def symbols(runtime: Path, work: Path) -> list[str]:
+    return json.loads(run_script(SYMBOLS, runtime, work).stdout)
+
+
 @pytest.fixture(scope="module")
 def patched(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("speed")
@@ -60,7 +79,7 @@ def patched(tmp_path_factory: pytest.TempPathFactory) -> dict:
     copy_vendored(pyodide_folder() / "pyodide.asm.mjs", runtime / "pyodide.asm.mjs", COMPILE_HINT)
     text = (runtime / "pyodide.asm.mjs").read_text()
     assert "wasmFunctionModules" in text and "lazyMainExports" in text
-    return json.loads(run_script(SCRIPT, runtime, work).stdout)
+    return {**json.loads(run_script(SCRIPT, runtime, work).stdout), "symbols": symbols(runtime, work)}
 
 
 def test_each_function_wrapper_module_is_compiled_once_and_python_runs(patched: dict) -> None:
@@ -77,3 +96,11 @@ def test_the_offset_table_holds_what_was_asked_for_and_the_main_module_still_win
     assert patched["mainWins"] is True
     assert patched["lazilyResolved"] is True
     assert patched["stillRuns"] == "3"
+
+
+def test_the_symbols_side_modules_resolve_against_are_stock_pyodide_s(
+        patched: dict, tmp_path: Path) -> None:
+    stock = symbols(pyodide_folder(), tmp_path)
+    assert len(stock) > 8000 and any(entry.endswith(" js") for entry in stock)
+    assert any(entry.startswith("main ") or entry.startswith("__main_argc_argv ") for entry in stock)
+    assert patched["symbols"] == stock

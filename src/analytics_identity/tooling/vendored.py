@@ -59,6 +59,12 @@ _OFFLINE_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 #: gives way to the main module's, as before. The function table's layout
 #: changes with it, so a snapshot is restored only by the runtime that made it
 #: (the saved start's keys name a digest of this file as patched).
+#:
+#: Linking also copies each of the main module's exports into the table of
+#: symbols side modules resolve against, unless JavaScript defines it; it did
+#: so through ``Object.entries`` and two closures per export (~15 ms for the
+#: ~8,560 exports, run once, cold, under Node). The same copy, in the same
+#: order and with the same aliases of ``main``, is now a plain loop (~5 ms).
 _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
     "pyodide.asm.mjs": [
         (re.compile(r"(var convertJsFunctionToWasm=\(func,sig\)=>\{.*?)var module=new WebAssembly\.Module\(bytes\);", re.S),
@@ -70,6 +76,14 @@ _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
          "var lazyMainExports;var updateGOT=(exports,replace,main)=>{for(var symName in exports){if(isInternalSym(symName)){continue}"
          "if(!main&&lazyMainExports&&Object.hasOwn(lazyMainExports,symName)&&!(GOT[symName]&&GOT[symName].value!=-1))"
          "{updateGOT({[symName]:lazyMainExports[symName]},false,true)}"),
+        (re.compile(re.escape(
+            'mergeLibSymbols=(exports,libName)=>{for(var[sym,exp]of Object.entries(exports)){const setImport=target=>'
+            '{if(!isSymbolDefined(target)){wasmImports[target]=exp}};setImport(sym);const main_alias="__main_argc_argv";'
+            'if(sym=="main"){setImport(main_alias)}if(sym==main_alias){setImport("main")}}}')),
+         'mergeLibSymbols=(exports,libName)=>{for(var sym of Object.keys(exports)){var exp=exports[sym],existing=wasmImports[sym];'
+         'if(!existing||existing.stub){wasmImports[sym]=exp}if(sym=="main"||sym=="__main_argc_argv"){'
+         'var alias=sym=="main"?"__main_argc_argv":"main";existing=wasmImports[alias];'
+         'if(!existing||existing.stub){wasmImports[alias]=exp}}}}'),
     ],
 }
 

@@ -123,7 +123,7 @@ async function unzipInWorker(saved) {
 async function restore(modules, { stored, length, table, ...warm }) {
   try {
     await warm.compiled; // without it, the restore has no wasm to fall back on
-    const snapshot = { length, table, writeInto: async (memory) => expandInto(memory, await stored, length) };
+    const snapshot = { length, table, writeInto: async (memory, written) => expandInto(memory, await stored, length, written) };
     const pyodide = await startRuntime(BUILD, { ...warm, snapshot, modules });
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`
     performance.mark("analytics-identity:restored");

@@ -48,7 +48,8 @@ export function compile(wasm) {
 // function table it was made with (`table`, checked against `tableLength`)
 // and `writeInto`: once the runtime is made (the wasm instantiated and
 // linked, while the snapshot may still be unzipping), it writes the
-// snapshot's heap into that memory and resolves to the snapshot's header,
+// snapshot's heap into that memory (given it and where the runtime's heap
+// ends, `heapEnd`) and resolves to the snapshot's header,
 // all Pyodide's restore is then given to read (it would otherwise copy the
 // whole snapshot, ~30 MB, once more). Task boundaries around the wasm's
 // instantiation, before Python's start-up (without `site`:
@@ -60,11 +61,15 @@ export function compile(wasm) {
 export async function startRuntime(build, { files, compiled, modules, snapshot, makeSnapshot }) {
   const bytes = async (file) => (await file).arrayBuffer();
   const [[{ loadPyodide }, runtime], wheel, stdlib] = await Promise.all([modules, bytes(files.wheel), bytes(files.stdlib)]);
+  // Pyodide only warns when its wasm's instantiation fails, and waits forever:
+  // a failure of ours ends the start instead, so the loader can say why.
+  let failed;
+  const failure = new Promise((resolve, reject) => { failed = reject; });
   const pyodide = await serving({
     [build.stdlib]: () => new Response(stdlib),
     // Read only if `compiled` failed; without the file, a caller waits for `compiled` first.
     [build.runtime + "pyodide.asm.wasm"]: () => new Response(files.wasm, { headers: { "content-type": "application/wasm" } }),
-  }, () => loadPyodide({
+  }, () => Promise.race([failure, loadPyodide({
     indexURL: build.runtime,
     stdLibURL: build.stdlib,
     // The loader installs no package: only the lock's ABI is checked (pyodide-lock.json is 112 KB).
@@ -78,7 +83,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       await nextTask();
     },
     async createPyodideModule(settings) {
-      if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled);
+      if (compiled) settings.instantiateWasm = withModule(settings.instantiateWasm, compiled, failed);
       await nextTask();
       const module = await runtime.default(settings);
       if (snapshot) {
@@ -86,7 +91,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
         if (tableLength(module) !== snapshot.table) {
           throw new Error(`it was made by another runtime (a function table of ${snapshot.table} slots, not ${tableLength(module)})`);
         }
-        restoreFrom(module, await snapshot.writeInto(module.HEAPU8));
+        restoreFrom(module, await snapshot.writeInto(module.HEAPU8, heapEnd(module)));
       }
       // A statement per task, through Pyodide's private `API.rawRun`.
       for (const statement of snapshot ? [] : build.bootstrap.statements) {
@@ -96,7 +101,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
       await nextTask();
       return module;
     },
-  }));
+  })]));
   if (!snapshot) {
     pyodide.pyimport("sys").path.insert(0, build.wheelPath);
     pyodide.pyimport("analytics_identity.browser.stdlib").install(build.fullStdlib);
@@ -109,6 +114,12 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
 // has as many as the one it was made in had (the same linking made them).
 export function tableLength(module) {
   return module.wasmTable.length;
+}
+
+// Where the runtime's heap ends (its break, `sbrk(0)`): nothing the runtime
+// ran has written past it.
+function heapEnd(module) {
+  return module._sbrk(0) >>> 0;
 }
 
 // Pyodide's restore (its private `API.restoreSnapshot`, once) reads the
@@ -149,23 +160,34 @@ async function serving(files, run) {
 // Pyodide instantiates its wasm from the response it fetched; given one
 // compiled already (off the main thread), its instantiation takes that module
 // instead, for its own imports only. If that compile failed, Pyodide's own
-// path runs.
-function withModule(instantiateWasm, compiled) {
+// path runs. A failure of the instantiation or of Emscripten's linking that
+// follows it (`done`) is told to `failed` (Pyodide would only warn).
+function withModule(instantiateWasm, compiled, failed) {
   return (imports, done) => {
     const streaming = WebAssembly.instantiateStreaming;
     WebAssembly.instantiateStreaming = async function (source, passed) {
       if (passed !== imports) return streaming.apply(this, arguments);
       WebAssembly.instantiateStreaming = streaming;
-      const module = await compiled.catch(() => undefined);
-      if (!module) return streaming.apply(this, arguments);
-      await nextTask();
-      const instance = await WebAssembly.instantiate(module, imports);
-      await nextTask(); // Emscripten's linking of the instance follows, as a task of its own
-      return { module, instance };
+      try {
+        const module = await compiled.catch(() => undefined);
+        if (!module) return await streaming.apply(this, arguments);
+        await nextTask();
+        const instance = await WebAssembly.instantiate(module, imports);
+        await nextTask(); // Emscripten's linking of the instance follows, as a task of its own
+        return { module, instance };
+      } catch (error) {
+        failed(error);
+        throw error;
+      }
     };
     return instantiateWasm(imports, (...ready) => {
       WebAssembly.instantiateStreaming = streaming;
-      done(...ready);
+      try {
+        done(...ready);
+      } catch (error) {
+        failed(error);
+        throw error;
+      }
     });
   };
 }

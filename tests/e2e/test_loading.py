@@ -263,6 +263,23 @@ def test_missing_wasm_leaves_the_buffer_and_one_clear_error(page: Page, base_url
     assert_page_keeps_working_with_the_buffer(page, errors)
 
 
+def test_a_wasm_that_cannot_be_instantiated_leaves_the_buffer_and_one_clear_error(page: Page, base_url: str) -> None:
+    """Pyodide only warns when its wasm's instantiation fails, and never resolves: the loader says
+    why instead of leaving the page waiting without a word (a LinkError, as files of two builds
+    served together would give)."""
+    errors = Errors(page)
+    page.add_init_script("""{
+        const instantiate = WebAssembly.instantiate;
+        WebAssembly.instantiate = function (module, imports) {
+            return imports && imports.env ? Promise.reject(new WebAssembly.LinkError("refused by the test"))
+                : instantiate.apply(this, arguments);
+        };
+    }""")
+    message = goto_expecting_our_error(page, base_url + "/test-pages/loading.html")
+    assert "refused by the test" in message and "serve the whole build folder" in message
+    assert_page_keeps_working_with_the_buffer(page, errors)
+
+
 def test_csp_without_wasm_unsafe_eval_leaves_the_buffer_and_says_what_to_add(page: Page, base_url: str) -> None:
     errors = Errors(page)
     serve_with_csp(page, base_url, "default-src 'self'; script-src 'self' 'unsafe-inline'")

@@ -176,7 +176,7 @@ async function boot(writeKey, options, warm, files, modules) {
   await nextTask();
   // install() takes the first-visit lock itself, so every path (this loader,
   // PyScript, a page's own Pyodide) mints one anonymousId for tabs opened together.
-  installer.install(writeKey, options).destroy(); // the instance lives on as window.analytics // the instance lives on as window.analytics
+  installer.install(writeKey, options).destroy(); // the instance lives on as window.analytics
   if (!restored && snapshots(options)) saveSnapshotLater(files, compiled, () => {
     const analytics = installer.shared_instance();
     try { return analytics.may_store; } finally { analytics.destroy(); }

@@ -130,7 +130,7 @@ function expandedLength(stored) {
 // below `written`, where the runtime's start-up may have written: past it,
 // the memory is still the zeros the wasm's instantiation made (writing them
 // again had the browser back ~8 MB more of the memory with pages).
-export function expandInto(memory, stored, length, written = memory.length) {
+export function expandInto(memory, stored, length, written) {
   if (expandedLength(stored) !== length) throw new Error("it is damaged");
   const offset = new DataView(stored.buffer, stored.byteOffset).getUint32(4, true);
   const pages = (length - offset) / 4096;

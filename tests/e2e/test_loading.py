@@ -280,6 +280,27 @@ def test_a_wasm_that_cannot_be_instantiated_leaves_the_buffer_and_one_clear_erro
     assert_page_keeps_working_with_the_buffer(page, errors)
 
 
+def test_a_wasm_served_without_its_type_still_boots_from_the_downloaded_copy(page: Page, base_url: str) -> None:
+    """``compileStreaming`` refuses a response the server did not type ``application/wasm`` (one
+    that does not know the type): the loader compiles the copy it downloaded, typed by itself, and
+    fetches nothing twice."""
+    errors = Errors(page)
+    requests = Requests(page)
+
+    def untyped(route: Route) -> None:
+        response = route.fetch()
+        headers = {name: value for name, value in response.headers.items()
+                   if name.lower() not in ("content-type", "content-encoding", "content-length")}
+        route.fulfill(status=200, body=response.body(), headers={**headers, "content-type": "application/octet-stream"})
+
+    page.route("**/pyodide.asm.wasm", untyped)
+    page.goto(base_url + "/test-pages/loading.html")
+    wait_ready(page)
+    assert len(requests.named("pyodide.asm.wasm")) == 1
+    assert page.evaluate("analytics.track('Typed or not').then((ctx) => ctx.event.event)") == "Typed or not"
+    assert not errors.ours and not errors.page
+
+
 def test_csp_without_wasm_unsafe_eval_leaves_the_buffer_and_says_what_to_add(page: Page, base_url: str) -> None:
     errors = Errors(page)
     serve_with_csp(page, base_url, "default-src 'self'; script-src 'self' 'unsafe-inline'")

@@ -80,10 +80,10 @@ _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
             'mergeLibSymbols=(exports,libName)=>{for(var[sym,exp]of Object.entries(exports)){const setImport=target=>'
             '{if(!isSymbolDefined(target)){wasmImports[target]=exp}};setImport(sym);const main_alias="__main_argc_argv";'
             'if(sym=="main"){setImport(main_alias)}if(sym==main_alias){setImport("main")}}}')),
-         'mergeLibSymbols=(exports,libName)=>{for(var sym of Object.keys(exports)){var exp=exports[sym],existing=wasmImports[sym];'
-         'if(!existing||existing.stub){wasmImports[sym]=exp}if(sym=="main"||sym=="__main_argc_argv"){'
-         'var alias=sym=="main"?"__main_argc_argv":"main";existing=wasmImports[alias];'
-         'if(!existing||existing.stub){wasmImports[alias]=exp}}}}'),
+         'mergeLibSymbols=(exports,libName)=>{for(var sym of Object.keys(exports)){var exp=exports[sym];'
+         'if(!isSymbolDefined(sym)){wasmImports[sym]=exp}'
+         'var alias=sym=="main"?"__main_argc_argv":sym=="__main_argc_argv"?"main":"";'
+         'if(alias&&!isSymbolDefined(alias)){wasmImports[alias]=exp}}}'),
     ],
 }
 

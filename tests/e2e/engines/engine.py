@@ -204,8 +204,12 @@ class Engine(ABC):
     def wait_for(self, expression: str, timeout_s: float) -> Any:
         """Poll a JavaScript expression until it is truthy; its value. On a timeout, the error
         says what the page shows (``shown``)."""
+        return self.polled(expression, lambda: self.run(expression) or None, timeout_s)
+
+    def polled(self, what: str, found: Callable[[], Any], timeout_s: float) -> Any:
+        """``poll`` in this tab; on a timeout, the error adds what the tab shows."""
         try:
-            return poll(f"{self.name}: {expression}", lambda: self.run(expression) or None, timeout_s)
+            return poll(f"{self.name}: {what}", found, timeout_s)
         except EngineError as late:
             raise EngineError(f"{late}\n{self.shown()}") from None
 

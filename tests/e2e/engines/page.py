@@ -259,10 +259,7 @@ class EnginePage:
         return self.call(lambda: self.engine.run(script(expression, arg)))
 
     def wait_for_function(self, expression: str, timeout: float = config.ACTION_TIMEOUT_MS) -> Any:
-        try:
-            return poll(f"{self.engine.name}: {expression}", lambda: self.evaluate(expression) or None, timeout / 1000)
-        except EngineError as late:
-            raise EngineError(f"{late}\n{self.engine.shown()}") from None
+        return self.engine.polled(expression, lambda: self.evaluate(expression) or None, timeout / 1000)
 
     def wait_for_timeout(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout / 1000

@@ -20,10 +20,11 @@ from analytics_identity.tooling.bootset import boot_sources
 from analytics_identity.tooling.bootstrap import (ARGS, BOOTSTRAP, BOOTSTRAP_FILE, RECORDER, bootstrap,
                                                   first_steps, recorded)
 from analytics_identity.tooling.build import project_root
+from analytics_identity.tooling.pyodide_sources import loader_stdlib
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
-const [runtime, stepsFile, stock] = process.argv.slice(2);
+const [runtime, stepsFile, stdlib, stock] = process.argv.slice(2);
 const { readFileSync } = await import("node:fs");
 const { args, statements: steps } = stock ? { args: [], statements: [] } : JSON.parse(readFileSync(stepsFile, "utf8"));
 const { loadPyodide } = await import(runtime + "/pyodide.mjs");
@@ -32,7 +33,7 @@ process.on("uncaughtException", (error) => { process.stderr.write(String(error.m
 const imported = [];
 const failed = [];
 const pyodide = await loadPyodide({
-  indexURL: runtime + "/", args, stdout: () => {}, stderr: () => {},
+  indexURL: runtime + "/", stdLibURL: stdlib, args, stdout: () => {}, stderr: () => {},
   async createPyodideModule(settings) {
     const module = await asm.default(settings);
     // Read through a file: nothing is left in __main__, and rawRun only captures tracebacks.
@@ -73,14 +74,22 @@ process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNam
 """
 
 
+def _loader_stdlib(folder: Path, tmp_path: Path) -> tuple[bytes, Path]:
+    """The loader's standard library (sources, Pyodide's own imports deferred), and a file of it for Node."""
+    stdlib = loader_stdlib((folder / "python_stdlib.zip").read_bytes())
+    (tmp_path / "python_stdlib.zip").write_bytes(stdlib)
+    return stdlib, tmp_path / "python_stdlib.zip"
+
+
 def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_works(tmp_path: Path) -> None:
     folder = pyodide_folder()
-    settings = bootstrap(project_root() / "src" / "analytics_identity", (folder / "python_stdlib.zip").read_bytes())
+    stdlib, stdlib_file = _loader_stdlib(folder, tmp_path)
+    settings = bootstrap(project_root() / "src" / "analytics_identity", stdlib)
     steps = settings["statements"]
     steps_file = tmp_path / "steps.json"
     steps_file.write_text(json.dumps(settings))
-    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file).stdout)
-    stock = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file, "stock").stdout)
+    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file, stdlib_file).stdout)
+    stock = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file, stdlib_file, "stock").stdout)
     assert settings["args"] == ["-S"] and outcome["failed"] == []
     # Without `site` at start-up, the statements leave Python as a stock
     # start-up does: the same sys.path, modules and builtins.
@@ -104,11 +113,11 @@ def test_the_bootstrap_list_is_what_the_runtime_imports(tmp_path: Path) -> None:
     bootstrap imports ``BOOTSTRAP``, in that order. After a Pyodide upgrade,
     ``BOOTSTRAP=write`` rewrites ``bootstrap.txt`` from the recording."""
     folder = pyodide_folder()
-    stdlib = (folder / "python_stdlib.zip").read_bytes()
+    stdlib, stdlib_file = _loader_stdlib(folder, tmp_path)
     steps = first_steps(project_root() / "src" / "analytics_identity")
     steps_file = tmp_path / "steps.json"
     steps_file.write_text(json.dumps({"args": list(ARGS), "statements": [*steps, f"exec({RECORDER!r}, {{}})"]}))
-    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file).stdout)
+    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, steps_file, stdlib_file).stdout)
     assert outcome["failed"] == []
     loads, built_in = outcome["loads"]
     with zipfile.ZipFile(io.BytesIO(stdlib)) as stock:

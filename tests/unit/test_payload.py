@@ -83,7 +83,7 @@ def test_the_browser_layer_needs_nothing_newer_than_pyodide_0_27() -> None:
                    and any(isinstance(h.type, ast.Name) and h.type.id == "ImportError" for h in handler.handlers)
                    for node in ast.walk(handler)}
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pyodide"):
+            if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "pyodide":
                 names = {alias.name for alias in node.names}
                 assert path.name == "ffi.py", f"{path}: import Pyodide's names from browser/ffi.py"
                 assert id(node) in guarded or names <= PYODIDE_027_FFI, (path, names)

@@ -96,17 +96,17 @@ def _with_packages(modules: Iterable[str]) -> set[str]:
     return wanted
 
 
-def build_boot_stdlib(out_dir: Path, stock: Path, compile: Compile, compiler: bytes, cache: Path) -> Path:
-    """Write the boot set's zip, from the runtime's ``stock`` zip, under ``out_dir/<hash>/``; returns its path.
+def build_boot_stdlib(out_dir: Path, stock: bytes, compile: Compile, compiler: bytes, cache: Path) -> Path:
+    """Write the boot set's zip, from the standard-library zip ``stock`` (sources), under ``out_dir/<hash>/``; returns its path.
 
     Kept in ``cache`` by the hash of its inputs: the zip, the list, this
     module and ``compiler`` (the compiler's own sources).
     """
-    inputs = stock.read_bytes() + BOOT_SET.read_bytes() + Path(__file__).read_bytes() + compiler
+    inputs = stock + BOOT_SET.read_bytes() + Path(__file__).read_bytes() + compiler
     cached = cache / f"boot-stdlib-{hashlib.sha256(inputs).hexdigest()}.zip"
     if not cached.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        cached.with_suffix(".partial").write_bytes(trim_stdlib(stock.read_bytes(), boot_modules(), compile))
+        cached.with_suffix(".partial").write_bytes(trim_stdlib(stock, boot_modules(), compile))
         cached.with_suffix(".partial").replace(cached)
     data = cached.read_bytes()
     target = out_dir / hashlib.sha256(data).hexdigest()[:16] / "boot_stdlib.zip"

@@ -29,6 +29,7 @@ from .bootset import build_boot_stdlib, import_order
 from .bootstrap import bootstrap
 from .onefile import bundle
 from .page_api import render
+from .pyodide_sources import loader_stdlib
 from .runtime import bytecode_for, locate, project_root
 from .vendored import COMPILE_HINT, PYODIDE_VERSION, copy_pyscript, copy_vendored
 
@@ -67,8 +68,8 @@ def ships(relative: Path) -> bool:
     return relative.parts[0] not in CPYTHON_ONLY and relative.as_posix() not in CPYTHON_ONLY
 
 
-def build_stdlib(out_dir: Path, pyodide_dir: Path, cache: Path) -> Path:
-    """Pyodide's ``python_stdlib.zip`` with every module as bytecode; returns its path.
+def build_stdlib(out_dir: Path, stock: bytes, pyodide_dir: Path, cache: Path) -> Path:
+    """The loader's standard library ``stock`` (sources, from :func:`.loader_stdlib`) as bytecode; returns its path.
 
     The npm zip holds sources only and the runtime writes no bytecode, so
     each boot compiled the ~145 modules it imports (75-85 % of a warm boot).
@@ -81,7 +82,6 @@ def build_stdlib(out_dir: Path, pyodide_dir: Path, cache: Path) -> Path:
     takes a few seconds; the result is kept in ``cache`` by the hash of its
     inputs.
     """
-    stock = (pyodide_dir / "python_stdlib.zip").read_bytes()
     inputs = stock + Path(__file__).read_bytes() + Path(__file__).with_name("bytecode.mjs").read_bytes()
     cached = cache / f"stdlib-{hashlib.sha256(inputs).hexdigest()}.zip"
     if not cached.exists():
@@ -236,10 +236,13 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
-    stdlib_path = build_stdlib(out / "stdlib", node_pyodide, out.parent / ".bytecode-cache").relative_to(out).as_posix()
+    # The loader's standard library, read once: npm's with Pyodide's own imports deferred (its package loader's).
+    stdlib_sources = loader_stdlib((node_pyodide / "python_stdlib.zip").read_bytes())
+    stdlib_path = build_stdlib(out / "stdlib", stdlib_sources, node_pyodide,
+                               out.parent / ".bytecode-cache").relative_to(out).as_posix()
     compiler = b"".join(Path(__file__).with_name(name).read_bytes() for name in ("build.py", "runtime.py", "bytecode.mjs"))
     boot_stdlib_path = build_boot_stdlib(
-        out / "stdlib", node_pyodide / "python_stdlib.zip",
+        out / "stdlib", stdlib_sources,
         lambda sources: compile_bytecode(sources, node_pyodide, lines=False), compiler, out.parent / ".bytecode-cache",
     ).relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
@@ -250,7 +253,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
     package = Path(__file__).parents[1]
     modules = import_order(package, "analytics_identity.browser.install")
-    bootstrap_settings = bootstrap(package, (node_pyodide / "python_stdlib.zip").read_bytes())
+    bootstrap_settings = bootstrap(package, stdlib_sources)
     loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__RUNTIME_DIGEST__", runtime_digest.hexdigest()[:16])

@@ -20,7 +20,7 @@ from analytics_identity.tooling.bootset import boot_sources
 from analytics_identity.tooling.bootstrap import (ARGS, BOOTSTRAP, BOOTSTRAP_FILE, RECORDER, bootstrap,
                                                   first_steps, recorded)
 from analytics_identity.tooling.build import project_root
-from analytics_identity.tooling.pyodide_sources import loader_stdlib
+from analytics_identity.tooling.stdlib_sources import loader_stdlib
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""

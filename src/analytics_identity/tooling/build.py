@@ -29,7 +29,7 @@ from .bootset import build_boot_stdlib, import_order
 from .bootstrap import bootstrap
 from .onefile import bundle
 from .page_api import render
-from .pyodide_sources import loader_stdlib
+from .stdlib_sources import loader_stdlib
 from .runtime import bytecode_for, locate, project_root
 from .vendored import COMPILE_HINT, PYODIDE_VERSION, copy_pyscript, copy_vendored
 
@@ -236,13 +236,13 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
-    # The loader's standard library, read once: npm's with Pyodide's own imports deferred (its package loader's).
-    stdlib_sources = loader_stdlib((node_pyodide / "python_stdlib.zip").read_bytes())
-    stdlib_path = build_stdlib(out / "stdlib", stdlib_sources, node_pyodide,
+    # The loader's standard library, read once: npm's, with imports the boot never needs taken out of its start.
+    stdlib_zip = loader_stdlib((node_pyodide / "python_stdlib.zip").read_bytes())
+    stdlib_path = build_stdlib(out / "stdlib", stdlib_zip, node_pyodide,
                                out.parent / ".bytecode-cache").relative_to(out).as_posix()
     compiler = b"".join(Path(__file__).with_name(name).read_bytes() for name in ("build.py", "runtime.py", "bytecode.mjs"))
     boot_stdlib_path = build_boot_stdlib(
-        out / "stdlib", stdlib_sources,
+        out / "stdlib", stdlib_zip,
         lambda sources: compile_bytecode(sources, node_pyodide, lines=False), compiler, out.parent / ".bytecode-cache",
     ).relative_to(out).as_posix()
     # For pages that run their own Pyodide (docs/python.md): a stable URL per version.
@@ -253,7 +253,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
     package = Path(__file__).parents[1]
     modules = import_order(package, "analytics_identity.browser.install")
-    bootstrap_settings = bootstrap(package, stdlib_sources)
+    bootstrap_settings = bootstrap(package, stdlib_zip)
     loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__RUNTIME_DIGEST__", runtime_digest.hexdigest()[:16])

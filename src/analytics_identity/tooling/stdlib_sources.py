@@ -1,0 +1,137 @@
+"""The loader's standard library: npm's, with imports the boot never needs taken out of its start.
+
+Every start of the runtime imports Pyodide's own package loader and
+``asyncio`` (Pyodide's core does), and the core imports ``urllib.parse``.
+Each imported at the top modules that only a rare path uses:
+
+- ``pyodide/_package_loader.py`` and ``pyodide/common.py``: ``shutil``,
+  ``tempfile`` and ``zipfile`` (and with them ``bz2``, ``lzma``,
+  ``compression.zstd``, ``random``...), which only installing a package
+  uses; the loader installs none.
+- ``urllib/parse.py``: ``ipaddress`` (61 KB of bytecode), which only a
+  bracketed host (``http://[::1]/``) uses.
+- ``asyncio``'s event loops and TLS protocol: ``ssl`` (with ``pathlib``,
+  ``base64``...), optional there (``ssl = None`` when it cannot be
+  imported); a page has no sockets for it.
+
+:data:`DEFERRED` moves an import into the functions that use it
+(``shutil``'s registration of the wheel format runs on its first use, as it
+ran when the module was imported); :data:`WITHOUT` makes an optional import
+absent. Only the loader's standard library (``stdlib/<hash>/``: the boot set
+and the whole one fetched on demand) is made from these sources; PyScript
+pages and pages with their own Pyodide keep npm's. Each pattern must be
+found once, and afterwards no function may read a moved name without
+importing it and no patched file may import an absent module, so a runtime
+upgrade that changes either fails the build instead of shipping a module
+that fails later. What it bought: ``docs/loading.md``, step 29.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import symtable
+import zipfile
+from collections.abc import Callable
+
+__all__ = ["DEFERRED", "WITHOUT", "loader_stdlib", "patched"]
+
+
+def _registering(match: re.Match[str]) -> str:
+    """The package loader's module-level registration of the wheel format, as a function that imports ``shutil``
+    and registers it once."""
+    block = "".join("    " + line if line.strip() else line for line in match.group(1).splitlines(keepends=True))
+    return ("def _shutil():\n"
+            "    import shutil\n\n"
+            "    if IN_PYODIDE and \"whl\" not in dict(shutil.get_archive_formats()):\n"
+            f"{block}"
+            "    return shutil\n")
+
+
+_Patch = tuple[re.Pattern[str], "str | Callable[[re.Match[str]], str]"]
+#: Per file: the names no longer imported at the top, and the patches that move them into the functions using them.
+DEFERRED: dict[str, tuple[frozenset[str], list[_Patch]]] = {
+    "pyodide/_package_loader.py": (frozenset({"shutil", "NamedTemporaryFile", "ZipFile"}), [
+        (re.compile(r"^import shutil\n", re.M), ""),
+        (re.compile(r"^from tempfile import NamedTemporaryFile\n", re.M), ""),
+        (re.compile(r"^from zipfile import ZipFile\n", re.M), ""),
+        (re.compile(r"^if IN_PYODIDE:\n((?:    shutil\..*\n(?:        .*\n|    \)\n)*)+)", re.M), _registering),
+        (re.compile(r"^(def make_whlfile\([^)]*\) -> str:\n)", re.M), r"\1    shutil = _shutil()\n"),
+        (re.compile(r"^(def get_format\(format: str\) -> str:\n)", re.M), r"\1    shutil = _shutil()\n"),
+        (re.compile(r"^(    extract_path\.mkdir\(parents=True, exist_ok=True\)\n)", re.M),
+         "    from tempfile import NamedTemporaryFile\n    from zipfile import ZipFile\n\n"
+         r"    shutil = _shutil()\n\1"),
+        (re.compile(r"^(    import tarfile\n)", re.M), r"\1    from zipfile import ZipFile\n"),
+    ]),
+    "pyodide/common.py": (frozenset({"shutil"}), [
+        (re.compile(r"^import shutil\n", re.M), ""),
+        (re.compile(r'^(def install_files\(.*?\n    """\n.*?\n    """\n)', re.M | re.S), r"\1    import shutil\n\n"),
+    ]),
+    "urllib/parse.py": (frozenset({"ipaddress"}), [
+        (re.compile(r"^import ipaddress\n", re.M), ""),
+        (re.compile(r"^(def _check_bracketed_host\(hostname\):\n)", re.M), r"\1    import ipaddress\n"),
+    ]),
+}
+
+_NO_SSL = (re.compile(r"^try:\n    import ssl\nexcept ImportError:  # pragma: no cover\n    ssl = None\n", re.M),
+           "ssl = None  # a page has no sockets for TLS (tooling/stdlib_sources.py)\n")
+#: Per file: the optional modules it no longer imports, and the patches that leave them out.
+WITHOUT: dict[str, tuple[frozenset[str], list[_Patch]]] = {
+    f"asyncio/{name}.py": (frozenset({"ssl"}), [_NO_SSL]) for name in ("base_events", "selector_events", "sslproto")
+}
+
+
+def patched(path: str, source: str) -> str:
+    """``source`` of ``path`` (a key of :data:`DEFERRED` or :data:`WITHOUT`) as the loader ships it."""
+    deferred = path in DEFERRED
+    names, patches = DEFERRED[path] if deferred else WITHOUT[path]
+    for pattern, replacement in patches:
+        source, count = pattern.subn(replacement, source)
+        if count != 1:
+            raise ValueError(f"{path}: {pattern.pattern!r} found {count} times, not once; "
+                             "review tooling/stdlib_sources.py")
+    if deferred:
+        top = symtable.symtable(source, path, "exec")
+        wrong = sorted(f"{scope.get_name()}() reads {name} without importing it" for scope in _functions(top)
+                       for name in names if name in scope.get_identifiers() and scope.lookup(name).is_global())
+        wrong += sorted(f"imports {name} at the top" for name in names
+                        if name in top.get_identifiers() and top.lookup(name).is_imported())
+    else:
+        wrong = sorted(f"imports {name}" for name in names & _imported_modules(source))
+    if wrong:
+        raise ValueError(f"{path}: {', '.join(wrong)}; review tooling/stdlib_sources.py")
+    return source
+
+
+def _imported_modules(source: str) -> set[str]:
+    """The top-level names of the modules ``source`` imports anywhere."""
+    tree = ast.parse(source)
+    return ({alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+            | {node.module.split(".")[0] for node in ast.walk(tree)
+               if isinstance(node, ast.ImportFrom) and node.module and not node.level})
+
+
+def _functions(table: symtable.SymbolTable) -> list[symtable.SymbolTable]:
+    found = []
+    for child in table.get_children():
+        if child.get_type() == "function":
+            found.append(child)
+        found.extend(_functions(child))
+    return found
+
+
+def loader_stdlib(stock: bytes) -> bytes:
+    """npm's standard-library zip ``stock`` with the files of :data:`DEFERRED` and :data:`WITHOUT` patched."""
+    files = DEFERRED.keys() | WITHOUT.keys()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(stock)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename in files:
+                data = patched(info.filename, data.decode()).encode()
+            target.writestr(info, data, compress_type=info.compress_type)
+        missing = sorted(files - set(source.namelist()))
+    if missing:
+        raise ValueError(f"the standard library holds no {missing}; review tooling/stdlib_sources.py")
+    return out.getvalue()

@@ -37,9 +37,11 @@ export function savedKeys(build) {
 // none: this visit boots normally and saves again.
 export async function savedStart(build) {
   try {
-    const cache = await caches.open(CACHE);
+    // Looked up without opening the cache, which would create it on a first
+    // visit (a write to disk before the download can start: ~15 ms there).
     const keys = savedKeys(build);
-    const [snapshot, stdlib, wasm] = await Promise.all([keys.snapshot, keys.stdlib, keys.wasm].map((key) => cache.match(key)));
+    const [snapshot, stdlib, wasm] = await Promise.all([keys.snapshot, keys.stdlib, keys.wasm]
+      .map((key) => caches.match(key, { cacheName: CACHE })));
     const [length, table] = [LENGTH, FUNCTION_TABLE].map((name) => snapshot && Number(snapshot.headers.get(name)));
     const whole = length >= MIN_LENGTH && Number.isSafeInteger(length) && table > 0 && stdlib && wasm;
     return whole ? { snapshot, stdlib, wasm, length, table } : undefined;

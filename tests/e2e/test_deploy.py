@@ -87,7 +87,7 @@ def built_paths() -> dict[str, str]:
     info = json.loads((BUILD / "build.json").read_text())
     pyscript = next(BUILD.glob("pyscript-*/core-*.js")).relative_to(BUILD).as_posix()
     runtime = info["runtime"]
-    return {"wasm": f"{runtime}/pyodide.asm.wasm", "runtime module": f"{runtime}/pyodide.mjs",
+    return {"wasm": info["wasm"], "PyScript's wasm": f"{runtime}/pyodide.asm.wasm", "runtime module": f"{runtime}/pyodide.mjs",
             "stdlib": f"{runtime}/python_stdlib.zip", "compiled stdlib": info["stdlib"],
             "boot stdlib": info["bootStdlib"], "wheel": info["wheel"],
             "pyscript": pyscript}
@@ -102,6 +102,7 @@ def test_headers_are_as_documented(deployment: Deployment) -> None:
         "pyscript.json": ("application/json", None, "no-cache"),
         "build.json": ("application/json", None, "no-cache"),
         paths["wasm"]: ("application/wasm", "br", IMMUTABLE),
+        paths["PyScript's wasm"]: ("application/wasm", "br", IMMUTABLE),
         paths["runtime module"]: ("text/javascript", "br", IMMUTABLE),
         paths["stdlib"]: ("application/zip", None, IMMUTABLE),
         paths["compiled stdlib"]: ("application/zip", "br", IMMUTABLE),

@@ -41,7 +41,7 @@ def served(site: str) -> tuple[Counter[str], int]:
 
 def test_each_runtime_file_crosses_the_network_once_per_visit(page: Page, site: str) -> None:
     info = json.loads((ROOT / config.STATIC_DIR / "build.json").read_text())
-    runtime = [f"{info['runtime']}/{name}" for name in ("pyodide.asm.wasm", "pyodide.mjs", "pyodide.asm.mjs")]
+    runtime = [info["wasm"], *(f"{info['runtime']}/{name}" for name in ("pyodide.mjs", "pyodide.asm.mjs"))]
     page.goto(site + "/")
     wait_ready(page)
     saved_snapshot(page)  # the worker has booted its own runtime too

@@ -1,0 +1,160 @@
+"""The loader's wasm: Pyodide's, exporting only the functions JavaScript calls.
+
+Pyodide's wasm exports ~7,400 functions so that the C extensions of packages
+(side modules) can link against CPython. The loader installs no package,
+and every export costs at every start: instantiating the module makes a
+JavaScript function for each (under Node, ~22 ms with them all, ~9 ms
+without), and Emscripten's linking then walks them all (the symbol table
+side modules resolve against, the pointer conversions, the bench's own
+probe). This wasm keeps every export that is not a function and the
+functions that the runtime's JavaScript names anywhere but in Emscripten's
+list of exports (where each is merely copied onto the module), that the
+module imports through its own global offset table (``GOT.func``), or that
+the loader's sources name; the code, the function table and the memory's
+layout are byte for byte npm's, so a snapshot fits either. PyScript pages
+keep npm's wasm in ``pyodide-<version>/``; this one is written to
+``pyodide-<version>-loader-<hash>/``. Pattern checks fail the build if
+Emscripten's list is not where it was. What it bought: ``docs/loading.md``,
+step 30.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+__all__ = ["exported_functions", "kept_functions", "lean_wasm", "write_loader_wasm"]
+
+_EXPORT_SECTION = 7
+_IMPORT_SECTION = 2
+_FUNCTION = 0
+#: Emscripten's list of the exports it copies onto the module (``var _a,_b,…;``) and the function that copies them.
+_EXPORT_LIST = re.compile(r"var _[\w$]+(?:,[\w$]+)*;function assignWasmExports\(wasmExports\)\{.*?\}", re.S)
+_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def _leb(data: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, at
+
+
+def _encoded(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _name(data: bytes, at: int) -> tuple[str, int]:
+    length, at = _leb(data, at)
+    return data[at:at + length].decode(), at + length
+
+
+def _sections(wasm: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """``(id, start of the section, start of its body, end)`` for each section."""
+    at = 8
+    while at < len(wasm):
+        size, body = _leb(wasm, at + 1)
+        yield wasm[at], at, body, body + size
+        at = body + size
+
+
+def _exports(wasm: bytes) -> list[tuple[str, int, int]]:
+    """``(name, kind, index)`` of each export, in order."""
+    for section, _, body, _ in _sections(wasm):
+        if section == _EXPORT_SECTION:
+            count, at = _leb(wasm, body)
+            found = []
+            for _ in range(count):
+                name, at = _name(wasm, at)
+                index, after = _leb(wasm, at + 1)
+                found.append((name, wasm[at], index))
+                at = after
+            return found
+    return []
+
+
+def _got_functions(wasm: bytes) -> set[str]:
+    """The functions the module imports through its global offset table (``GOT.func`` globals)."""
+    for section, _, body, _ in _sections(wasm):
+        if section == _IMPORT_SECTION:
+            count, at = _leb(wasm, body)
+            names = set()
+            for _ in range(count):
+                module, at = _name(wasm, at)
+                name, at = _name(wasm, at)
+                kind, at = wasm[at], at + 1
+                if kind == 0:  # a function: its type
+                    _, at = _leb(wasm, at)
+                elif kind in (1, 2):  # a table (its element type first) or a memory: limits
+                    at += kind == 1
+                    flags, at = _leb(wasm, at)
+                    _, at = _leb(wasm, at)
+                    if flags & 1:
+                        _, at = _leb(wasm, at)
+                elif kind == 3:  # a global: value type, mutability
+                    at += 2
+                    if module == "GOT.func":
+                        names.add(name)
+                else:
+                    raise ValueError(f"the wasm imports {module}.{name} as kind {kind}: review tooling/lean_wasm.py")
+            return names
+    return set()
+
+
+def exported_functions(wasm: bytes) -> set[str]:
+    """The names of the functions ``wasm`` exports."""
+    return {name for name, kind, _ in _exports(wasm) if kind == _FUNCTION}
+
+
+def kept_functions(wasm: bytes, runtime_scripts: Iterable[str], loader_sources: Iterable[str]) -> set[str]:
+    """The exported functions the loader's wasm keeps: named by Pyodide's scripts (``runtime_scripts``, Emscripten's
+    export list left out), imported through the GOT, or named by the loader's own sources."""
+    scripts = []
+    for script in runtime_scripts:
+        lists = _EXPORT_LIST.findall(script)
+        if "function assignWasmExports(" in script and len(lists) != 1:
+            raise ValueError("Emscripten's export list is not where it was: review tooling/lean_wasm.py")
+        scripts.append(_EXPORT_LIST.sub("", script))
+    named = {word.removeprefix("_") for text in [*scripts, *loader_sources] for word in _NAME.findall(text)}
+    named |= {word for text in [*scripts, *loader_sources] for word in _NAME.findall(text)}
+    return exported_functions(wasm) & (named | _got_functions(wasm))
+
+
+def lean_wasm(wasm: bytes, keep: set[str]) -> bytes:
+    """``wasm`` with its function exports narrowed to ``keep`` (every other section, and every other export, as is)."""
+    out = bytearray(wasm[:8])
+    for section, start, _, end in _sections(wasm):
+        if section != _EXPORT_SECTION:
+            out += wasm[start:end]
+            continue
+        kept = [(name, kind, index) for name, kind, index in _exports(wasm) if kind != _FUNCTION or name in keep]
+        body = bytearray(_encoded(len(kept)))
+        for name, kind, index in kept:
+            encoded = name.encode()
+            body += _encoded(len(encoded)) + encoded + bytes([kind]) + _encoded(index)
+        out += bytes([_EXPORT_SECTION]) + _encoded(len(body)) + body
+    return bytes(out)
+
+
+def write_loader_wasm(runtime: Path, npm_wasm: Path, web: Path) -> Path:
+    """Write the loader's wasm, made from ``npm_wasm`` for the scripts of the runtime folder ``runtime`` and the
+    loader's sources in ``web``, to ``<runtime>-loader-<hash>/pyodide.asm.wasm``; returns its path."""
+    wasm = npm_wasm.read_bytes()
+    keep = kept_functions(wasm, [(runtime / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")],
+                          [path.read_text() for path in sorted(web.glob("*.mjs"))])
+    lean = lean_wasm(wasm, keep)
+    target = runtime.with_name(f"{runtime.name}-loader-{hashlib.sha256(lean).hexdigest()[:16]}") / npm_wasm.name
+    target.parent.mkdir()
+    target.write_bytes(lean)
+    return target

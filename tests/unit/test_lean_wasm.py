@@ -1,0 +1,83 @@
+"""``tooling/lean_wasm.py``: the loader's wasm exports only the functions JavaScript calls.
+
+In CPython: every section but the exports is npm's byte for byte, every
+export that is not a function stays, and so does every function the
+module's global offset table or Pyodide's scripts name; a script whose
+export list moved fails the build. Under Node, Pyodide's own scripts start
+Python on the lean wasm and cross between JavaScript and Python both ways
+(the end-to-end tests run the loader on it in three browsers).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from analytics_identity.tooling.lean_wasm import (_EXPORT_SECTION, _exports, _got_functions, _sections,
+                                                  exported_functions, kept_functions, lean_wasm)
+from analytics_identity.tooling.build import project_root
+from tests.unit.under_node import pyodide_folder, run_script
+
+SCRIPT = r"""
+const [runtime] = process.argv.slice(2);
+const { loadPyodide } = await import(runtime + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: runtime + "/", stdout: () => {}, stderr: () => {} });
+globalThis.twice = (x) => 2 * x;
+const answer = await pyodide.runPythonAsync(`
+import asyncio, json, js
+from pyodide.ffi import create_proxy, to_js
+async def later(x):
+    await asyncio.sleep(0)
+    return js.twice(x)
+proxy = create_proxy(lambda items: sum(items))
+[await later(21), json.dumps(to_js({"a": [1, 2]}).to_py()), proxy(to_js([1, 2, 3]))]
+`);
+const fromPython = pyodide.runPython("lambda name: f'hello {name}'");
+process.stdout.write(JSON.stringify({ answer: answer.toJs(), called: fromPython("js") }));
+"""
+
+
+def _runtime_scripts(folder: Path) -> list[str]:
+    return [(folder / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")]
+
+
+def _web_sources() -> list[str]:
+    return [path.read_text() for path in sorted((project_root() / "web").glob("*.mjs"))]
+
+
+def test_only_function_exports_nobody_names_go() -> None:
+    folder = pyodide_folder()
+    wasm = (folder / "pyodide.asm.wasm").read_bytes()
+    keep = kept_functions(wasm, _runtime_scripts(folder), _web_sources())
+    lean = lean_wasm(wasm, keep)
+    stock_sections = [wasm[start:end] for section, start, _, end in _sections(wasm) if section != _EXPORT_SECTION]
+    lean_sections = [lean[start:end] for section, start, _, end in _sections(lean) if section != _EXPORT_SECTION]
+    assert lean_sections == stock_sections
+    assert [e for e in _exports(wasm) if e[1] != 0 or e[0] in keep] == _exports(lean)
+    assert exported_functions(lean) == keep and 100 < len(keep) < len(exported_functions(wasm)) / 10
+    assert _got_functions(wasm) & exported_functions(wasm) <= keep  # the module links against these itself
+    assert {"sbrk", "malloc", "free"} <= keep  # the loader reads the heap's break; Pyodide's JavaScript allocates
+
+
+def test_an_export_list_that_moved_fails_the_build() -> None:
+    folder = pyodide_folder()
+    wasm = (folder / "pyodide.asm.wasm").read_bytes()
+    script = re.sub(r"var _[\w$]+(?:,[\w$]+)*;(function assignWasmExports)", r"\1", _runtime_scripts(folder)[1])
+    with pytest.raises(ValueError, match="export list is not where it was"):
+        kept_functions(wasm, [script], [])
+
+
+def test_pyodide_runs_python_on_the_lean_wasm(tmp_path: Path) -> None:
+    folder = pyodide_folder()
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for path in folder.iterdir():
+        if path.name != "pyodide.asm.wasm":
+            (runtime / path.name).symlink_to(path)
+    wasm = (folder / "pyodide.asm.wasm").read_bytes()
+    (runtime / "pyodide.asm.wasm").write_bytes(lean_wasm(wasm, kept_functions(wasm, _runtime_scripts(folder), [])))
+    outcome = json.loads(run_script(SCRIPT, runtime, tmp_path).stdout)
+    assert outcome == {"answer": [42, '{"a": [1, 2]}', 6], "called": "hello js"}

@@ -1,9 +1,9 @@
 """``tooling/lean_wasm.py``: the loader's wasm exports only the functions JavaScript calls.
 
 In CPython: every section but the exports is npm's byte for byte, every
-export that is not a function stays, and so does every function the
-module's global offset table or Pyodide's scripts name; a script whose
-export list moved fails the build. Under Node, Pyodide's own scripts start
+function the module's global offset table or Pyodide's scripts name
+stays, and so does every global Emscripten's export list reads; a script
+whose export list moved fails the build. Under Node, Pyodide's own scripts start
 Python on the lean wasm and cross between JavaScript and Python both ways
 (the end-to-end tests run the loader on it in three browsers).
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from analytics_identity.tooling.lean_wasm import (_EXPORT_SECTION, _exports, _got_functions, _sections,
-                                                  exported_functions, kept_functions, lean_wasm)
+                                                  _GLOBAL, exported_functions, kept_exports, lean_wasm)
 from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
 
@@ -48,18 +48,25 @@ def _web_sources() -> list[str]:
     return [path.read_text() for path in sorted((project_root() / "web").glob("*.mjs"))]
 
 
-def test_only_function_exports_nobody_names_go() -> None:
+def test_only_exports_nobody_names_go() -> None:
     folder = pyodide_folder()
     wasm = (folder / "pyodide.asm.wasm").read_bytes()
-    keep = kept_functions(wasm, _runtime_scripts(folder), _web_sources())
+    keep = kept_exports(wasm, _runtime_scripts(folder), _web_sources())
     lean = lean_wasm(wasm, keep)
     stock_sections = [wasm[start:end] for section, start, _, end in _sections(wasm) if section != _EXPORT_SECTION]
     lean_sections = [lean[start:end] for section, start, _, end in _sections(lean) if section != _EXPORT_SECTION]
     assert lean_sections == stock_sections
-    assert [e for e in _exports(wasm) if e[1] != 0 or e[0] in keep] == _exports(lean)
-    assert exported_functions(lean) == keep and 100 < len(keep) < len(exported_functions(wasm)) / 10
-    assert _got_functions(wasm) & exported_functions(wasm) <= keep  # the module links against these itself
-    assert {"sbrk", "malloc", "free"} <= keep  # the loader reads the heap's break; Pyodide's JavaScript allocates
+    assert [e for e in _exports(wasm) if e[0] in keep] == _exports(lean)
+    functions = exported_functions(lean)
+    assert 100 < len(functions) < len(exported_functions(wasm)) / 10
+    assert _got_functions(wasm) & exported_functions(wasm) <= functions  # the module links against these itself
+    assert {"sbrk", "malloc", "free"} <= functions  # the loader reads the heap's break; Pyodide's JavaScript allocates
+    # Every global Emscripten's export list names stays (it reads each one's value), and the table and memory.
+    script = _runtime_scripts(folder)[1]
+    listed = re.search(r"function assignWasmExports\(wasmExports\)\{.*?\}", script, re.S).group()
+    read = set(re.findall(r'wasmExports\["([\w$]+)"\]\.value', listed))
+    assert 100 < len(read) and read <= {name for name, kind, _ in _exports(lean) if kind == _GLOBAL}
+    assert {kind for _, kind, _ in _exports(lean)} == {kind for _, kind, _ in _exports(wasm)}
 
 
 def test_an_export_list_that_moved_fails_the_build() -> None:
@@ -67,7 +74,7 @@ def test_an_export_list_that_moved_fails_the_build() -> None:
     wasm = (folder / "pyodide.asm.wasm").read_bytes()
     script = re.sub(r"var _[\w$]+(?:,[\w$]+)*;(function assignWasmExports)", r"\1", _runtime_scripts(folder)[1])
     with pytest.raises(ValueError, match="export list is not where it was"):
-        kept_functions(wasm, [script], [])
+        kept_exports(wasm, [script], [])
 
 
 def test_pyodide_runs_python_on_the_lean_wasm(tmp_path: Path) -> None:
@@ -78,6 +85,6 @@ def test_pyodide_runs_python_on_the_lean_wasm(tmp_path: Path) -> None:
         if path.name != "pyodide.asm.wasm":
             (runtime / path.name).symlink_to(path)
     wasm = (folder / "pyodide.asm.wasm").read_bytes()
-    (runtime / "pyodide.asm.wasm").write_bytes(lean_wasm(wasm, kept_functions(wasm, _runtime_scripts(folder), [])))
+    (runtime / "pyodide.asm.wasm").write_bytes(lean_wasm(wasm, kept_exports(wasm, _runtime_scripts(folder), [])))
     outcome = json.loads(run_script(SCRIPT, runtime, tmp_path).stdout)
     assert outcome == {"answer": [42, '{"a": [1, 2]}', 6], "called": "hello js"}

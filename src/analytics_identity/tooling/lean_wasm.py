@@ -6,12 +6,13 @@ and every export costs at every start: instantiating the module makes a
 JavaScript function for each (under Node, ~22 ms with them all, ~9 ms
 without), and Emscripten's linking then walks them all (the symbol table
 side modules resolve against, the pointer conversions, the bench's own
-probe). This wasm keeps every export that is not a function and the
-functions that the runtime's JavaScript names anywhere but in Emscripten's
-list of exports (where each is merely copied onto the module), that the
-module imports through its own global offset table (``GOT.func``), or that
-the loader's sources name; the code, the function table and the memory's
-layout are byte for byte npm's, so a snapshot fits either. PyScript pages
+probe). This wasm keeps the functions that the runtime's JavaScript names
+anywhere but in Emscripten's list of exports (where each is merely copied
+onto the module), that the module imports through its own global offset
+table (``GOT.func``) or that the loader's sources name; the globals they
+name (Emscripten's list reads each listed one's value); the table and the
+memory. The code, the function table and the memory's layout are byte for
+byte npm's, so a snapshot fits either. PyScript pages
 keep npm's wasm in ``pyodide-<version>/``; this one is written to
 ``pyodide-<version>-loader-<hash>/``. Pattern checks fail the build if
 Emscripten's list is not where it was. What it bought: ``docs/loading.md``,
@@ -25,11 +26,12 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["exported_functions", "kept_functions", "lean_wasm", "write_loader_wasm"]
+__all__ = ["exported_functions", "kept_exports", "lean_wasm", "write_loader_wasm"]
 
 _EXPORT_SECTION = 7
 _IMPORT_SECTION = 2
 _FUNCTION = 0
+_GLOBAL = 3
 #: Emscripten's list of the exports it copies onto the module (``var _a,_b,…;``) and the function that copies them.
 _EXPORT_LIST = re.compile(r"var _[\w$]+(?:,[\w$]+)*;function assignWasmExports\(wasmExports\)\{.*?\}", re.S)
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
@@ -117,28 +119,37 @@ def exported_functions(wasm: bytes) -> set[str]:
     return {name for name, kind, _ in _exports(wasm) if kind == _FUNCTION}
 
 
-def kept_functions(wasm: bytes, runtime_scripts: Iterable[str], loader_sources: Iterable[str]) -> set[str]:
-    """The exported functions the loader's wasm keeps: named by Pyodide's scripts (``runtime_scripts``, Emscripten's
-    export list left out), imported through the GOT, or named by the loader's own sources."""
-    scripts = []
+def kept_exports(wasm: bytes, runtime_scripts: Iterable[str], loader_sources: Iterable[str]) -> set[str]:
+    """The exports the loader's wasm keeps: functions named by Pyodide's scripts (``runtime_scripts``) outside
+    Emscripten's export list, imported through the GOT or named by the loader's own ``loader_sources``; globals named
+    anywhere in them (Emscripten's list reads each listed one's value); the table and the memory."""
+    scripts, lists = [], []
     for script in runtime_scripts:
-        lists = _EXPORT_LIST.findall(script)
-        if "function assignWasmExports(" in script and len(lists) != 1:
+        found = _EXPORT_LIST.findall(script)
+        if "function assignWasmExports(" in script and len(found) != 1:
             raise ValueError("Emscripten's export list is not where it was: review tooling/lean_wasm.py")
         scripts.append(_EXPORT_LIST.sub("", script))
-    named = {word.removeprefix("_") for text in [*scripts, *loader_sources] for word in _NAME.findall(text)}
-    named |= {word for text in [*scripts, *loader_sources] for word in _NAME.findall(text)}
-    return exported_functions(wasm) & (named | _got_functions(wasm))
+        lists += found
+    sources = list(loader_sources)
+
+    def named(texts: list[str]) -> set[str]:
+        words = {word for text in texts for word in _NAME.findall(text)}
+        return words | {word.removeprefix("_") for word in words}
+
+    calls = named(scripts + sources) | _got_functions(wasm)
+    listed = calls | named(lists)
+    return {name for name, kind, _ in _exports(wasm)
+            if (name in calls if kind == _FUNCTION else name in listed if kind == _GLOBAL else True)}
 
 
 def lean_wasm(wasm: bytes, keep: set[str]) -> bytes:
-    """``wasm`` with its function exports narrowed to ``keep`` (every other section, and every other export, as is)."""
+    """``wasm`` with only the exports named in ``keep`` (every other section as is)."""
     out = bytearray(wasm[:8])
     for section, start, _, end in _sections(wasm):
         if section != _EXPORT_SECTION:
             out += wasm[start:end]
             continue
-        kept = [(name, kind, index) for name, kind, index in _exports(wasm) if kind != _FUNCTION or name in keep]
+        kept = [(name, kind, index) for name, kind, index in _exports(wasm) if name in keep]
         body = bytearray(_encoded(len(kept)))
         for name, kind, index in kept:
             encoded = name.encode()
@@ -151,8 +162,8 @@ def write_loader_wasm(runtime: Path, npm_wasm: Path, web: Path) -> Path:
     """Write the loader's wasm, made from ``npm_wasm`` for the scripts of the runtime folder ``runtime`` and the
     loader's sources in ``web``, to ``<runtime>-loader-<hash>/pyodide.asm.wasm``; returns its path."""
     wasm = npm_wasm.read_bytes()
-    keep = kept_functions(wasm, [(runtime / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")],
-                          [path.read_text() for path in sorted(web.glob("*.mjs"))])
+    keep = kept_exports(wasm, [(runtime / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")],
+                        [path.read_text() for path in sorted(web.glob("*.mjs"))])
     lean = lean_wasm(wasm, keep)
     target = runtime.with_name(f"{runtime.name}-loader-{hashlib.sha256(lean).hexdigest()[:16]}") / npm_wasm.name
     target.parent.mkdir()

@@ -65,6 +65,14 @@ _OFFLINE_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 #: so through ``Object.entries`` and two closures per export (~15 ms for the
 #: ~8,560 exports, run once, cold, under Node). The same copy, in the same
 #: order and with the same aliases of ``main``, is now a plain loop (~5 ms).
+#:
+#: Emscripten puts each of those JavaScript functions in the function table
+#: by trying it as it is first: the table refuses any function that is not
+#: the wasm's, and the ``TypeError`` (a stack trace captured each time) is
+#: what sends it to the wrapper. A function with a signature whose name is
+#: not a wasm function's (an exported wasm function is named by its index)
+#: now goes to the wrapper at once, into the same slot. Under Node, the
+#: linking's ``reportUndefinedSymbols``: 26.7 -> 22.6 ms (median of 3).
 _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
     "pyodide.asm.mjs": [
         (re.compile(r"(var convertJsFunctionToWasm=\(func,sig\)=>\{.*?)var module=new WebAssembly\.Module\(bytes\);", re.S),
@@ -84,6 +92,12 @@ _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
          'if(!isSymbolDefined(sym)){wasmImports[sym]=exp}'
          'var alias=sym=="main"?"__main_argc_argv":sym=="__main_argc_argv"?"main":"";'
          'if(alias&&!isSymbolDefined(alias)){wasmImports[alias]=exp}}}'),
+        (re.compile(re.escape(
+            "var ret=getEmptyTableSlot();try{setWasmTableEntry(ret,func)}catch(err){if(!(err instanceof TypeError)){throw err}"
+            "var wrapped=convertJsFunctionToWasm(func,sig);setWasmTableEntry(ret,wrapped)}")),
+         "var ret=getEmptyTableSlot();if(sig&&!/^[0-9]+$/.test(func.name)){setWasmTableEntry(ret,convertJsFunctionToWasm(func,sig))}"
+         "else{try{setWasmTableEntry(ret,func)}catch(err){if(!(err instanceof TypeError)){throw err}"
+         "var wrapped=convertJsFunctionToWasm(func,sig);setWasmTableEntry(ret,wrapped)}}"),
     ],
 }
 

@@ -16,9 +16,9 @@ const BUILD = {
   // Of Pyodide's two scripts as the build patched them: a snapshot made by
   // other ones may not fit (saved.mjs savedKeys).
   runtimeDigest: "__RUNTIME_DIGEST__",
-  // Pyodide's wasm with only the exported functions JavaScript calls
-  // (tooling/lean_wasm.py); PyScript pages keep the runtime folder's own.
-  wasm: BASE + "__WASM__",
+  // Pyodide's wasm and pyodide.asm.mjs with only the exports JavaScript uses
+  // (tooling/loader_runtime.py); PyScript pages keep the runtime folder's own.
+  loaderRuntime: BASE + "__LOADER_RUNTIME__",
   // The standard library as bytecode, trimmed to the modules the page imports
   // (tooling/bootset.py); the whole one is fetched on a first import outside it.
   stdlib: BASE + "__BOOT_STDLIB__",

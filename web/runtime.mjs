@@ -24,14 +24,14 @@ export async function get(url, init) {
 // ~20 MB). Fails with the file's name if one does not answer: Pyodide itself
 // only warns and waits forever when its wasm cannot load.
 export async function download(build, init) {
-  const urls = { wasm: build.wasm, stdlib: build.stdlib, wheel: build.wheel };
+  const urls = { wasm: build.loaderRuntime + "pyodide.asm.wasm", stdlib: build.stdlib, wheel: build.wheel };
   const blobs = await Promise.all(Object.values(urls).map(async (url) => (await get(url, init)).blob()));
   return Object.fromEntries(Object.keys(urls).map((name, i) => [name, blobs[i]]));
 }
 
 // Pyodide's two scripts, imported (for `startRuntime`'s `modules`).
 export function importRuntime(build) {
-  return Promise.all([import(build.runtime + "pyodide.mjs"), import(build.runtime + "pyodide.asm.mjs")]);
+  return Promise.all([import(build.runtime + "pyodide.mjs"), import(build.loaderRuntime + "pyodide.asm.mjs")]);
 }
 
 // The wasm compiled off the main thread, from its Blob (already decoded).
@@ -67,7 +67,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
   const failure = new Promise((resolve, reject) => { failed = reject; });
   const pyodide = await serving({
     [build.stdlib]: () => new Response(stdlib),
-    // Pyodide's own fetch of its wasm, answered with the loader's (`build.wasm`); read only if
+    // Pyodide's own fetch of its wasm, answered with the loader's (`build.loaderRuntime`); read only if
     // `compiled` failed; without the file, a caller waits for `compiled` first.
     [build.runtime + "pyodide.asm.wasm"]: () => new Response(files.wasm, { headers: { "content-type": "application/wasm" } }),
   }, () => Promise.race([failure, loadPyodide({

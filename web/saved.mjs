@@ -21,7 +21,7 @@ const MIN_LENGTH = 16 << 20;
 // it was made from and Pyodide's scripts as patched (the function table's
 // layout, which a snapshot holds, depends on them).
 export function savedKeys(build) {
-  const madeFrom = `?of=${encodeURIComponent([build.runtime, build.runtimeDigest, build.wasm, build.stdlib, build.wheel].join(" "))}`;
+  const madeFrom = `?of=${encodeURIComponent([build.runtime, build.runtimeDigest, build.loaderRuntime, build.stdlib, build.wheel].join(" "))}`;
   return {
     snapshot: `${build.base}snapshot${madeFrom}`,
     stdlib: `${build.base}saved/boot_stdlib.zip${madeFrom}`,

@@ -100,6 +100,8 @@ def test_versioned_runtime_files_are_immutable_precompressed_and_typed(base_url:
         (info["stdlib"], "application/zip"),
         (info["bootStdlib"], "application/zip"),
         (f"{info['runtime']}/pyodide.asm.mjs", "text/javascript"),
+        (info["wasm"], "application/wasm"),
+        (info["wasm"].replace(".wasm", ".mjs"), "text/javascript"),
         (info["wheel"], "application/zip"),
         (f"pyscript-0.7.31/{pyscript_chunk}", "text/javascript"),
     ]:

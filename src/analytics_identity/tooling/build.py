@@ -27,7 +27,7 @@ from pathlib import Path
 from ..version import __version__
 from .bootset import build_boot_stdlib, import_order
 from .bootstrap import bootstrap
-from .lean_wasm import write_loader_wasm
+from .loader_runtime import write_loader_runtime
 from .onefile import bundle
 from .page_api import render
 from .stdlib_sources import loader_stdlib
@@ -228,10 +228,11 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         else:
             shutil.copyfile(node_pyodide / name, runtime / name)
     shutil.copyfile(micropip, runtime / micropip.name)
-    # Names the runtime's JavaScript as patched: a snapshot is restored only by the runtime that made it.
-    runtime_digest = hashlib.sha256(b"".join((runtime / name).read_bytes() for name in ("pyodide.mjs", "pyodide.asm.mjs")))
     (runtime / "pyodide-lock.json").write_text(_patched_lock(node_pyodide / "pyodide-lock.json", micropip))
-    wasm_path = write_loader_wasm(runtime, node_pyodide / "pyodide.asm.wasm", web).relative_to(out).as_posix()
+    loader_runtime = write_loader_runtime(runtime, node_pyodide / "pyodide.asm.wasm", web)
+    wasm_path = (loader_runtime / "pyodide.asm.wasm").relative_to(out).as_posix()
+    # Names the loader's JavaScript as patched: a snapshot is restored only by the runtime that made it.
+    runtime_digest = hashlib.sha256((runtime / "pyodide.mjs").read_bytes() + (loader_runtime / "pyodide.asm.mjs").read_bytes())
     staging = out / "wheels"
     wheel = build_wheel(staging, node_pyodide)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
@@ -257,7 +258,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     modules = import_order(package, "analytics_identity.browser.install")
     bootstrap_settings = bootstrap(package, stdlib_zip)
     loader = bundle(web / "loader.mjs")
-    loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/").replace("__WASM__", wasm_path)
+    loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/").replace("__LOADER_RUNTIME__", loader_runtime.name + "/")
               .replace("__RUNTIME_DIGEST__", runtime_digest.hexdigest()[:16])
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
               .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules))

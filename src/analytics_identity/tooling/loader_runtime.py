@@ -1,4 +1,4 @@
-"""The loader's wasm: Pyodide's, exporting only the functions JavaScript calls.
+"""The loader's copy of Pyodide's wasm and ``pyodide.asm.mjs``: exporting only what JavaScript uses.
 
 Pyodide's wasm exports ~7,400 functions so that the C extensions of packages
 (side modules) can link against CPython. The loader installs no package,
@@ -12,11 +12,17 @@ onto the module), that the module imports through its own global offset
 table (``GOT.func``) or that the loader's sources name; the globals they
 name (Emscripten's list reads each listed one's value); the table and the
 memory. The code, the function table and the memory's layout are byte for
-byte npm's, so a snapshot fits either. PyScript pages
-keep npm's wasm in ``pyodide-<version>/``; this one is written to
-``pyodide-<version>-loader-<hash>/``. Pattern checks fail the build if
-Emscripten's list is not where it was. What it bought: ``docs/loading.md``,
-step 30.
+byte npm's, so a snapshot fits either.
+
+Emscripten's list of exports and the function that copies them onto the
+module were 476 KB of ``pyodide.asm.mjs``'s 1,251 KB; the loader's copy of
+that script (as the build patched it) lists only the exports its wasm keeps,
+so it is smaller to download, to compile and to keep compiled.
+
+Both go to ``pyodide-<version>-loader-<hash>/``; PyScript pages keep npm's
+wasm and the whole script in ``pyodide-<version>/``. Pattern checks fail the
+build if Emscripten's list is not where it was. What it bought:
+``docs/loading.md``, steps 30 and 33.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["exported_functions", "kept_exports", "lean_wasm", "write_loader_wasm"]
+__all__ = ["exported_functions", "kept_exports", "lean_script", "lean_wasm", "write_loader_runtime"]
 
 _EXPORT_SECTION = 7
 _IMPORT_SECTION = 2
@@ -35,6 +41,8 @@ _GLOBAL = 3
 #: Emscripten's list of the exports it copies onto the module (``var _a,_b,…;``) and the function that copies them.
 _EXPORT_LIST = re.compile(r"var _[\w$]+(?:,[\w$]+)*;function assignWasmExports\(wasmExports\)\{.*?\}", re.S)
 _NAME = re.compile(r"[A-Za-z_$][\w$]*")
+#: The export a statement of Emscripten's list copies.
+_SOURCE = re.compile(r'wasmExports\["([\w$]+)"\]')
 
 
 def _leb(data: bytes, at: int) -> tuple[int, int]:
@@ -109,7 +117,7 @@ def _got_functions(wasm: bytes) -> set[str]:
                     if module == "GOT.func":
                         names.add(name)
                 else:
-                    raise ValueError(f"the wasm imports {module}.{name} as kind {kind}: review tooling/lean_wasm.py")
+                    raise ValueError(f"the wasm imports {module}.{name} as kind {kind}: review tooling/loader_runtime.py")
             return names
     return set()
 
@@ -127,7 +135,7 @@ def kept_exports(wasm: bytes, runtime_scripts: Iterable[str], loader_sources: It
     for script in runtime_scripts:
         found = _EXPORT_LIST.findall(script)
         if "function assignWasmExports(" in script and len(found) != 1:
-            raise ValueError("Emscripten's export list is not where it was: review tooling/lean_wasm.py")
+            raise ValueError("Emscripten's export list is not where it was: review tooling/loader_runtime.py")
         scripts.append(_EXPORT_LIST.sub("", script))
         lists += found
     sources = list(loader_sources)
@@ -158,14 +166,38 @@ def lean_wasm(wasm: bytes, keep: set[str]) -> bytes:
     return bytes(out)
 
 
-def write_loader_wasm(runtime: Path, npm_wasm: Path, web: Path) -> Path:
-    """Write the loader's wasm, made from ``npm_wasm`` for the scripts of the runtime folder ``runtime`` and the
-    loader's sources in ``web``, to ``<runtime>-loader-<hash>/pyodide.asm.wasm``; returns its path."""
+def lean_script(script: str, wasm: bytes, keep: set[str]) -> str:
+    """``pyodide.asm.mjs`` (``script``) whose export list names only the exports of ``wasm`` in ``keep``."""
+    match = _EXPORT_LIST.search(script)
+    if not match or len(_EXPORT_LIST.findall(script)) != 1:
+        raise ValueError("Emscripten's export list is not where it was: review tooling/loader_runtime.py")
+    dropped = {name for name, _, _ in _exports(wasm)} - keep
+    declared, copying = match.group().split(";function assignWasmExports(wasmExports){", 1)
+    statements = copying.removesuffix("}").split(";")
+    kept, gone = [], set()
+    for statement in statements:
+        source = _SOURCE.search(statement)
+        if source and source.group(1) in dropped:
+            gone.add(statement.split("=", 1)[0])
+        else:
+            kept.append(statement)
+    names = [name for name in declared.removeprefix("var ").split(",") if name not in gone]
+    rewritten = f"var {','.join(names)};function assignWasmExports(wasmExports){{{';'.join(kept)}}}"
+    return script[:match.start()] + rewritten + script[match.end():]
+
+
+def write_loader_runtime(runtime: Path, npm_wasm: Path, web: Path) -> Path:
+    """Write the loader's wasm (made from ``npm_wasm``) and ``pyodide.asm.mjs`` (from the runtime folder
+    ``runtime``'s, as the build patched it) to ``<runtime>-loader-<hash>/``, for the loader's sources in ``web``;
+    returns the folder."""
     wasm = npm_wasm.read_bytes()
-    keep = kept_exports(wasm, [(runtime / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")],
-                        [path.read_text() for path in sorted(web.glob("*.mjs"))])
-    lean = lean_wasm(wasm, keep)
-    target = runtime.with_name(f"{runtime.name}-loader-{hashlib.sha256(lean).hexdigest()[:16]}") / npm_wasm.name
-    target.parent.mkdir()
-    target.write_bytes(lean)
-    return target
+    scripts = {name: (runtime / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")}
+    keep = kept_exports(wasm, scripts.values(), [path.read_text() for path in sorted(web.glob("*.mjs"))])
+    files = {npm_wasm.name: lean_wasm(wasm, keep),
+             "pyodide.asm.mjs": lean_script(scripts["pyodide.asm.mjs"], wasm, keep).encode()}
+    digest = hashlib.sha256(b"".join(files.values())).hexdigest()[:16]
+    folder = runtime.with_name(f"{runtime.name}-loader-{digest}")
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder

@@ -1,11 +1,12 @@
-"""``tooling/lean_wasm.py``: the loader's wasm exports only the functions JavaScript calls.
+"""``tooling/loader_runtime.py``: the loader's wasm and ``pyodide.asm.mjs`` export only what JavaScript uses.
 
 In CPython: every section but the exports is npm's byte for byte, every
 function the module's global offset table or Pyodide's scripts name
-stays, and so does every global Emscripten's export list reads; a script
-whose export list moved fails the build. Under Node, Pyodide's own scripts start
-Python on the lean wasm and cross between JavaScript and Python both ways
-(the end-to-end tests run the loader on it in three browsers).
+stays, and so does every global Emscripten's export list reads; the
+loader's ``pyodide.asm.mjs`` lists exactly the wasm's exports; a script
+whose export list moved fails the build. Under Node, Pyodide starts Python on
+the loader's wasm and script and crosses between JavaScript and Python both ways
+(the end-to-end tests run the loader on them in three browsers).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics_identity.tooling.lean_wasm import (_EXPORT_SECTION, _exports, _got_functions, _sections,
-                                                  _GLOBAL, exported_functions, kept_exports, lean_wasm)
+from analytics_identity.tooling.loader_runtime import (_EXPORT_SECTION, _exports, _got_functions, _sections,
+                                                  _GLOBAL, exported_functions, kept_exports, lean_script, lean_wasm)
 from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
 
@@ -69,6 +70,26 @@ def test_only_exports_nobody_names_go() -> None:
     assert {kind for _, kind, _ in _exports(lean)} == {kind for _, kind, _ in _exports(wasm)}
 
 
+def test_the_loader_s_script_lists_exactly_the_wasm_s_exports_and_the_rest_is_as_it_was() -> None:
+    folder = pyodide_folder()
+    wasm = (folder / "pyodide.asm.wasm").read_bytes()
+    script = _runtime_scripts(folder)[1]
+    keep = kept_exports(wasm, _runtime_scripts(folder), _web_sources())
+    lean = lean_script(script, wasm, keep)
+    def copied(text: str) -> set[str]:
+        listed = re.search(r"function assignWasmExports\(wasmExports\)\{.*?\}", text, re.S).group()
+        return set(re.findall(r'wasmExports\["([\w$]+)"\]', listed))
+
+    exported = {name for name, _, _ in _exports(lean_wasm(wasm, keep))}
+    assert copied(lean) == copied(script) & exported  # what the wasm still exports is still copied, nothing else
+    assert len(lean) < 0.7 * len(script)
+    list_of = lambda text: re.search(r"var _[\w$]+(?:,[\w$]+)*;function assignWasmExports\(wasmExports\)\{.*?\}", text, re.S)
+    assert script[:list_of(script).start()] == lean[:list_of(lean).start()]
+    assert script[list_of(script).end():] == lean[list_of(lean).end():]
+    with pytest.raises(ValueError, match="export list is not where it was"):
+        lean_script(script.replace("function assignWasmExports(", "function assignTheExports("), wasm, keep)
+
+
 def test_an_export_list_that_moved_fails_the_build() -> None:
     folder = pyodide_folder()
     wasm = (folder / "pyodide.asm.wasm").read_bytes()
@@ -77,14 +98,16 @@ def test_an_export_list_that_moved_fails_the_build() -> None:
         kept_exports(wasm, [script], [])
 
 
-def test_pyodide_runs_python_on_the_lean_wasm(tmp_path: Path) -> None:
+def test_pyodide_runs_python_on_the_loader_s_wasm_and_script(tmp_path: Path) -> None:
     folder = pyodide_folder()
     runtime = tmp_path / "runtime"
     runtime.mkdir()
     for path in folder.iterdir():
-        if path.name != "pyodide.asm.wasm":
+        if path.name not in ("pyodide.asm.wasm", "pyodide.asm.mjs"):
             (runtime / path.name).symlink_to(path)
     wasm = (folder / "pyodide.asm.wasm").read_bytes()
-    (runtime / "pyodide.asm.wasm").write_bytes(lean_wasm(wasm, kept_exports(wasm, _runtime_scripts(folder), [])))
+    keep = kept_exports(wasm, _runtime_scripts(folder), [])
+    (runtime / "pyodide.asm.wasm").write_bytes(lean_wasm(wasm, keep))
+    (runtime / "pyodide.asm.mjs").write_text(lean_script(_runtime_scripts(folder)[1], wasm, keep))
     outcome = json.loads(run_script(SCRIPT, runtime, tmp_path).stdout)
     assert outcome == {"answer": [42, '{"a": [1, 2]}', 6], "called": "hello js"}

@@ -125,7 +125,8 @@ async function unzipInWorker(saved) {
 // unzips it; its pages are then written into the wasm's memory.
 async function restore(modules, { stored, length, table, ...warm }) {
   try {
-    await warm.compiled; // without it, the restore has no wasm to fall back on
+    // Pyodide's set-up runs while the wasm compiles; should the compile fail, the
+    // instantiation has no wasm to fall back on and this restore fails (below).
     const snapshot = { length, table, writeInto: async (memory, written) => expandInto(memory, await stored, length, written) };
     const pyodide = await startRuntime(BUILD, { ...warm, snapshot, modules });
     pyodide.pyimport("random").seed(); // the snapshot froze the state of `random`

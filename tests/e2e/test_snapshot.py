@@ -177,3 +177,14 @@ def test_a_saved_snapshot_that_cannot_be_read_falls_back_to_the_normal_boot(page
         const bytes = new Uint8Array(await saved.arrayBuffer());
         await cache.put(key, new Response(bytes.subarray(0, bytes.length >> 1), { headers: saved.headers }));
     }""", "")
+
+
+def test_a_saved_wasm_that_cannot_be_compiled_falls_back_to_the_normal_boot(page: Page, base_url: str) -> None:
+    """Pyodide's set-up starts while the saved wasm compiles; a compile that fails (here the saved copy is a
+    truncated module) fails the restore, and the page boots as on a first visit, with one warning."""
+    refused_after(page, base_url, """async () => {
+        const cache = await caches.open("analytics-identity");
+        const key = (await cache.keys()).find((request) => request.url.includes("/saved/pyodide.asm.wasm?"));
+        const saved = await cache.match(key);
+        await cache.put(key, new Response(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]), { headers: saved.headers }));
+    }""", "")

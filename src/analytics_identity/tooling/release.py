@@ -17,6 +17,7 @@ so the checkout (and its editable install) never holds the bundle.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -29,6 +30,7 @@ from ..version import __version__
 from .bootset import boot_modules, boot_sources
 from .build import PYODIDE_FILES, browser_sources, build_static
 from .runtime import locate, project_root, write_bundle
+from .stdlib_sources import loader_stdlib
 
 __all__ = ["NPM_README", "write_dist"]
 
@@ -72,9 +74,11 @@ def _stage_python(stage: Path, root: Path) -> Path:
     for name in ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md"):
         shutil.copyfile(root / name, stage / name)
     runtime = locate(root)
-    with zipfile.ZipFile(runtime.pyodide / "python_stdlib.zip") as stdlib:
+    # The sources the build compiles: the loader's standard library (tooling/stdlib_sources.py), not npm's as it is.
+    stdlib_zip = loader_stdlib((runtime.pyodide / "python_stdlib.zip").read_bytes())
+    with zipfile.ZipFile(io.BytesIO(stdlib_zip)) as stdlib:
         standard = {n: stdlib.read(n).decode() for n in stdlib.namelist() if n.endswith(".py")}
-    boot = boot_sources((runtime.pyodide / "python_stdlib.zip").read_bytes(), boot_modules())
+    boot = boot_sources(stdlib_zip, boot_modules())
     write_bundle(stage / "src" / "analytics_identity" / "tooling" / "bundle", runtime, PYODIDE_FILES,
                  [standard], first_lines=[boot, browser_sources()])
     return stage

@@ -68,7 +68,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
   const pyodide = await serving({
     [build.stdlib]: () => new Response(stdlib),
     // Pyodide's own fetch of its wasm, answered with the loader's (`build.loaderRuntime`); read only if
-    // `compiled` failed; without the file, a caller waits for `compiled` first.
+    // `compiled` failed. A warm restore has no such file: its instantiation, and so the restore, fails then.
     [build.runtime + "pyodide.asm.wasm"]: () => new Response(files.wasm, { headers: { "content-type": "application/wasm" } }),
   }, () => Promise.race([failure, loadPyodide({
     indexURL: build.runtime,

@@ -30,8 +30,8 @@ from .bootstrap import bootstrap
 from .loader_runtime import write_loader_runtime
 from .onefile import bundle
 from .page_api import render
-from .stdlib_sources import loader_stdlib
 from .runtime import bytecode_for, locate, project_root
+from .stdlib_sources import loader_stdlib
 from .vendored import COMPILE_HINT, PYODIDE_VERSION, copy_pyscript, copy_vendored
 
 __all__ = ["CPYTHON_ONLY", "browser_sources", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
@@ -232,7 +232,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     loader_runtime = write_loader_runtime(runtime, node_pyodide / "pyodide.asm.wasm", web)
     wasm_path = (loader_runtime / "pyodide.asm.wasm").relative_to(out).as_posix()
     # Names the loader's JavaScript as patched: a snapshot is restored only by the runtime that made it.
-    runtime_digest = hashlib.sha256((runtime / "pyodide.mjs").read_bytes() + (loader_runtime / "pyodide.asm.mjs").read_bytes())
+    runtime_digest = hashlib.sha256((runtime / "pyodide.mjs").read_bytes()
+                                    + (loader_runtime / "pyodide.asm.mjs").read_bytes())
     staging = out / "wheels"
     wheel = build_wheel(staging, node_pyodide)
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()[:16]
@@ -258,7 +259,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     modules = import_order(package, "analytics_identity.browser.install")
     bootstrap_settings = bootstrap(package, stdlib_zip)
     loader = bundle(web / "loader.mjs")
-    loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/").replace("__LOADER_RUNTIME__", loader_runtime.name + "/")
+    loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
+              .replace("__LOADER_RUNTIME__", loader_runtime.name + "/")
               .replace("__RUNTIME_DIGEST__", runtime_digest.hexdigest()[:16])
               .replace("__BOOT_STDLIB__", boot_stdlib_path).replace("__STDLIB__", stdlib_path)
               .replace('"__LOCK_INFO__"', json.dumps(lock_info)).replace('"__CORE_MODULES__"', json.dumps(modules))

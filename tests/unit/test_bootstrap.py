@@ -20,8 +20,7 @@ from analytics_identity.tooling.bootset import boot_sources
 from analytics_identity.tooling.bootstrap import (ARGS, BOOTSTRAP, BOOTSTRAP_FILE, RECORDER, bootstrap,
                                                   first_steps, recorded)
 from analytics_identity.tooling.build import project_root
-from analytics_identity.tooling.stdlib_sources import loader_stdlib
-from tests.unit.under_node import pyodide_folder, run_script
+from tests.unit.under_node import loader_stdlib_file, pyodide_folder, run_script
 
 SCRIPT = r"""
 const [runtime, stepsFile, stdlib, stock] = process.argv.slice(2);
@@ -74,16 +73,9 @@ process.stdout.write(JSON.stringify({ imported, failed, main: globalThis.mainNam
 """
 
 
-def _loader_stdlib(folder: Path, tmp_path: Path) -> tuple[bytes, Path]:
-    """The loader's standard library (sources, Pyodide's own imports deferred), and a file of it for Node."""
-    stdlib = loader_stdlib((folder / "python_stdlib.zip").read_bytes())
-    (tmp_path / "python_stdlib.zip").write_bytes(stdlib)
-    return stdlib, tmp_path / "python_stdlib.zip"
-
-
 def test_the_bootstrap_imports_a_few_modules_a_task_asyncio_included_and_it_works(tmp_path: Path) -> None:
     folder = pyodide_folder()
-    stdlib, stdlib_file = _loader_stdlib(folder, tmp_path)
+    stdlib, stdlib_file = loader_stdlib_file(folder, tmp_path)
     settings = bootstrap(project_root() / "src" / "analytics_identity", stdlib)
     steps = settings["statements"]
     steps_file = tmp_path / "steps.json"
@@ -113,7 +105,7 @@ def test_the_bootstrap_list_is_what_the_runtime_imports(tmp_path: Path) -> None:
     bootstrap imports ``BOOTSTRAP``, in that order. After a Pyodide upgrade,
     ``BOOTSTRAP=write`` rewrites ``bootstrap.txt`` from the recording."""
     folder = pyodide_folder()
-    stdlib, stdlib_file = _loader_stdlib(folder, tmp_path)
+    stdlib, stdlib_file = loader_stdlib_file(folder, tmp_path)
     steps = first_steps(project_root() / "src" / "analytics_identity")
     steps_file = tmp_path / "steps.json"
     steps_file.write_text(json.dumps({"args": list(ARGS), "statements": [*steps, f"exec({RECORDER!r}, {{}})"]}))

@@ -45,6 +45,11 @@ def _runtime_scripts(folder: Path) -> list[str]:
     return [(folder / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")]
 
 
+def _copying(script: str) -> str:
+    """The text of Emscripten's function that copies the exports onto the module."""
+    return re.search(r"function assignWasmExports\(wasmExports\)\{.*?\}", script, re.S).group()
+
+
 def _web_sources() -> list[str]:
     return [path.read_text() for path in sorted((project_root() / "web").glob("*.mjs"))]
 
@@ -64,8 +69,7 @@ def test_only_exports_nobody_names_go() -> None:
     assert {"sbrk", "malloc", "free"} <= functions  # the loader reads the heap's break; Pyodide's JavaScript allocates
     # Every global Emscripten's export list names stays (it reads each one's value), and the table and memory.
     script = _runtime_scripts(folder)[1]
-    listed = re.search(r"function assignWasmExports\(wasmExports\)\{.*?\}", script, re.S).group()
-    read = set(re.findall(r'wasmExports\["([\w$]+)"\]\.value', listed))
+    read = set(re.findall(r'wasmExports\["([\w$]+)"\]\.value', _copying(script)))
     assert 100 < len(read) and read <= {name for name, kind, _ in _exports(lean) if kind == _GLOBAL}
     assert {kind for _, kind, _ in _exports(lean)} == {kind for _, kind, _ in _exports(wasm)}
 
@@ -77,8 +81,7 @@ def test_the_loader_s_script_lists_exactly_the_wasm_s_exports_and_the_rest_is_as
     keep = kept_exports(wasm, _runtime_scripts(folder), _web_sources())
     lean = lean_script(script, wasm, keep)
     def copied(text: str) -> set[str]:
-        listed = re.search(r"function assignWasmExports\(wasmExports\)\{.*?\}", text, re.S).group()
-        return set(re.findall(r'wasmExports\["([\w$]+)"\]', listed))
+        return set(re.findall(r'wasmExports\["([\w$]+)"\]', _copying(text)))
 
     exported = {name for name, _, _ in _exports(lean_wasm(wasm, keep))}
     assert copied(lean) == copied(script) & exported  # what the wasm still exports is still copied, nothing else

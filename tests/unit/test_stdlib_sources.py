@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics_identity.tooling.stdlib_sources import DEFERRED, loader_stdlib, patched
-from tests.unit.under_node import pyodide_folder, run_script
+from analytics_identity.tooling.stdlib_sources import DEFERRED, patched
+from tests.unit.under_node import loader_stdlib_file, pyodide_folder, run_script
 
 SCRIPT = r"""
 const [runtime, stdlib] = process.argv.slice(2);
@@ -58,8 +58,7 @@ process.stdout.write(JSON.stringify({ atStart, installed, hosts }));
 
 def test_the_runtime_starts_without_them_and_the_package_loader_still_installs_a_wheel(tmp_path: Path) -> None:
     folder = pyodide_folder()
-    stdlib = tmp_path / "python_stdlib.zip"
-    stdlib.write_bytes(loader_stdlib((folder / "python_stdlib.zip").read_bytes()))
+    _, stdlib = loader_stdlib_file(folder, tmp_path)
     outcome = json.loads(run_script(SCRIPT, folder, tmp_path, stdlib).stdout)
     assert outcome["atStart"] == []
     answer, registered, wheel_format, still_missing = outcome["installed"]

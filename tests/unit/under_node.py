@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from analytics_identity.tooling.build import project_root
+from analytics_identity.tooling.stdlib_sources import loader_stdlib
 
 
 def pyodide_folder(runtime: str = "pyodide") -> Path:
@@ -31,3 +32,10 @@ def run_script(script: str, folder: Path, work: Path, *args: object) -> subproce
                             capture_output=True, text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
+
+
+def loader_stdlib_file(folder: Path, work: Path) -> tuple[bytes, Path]:
+    """The loader's standard library (tooling/stdlib_sources.py) made from ``folder``'s, and a file of it in ``work`` for Node."""
+    stdlib = loader_stdlib((folder / "python_stdlib.zip").read_bytes())
+    (work / "python_stdlib.zip").write_bytes(stdlib)
+    return stdlib, work / "python_stdlib.zip"

@@ -127,17 +127,26 @@ def exported_functions(wasm: bytes) -> set[str]:
     return {name for name, kind, _ in _exports(wasm) if kind == _FUNCTION}
 
 
+def _export_list(script: str) -> re.Match[str]:
+    """Emscripten's export list in ``script``, found once, or the build fails."""
+    found = list(_EXPORT_LIST.finditer(script))
+    if len(found) != 1:
+        raise ValueError("Emscripten's export list is not where it was: review tooling/loader_runtime.py")
+    return found[0]
+
+
 def kept_exports(wasm: bytes, runtime_scripts: Iterable[str], loader_sources: Iterable[str]) -> set[str]:
     """The exports the loader's wasm keeps: functions named by Pyodide's scripts (``runtime_scripts``) outside
     Emscripten's export list, imported through the GOT or named by the loader's own ``loader_sources``; globals named
     anywhere in them (Emscripten's list reads each listed one's value); the table and the memory."""
     scripts, lists = [], []
     for script in runtime_scripts:
-        found = _EXPORT_LIST.findall(script)
-        if "function assignWasmExports(" in script and len(found) != 1:
-            raise ValueError("Emscripten's export list is not where it was: review tooling/loader_runtime.py")
-        scripts.append(_EXPORT_LIST.sub("", script))
-        lists += found
+        if "function assignWasmExports(" not in script:  # pyodide.mjs
+            scripts.append(script)
+            continue
+        found = _export_list(script)
+        scripts.append(script[:found.start()] + script[found.end():])
+        lists.append(found.group())
     sources = list(loader_sources)
 
     def named(texts: list[str]) -> set[str]:
@@ -168,9 +177,7 @@ def lean_wasm(wasm: bytes, keep: set[str]) -> bytes:
 
 def lean_script(script: str, wasm: bytes, keep: set[str]) -> str:
     """``pyodide.asm.mjs`` (``script``) whose export list names only the exports of ``wasm`` in ``keep``."""
-    match = _EXPORT_LIST.search(script)
-    if not match or len(_EXPORT_LIST.findall(script)) != 1:
-        raise ValueError("Emscripten's export list is not where it was: review tooling/loader_runtime.py")
+    match = _export_list(script)
     dropped = {name for name, _, _ in _exports(wasm)} - keep
     declared, copying = match.group().split(";function assignWasmExports(wasmExports){", 1)
     statements = copying.removesuffix("}").split(";")

@@ -81,6 +81,8 @@ _OFFLINE_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 #: only if Emscripten put them there itself (it notes each then). So the
 #: map of the slots is made when it is first asked about a wasm function
 #: (named by its index), not before.
+#: How the last two patches tell an exported wasm function (the JS API names it by its index) in JavaScript.
+_IS_WASM_FUNCTION = "/^[0-9]+$/.test(func.name)"
 _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
     "pyodide.asm.mjs": [
         (re.compile(r"(var convertJsFunctionToWasm=\(func,sig\)=>\{.*?)var module=new WebAssembly\.Module\(bytes\);", re.S),
@@ -103,14 +105,14 @@ _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
         (re.compile(re.escape(
             "var ret=getEmptyTableSlot();try{setWasmTableEntry(ret,func)}catch(err){if(!(err instanceof TypeError)){throw err}"
             "var wrapped=convertJsFunctionToWasm(func,sig);setWasmTableEntry(ret,wrapped)}")),
-         "var ret=getEmptyTableSlot();if(sig&&!/^[0-9]+$/.test(func.name)){setWasmTableEntry(ret,convertJsFunctionToWasm(func,sig))}"
+         f"var ret=getEmptyTableSlot();if(sig&&!{_IS_WASM_FUNCTION}){{setWasmTableEntry(ret,convertJsFunctionToWasm(func,sig))}}"
          "else{try{setWasmTableEntry(ret,func)}catch(err){if(!(err instanceof TypeError)){throw err}"
          "var wrapped=convertJsFunctionToWasm(func,sig);setWasmTableEntry(ret,wrapped)}}"),
         (re.compile(re.escape(
             "var getFunctionAddress=func=>{if(!functionsInTableMap){functionsInTableMap=new WeakMap;"
             "updateTableMap(0,wasmTable.length)}return functionsInTableMap.get(func)||0};")),
          "var tableMapped=false;var getFunctionAddress=func=>{functionsInTableMap??=new WeakMap;"
-         "if(!tableMapped&&/^[0-9]+$/.test(func.name)){tableMapped=true;updateTableMap(0,wasmTable.length)}"
+         f"if(!tableMapped&&{_IS_WASM_FUNCTION}){{tableMapped=true;updateTableMap(0,wasmTable.length)}}"
          "return functionsInTableMap.get(func)||0};"),
     ],
 }

@@ -6,7 +6,7 @@
 // both into it. Nothing here throws into the page: a runtime that cannot load
 // leaves the buffer in place and says so once, on the console.
 import { compile, download, get, importRuntime, nextTask, startRuntime } from "./runtime.mjs";
-import { expandInto, forget, savedStart, unzipped } from "./saved.mjs";
+import { expandInto, forget, savedKeys, savedStart, unzipped } from "./saved.mjs";
 
 const BASE = new URL("./", import.meta.url).href;
 // Where the build put each file (filled in by the build).
@@ -83,15 +83,17 @@ function snapshots(options) {
 }
 
 // Starts compiling the wasm (off the main thread) and reading what was saved
-// while the page loads; the boot takes them once the page has. (Starting the
-// worker that unzips the snapshot once the wasm was compiled, so that it would
-// not slow the compile, made the boot wait for the unzip instead.)
-function warmStart(saved) {
+// while the page loads; the boot takes them once the page has. The snapshot
+// comes unzipped from `inWorker` (unzipInWorker), or is unzipped here from
+// the response in hand if the worker could not. (Starting the worker once
+// the wasm was compiled, so that it would not slow the compile, made the
+// boot wait for the unzip instead.)
+function warmStart(saved, inWorker) {
   const warm = {
     compiled: WebAssembly.compileStreaming(saved.wasm),
     length: saved.length,
     table: saved.table,
-    stored: unzipInWorker(saved.snapshot),
+    stored: inWorker.then((stored) => stored || unzipped(saved.snapshot)),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
   for (const started of [warm.compiled, warm.stored, warm.files.wheel]) started.catch(() => {}); // reported by restore()
@@ -99,20 +101,23 @@ function warmStart(saved) {
 }
 
 // The saved snapshot, read and unzipped by a worker (snapshot-worker.mjs)
-// while this thread runs the page; here, from the response in hand, if
-// the worker cannot start, fails or does not answer.
-async function unzipInWorker(saved) {
+// while this thread runs the page; undefined if nothing is saved or the
+// worker cannot start, fails or does not answer. Started with the loader's
+// own look-up (savedStart), not after it, and told which snapshot to read in
+// its URL: its start was the warm boot's longest wait. A first visit's worker
+// finds nothing and ends.
+async function unzipInWorker() {
   let worker;
   try {
-    worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    const key = encodeURIComponent(savedKeys(BUILD).snapshot);
+    worker = new Worker(`${BUILD.loaderRuntime}snapshot-worker.mjs#${key}`, { type: "module" });
     return await new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => (typeof data === "string" ? reject(new Error(data)) : resolve(data));
       worker.onerror = () => reject(new Error("the worker that unzips it failed"));
       setTimeout(() => reject(new Error("the worker that unzips it did not answer")), 10000);
-      worker.postMessage({ build: BUILD, unzip: true });
     });
   } catch {
-    return unzipped(saved);
+    return undefined;
   } finally {
     if (worker) worker.terminate();
   }
@@ -146,7 +151,7 @@ function saveSnapshotLater(files, compiled, mayStore) {
   const save = () => navigator.locks.request("analytics-identity:snapshot", { ifAvailable: true }, async (lock) => {
     if (!lock || !mayStore() || await savedStart(BUILD)) return;
     const module = await compiled.catch(() => undefined);
-    const worker = new Worker(BASE + "snapshot-worker.mjs", { type: "module" });
+    const worker = new Worker(BUILD.loaderRuntime + "snapshot-worker.mjs", { type: "module" });
     await new Promise((resolve) => {
       worker.onmessage = worker.onerror = resolve;
       try {
@@ -242,10 +247,11 @@ export async function start(writeKey, options) {
     options = window.analytics._loadOptions = { ...options, disable: false };
     new WebAssembly.Module(EMPTY_MODULE);
     const immediate = options.loadMode === "immediate";
-    // A saved start says this browser booted this very build before: its
-    // wasm is in the HTTP cache, the rest was saved.
-    const saved = snapshots(options) ? await savedStart(BUILD) : undefined;
-    const warm = saved && warmStart(saved);
+    // A saved start says this browser booted this very build before and
+    // kept what this visit starts from (saved.mjs).
+    const inWorker = snapshots(options) ? unzipInWorker() : undefined;
+    const saved = inWorker && await savedStart(BUILD);
+    const warm = saved && warmStart(saved, inWorker);
     const files = warm ? undefined : download(BUILD, immediate ? {} : { priority: "low" });
     // Pyodide's scripts, imported in the task after the page's `load` event (at
     // once in the immediate mode), download while the files do: imported by the

@@ -101,10 +101,13 @@ function withoutZeroPages(snapshot) {
   return new Blob([snapshot.subarray(0, offset), map, ...kept]);
 }
 
-// The saved snapshot of one build as stored, unzipped (in the worker, for the loader).
-export async function unzipSaved(build) {
-  const saved = await (await caches.open(CACHE)).match(savedKeys(build).snapshot);
-  if (!saved) throw new Error("it is gone");
+// The saved snapshot stored under `key` (savedKeys' `snapshot`), unzipped (in
+// the worker, for the loader). Looked up without opening the cache, as in
+// `savedStart`: the worker starts before the loader knows whether anything
+// was saved.
+export async function unzipSaved(key) {
+  const saved = await caches.match(key, { cacheName: CACHE });
+  if (!saved) throw new Error("nothing is saved");
   return unzipped(saved);
 }
 

@@ -102,6 +102,7 @@ def test_versioned_runtime_files_are_immutable_precompressed_and_typed(base_url:
         (f"{info['runtime']}/pyodide.asm.mjs", "text/javascript"),
         (info["wasm"], "application/wasm"),
         (info["wasm"].replace(".wasm", ".mjs"), "text/javascript"),
+        (info["wasm"].replace("pyodide.asm.wasm", "snapshot-worker.mjs"), "text/javascript"),  # started on every warm visit
         (info["wheel"], "application/zip"),
         (f"pyscript-0.7.31/{pyscript_chunk}", "text/javascript"),
     ]:

@@ -1,10 +1,11 @@
 """How long a browser may keep each file of the build folder, for every way of serving it.
 
-Runtime files (``pyodide-<version>/``, ``pyscript-<version>/``), the
-compiled standard library and the wheel (``stdlib/<hash>/``,
-``wheels/<hash>/``) never change under their path: a year, immutable. The
-stable names (``snippet.js``, ``loader.mjs``, ``snapshot-worker.mjs``, the
-rest) change with each build: revalidated on every visit (cheap with
+Runtime files (``pyodide-<version>/``, the loader's
+``pyodide-<version>-loader-<hash>/`` with the snapshot worker,
+``pyscript-<version>/``), the compiled standard library and the wheel
+(``stdlib/<hash>/``, ``wheels/<hash>/``) never change under their path: a
+year, immutable. The stable names (``snippet.js``, ``loader.mjs``, the rest)
+change with each build: revalidated on every visit (cheap with
 ``ETag``/``Last-Modified``). Used by :mod:`.static` (ASGI) and
 :mod:`.wsgi_static` (WhiteNoise).
 """

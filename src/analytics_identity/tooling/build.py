@@ -214,7 +214,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
 
     Versioned runtime files go under ``pyodide-<version>/`` and the wheel
     under ``wheels/<content hash>/`` so servers may cache them forever;
-    ``snippet.js``, ``loader.mjs`` and ``snapshot-worker.mjs`` keep stable names.
+    ``snippet.js`` and ``loader.mjs`` keep stable names.
     """
     runtime_files = locate(root)
     node_pyodide, micropip, web = runtime_files.pyodide, runtime_files.micropip, runtime_files.web
@@ -229,7 +229,8 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
             shutil.copyfile(node_pyodide / name, runtime / name)
     shutil.copyfile(micropip, runtime / micropip.name)
     (runtime / "pyodide-lock.json").write_text(_patched_lock(node_pyodide / "pyodide-lock.json", micropip))
-    loader_runtime = write_loader_runtime(runtime, node_pyodide / "pyodide.asm.wasm", web)
+    worker = without_comment_lines(bundle(web / "snapshot-worker.mjs"))
+    loader_runtime = write_loader_runtime(runtime, node_pyodide / "pyodide.asm.wasm", web, worker)
     wasm_path = (loader_runtime / "pyodide.asm.wasm").relative_to(out).as_posix()
     # Names the loader's JavaScript as patched: a snapshot is restored only by the runtime that made it.
     runtime_digest = hashlib.sha256((runtime / "pyodide.mjs").read_bytes()
@@ -267,7 +268,6 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
               .replace('"__BOOTSTRAP__"', json.dumps(bootstrap_settings)))
     loader = render(loader, "__METHOD_KINDS__")
     (out / "loader.mjs").write_text(without_comment_lines(loader))
-    (out / "snapshot-worker.mjs").write_text(without_comment_lines(bundle(web / "snapshot-worker.mjs")))
     copy_pyscript(runtime_files.pyscript, out)
     # PyScript resolves `interpreter` against the page and a "./" package
     # against this file, so the interpreter names the folder's URL path.

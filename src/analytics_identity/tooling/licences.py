@@ -30,8 +30,9 @@ __all__ = ["SHIPPED", "Licence", "component_of", "write_licences"]
 
 #: Each component the build ships, by the files it has in the build folder.
 SHIPPED: dict[str, tuple[str, ...]] = {
-    "analytics-identity": ("snippet.js", "loader.mjs", "snapshot-worker.mjs", "analytics.d.ts", "pyscript.json",
-                           "build.json", "wheels/*/analytics_identity-*.whl", "python/analytics_identity-*.whl"),
+    "analytics-identity": ("snippet.js", "loader.mjs", "pyodide-*-loader-*/snapshot-worker.mjs", "analytics.d.ts",
+                           "pyscript.json", "build.json", "wheels/*/analytics_identity-*.whl",
+                           "python/analytics_identity-*.whl"),
     "Pyodide": ("pyodide-*/pyodide.mjs", "pyodide-*/pyodide.asm.*", "pyodide-*/python_stdlib.zip",
                 "pyodide-*/pyodide-lock.json", "stdlib/*/python_stdlib.zip",  # the stdlib/ ones compiled by the build
                 "stdlib/*/boot_stdlib.zip"),

@@ -1,5 +1,7 @@
 """The loader's copy of Pyodide's wasm and ``pyodide.asm.mjs``: exporting only what JavaScript uses.
 
+(Their folder also holds the snapshot worker's script, for its versioned path: ``write_loader_runtime``.)
+
 Pyodide's wasm exports ~7,400 functions so that the C extensions of packages
 (side modules) can link against CPython. The loader installs no package,
 and every export costs at every start: instantiating the module makes a
@@ -193,15 +195,19 @@ def lean_script(script: str, wasm: bytes, keep: set[str]) -> str:
     return script[:match.start()] + rewritten + script[match.end():]
 
 
-def write_loader_runtime(runtime: Path, npm_wasm: Path, web: Path) -> Path:
+def write_loader_runtime(runtime: Path, npm_wasm: Path, web: Path, worker: str) -> Path:
     """Write the loader's wasm (made from ``npm_wasm``) and ``pyodide.asm.mjs`` (from the runtime folder
-    ``runtime``'s, as the build patched it) to ``<runtime>-loader-<hash>/``, for the loader's sources in ``web``;
-    returns the folder."""
+    ``runtime``'s, as the build patched it), for the loader's sources in ``web``, and the snapshot worker's
+    script as built (``worker``), to ``<runtime>-loader-<hash>/``; returns the folder.
+
+    The worker is there so that its path, too, changes with its content: served immutable, a warm visit
+    starts it from the browser's cache instead of asking the server again (~25 ms before it ran)."""
     wasm = npm_wasm.read_bytes()
     scripts = {name: (runtime / name).read_text() for name in ("pyodide.mjs", "pyodide.asm.mjs")}
     keep = kept_exports(wasm, scripts.values(), [path.read_text() for path in sorted(web.glob("*.mjs"))])
     files = {npm_wasm.name: lean_wasm(wasm, keep),
-             "pyodide.asm.mjs": lean_script(scripts["pyodide.asm.mjs"], wasm, keep).encode()}
+             "pyodide.asm.mjs": lean_script(scripts["pyodide.asm.mjs"], wasm, keep).encode(),
+             "snapshot-worker.mjs": worker.encode()}
     digest = hashlib.sha256(b"".join(files.values())).hexdigest()[:16]
     folder = runtime.with_name(f"{runtime.name}-loader-{digest}")
     folder.mkdir()

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the engine drivers live with the tests that use them first
 
-from tests.e2e.engines.engine import Engine  # noqa: E402
+from tests.e2e.engines.engine import Engine, EngineError  # noqa: E402
 from tests.e2e.engines.firefox import Firefox  # noqa: E402
 from tests.e2e.engines.webkit import WebKit  # noqa: E402
 
@@ -97,21 +97,36 @@ def one_round(engine: str, url: str, ours: bool, folder: Path) -> dict[str, Any]
 
 def measure(engines: list[str], urls: dict[str, str], runs: int, log: Callable[[str], None]) -> dict[str, Any]:
     """Per engine: its version and, per page of ``urls`` (name: address) among ``PAGES``, every figure
-    as median/min/max; pages and engines round-robin, so a busy moment of the machine hits them alike."""
+    as median/min/max, and the rounds run again (``again``); pages and engines round-robin, so a busy
+    moment of the machine hits them alike.
+
+    A round whose page never gets ready (stock Pyodide's once stayed unready for 120 s in WebKitGTK,
+    every file downloaded) runs once more in a fresh browser, so one stuck visit does not end the whole
+    bench; the report counts such rounds for every page, ours included, and a round stuck twice is
+    left out (its page then has fewer rounds than asked)."""
     names = [name for name in urls if name in PAGES]
     rounds: dict[str, dict[str, list[dict[str, Any]]]] = {e: {n: [] for n in names} for e in engines}
+    again: dict[str, dict[str, int]] = {e: {} for e in engines}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-engines-") as tmp:
         for i in range(runs):
             for engine in engines:
                 for name in names:
-                    folder = Path(tempfile.mkdtemp(prefix=f"{engine}-{name}-", dir=tmp))
-                    figures = one_round(engine, urls[name], name.startswith("snippet"), folder)
-                    rounds[engine][name].append(figures)
-                    log(f"{engine} {name}: ready {figures['cold']['ready']:.0f} ms cold, "
-                        f"{figures['warm']['ready']:.0f} ms warm, restored {figures['warm'].get('restored', '–')}")
+                    for attempt in (1, 2):
+                        folder = Path(tempfile.mkdtemp(prefix=f"{engine}-{name}-", dir=tmp))
+                        try:
+                            figures = one_round(engine, urls[name], name.startswith("snippet"), folder)
+                        except EngineError as error:
+                            again[engine][name] = again[engine].get(name, 0) + 1
+                            log(f"{engine} {name}: {str(error).splitlines()[0]}; "
+                                + ("once more in a fresh browser" if attempt == 1 else "this round is left out"))
+                            continue
+                        rounds[engine][name].append(figures)
+                        log(f"{engine} {name}: ready {figures['cold']['ready']:.0f} ms cold, "
+                            f"{figures['warm']['ready']:.0f} ms warm, restored {figures['warm'].get('restored', '–')}")
+                        break
             log(f"engines: round {i + 1}/{runs} done ({time.monotonic() - started:.0f} s)")
-    return {engine: {"browser": version(engine), "pages": aggregate(by_page), "rounds": by_page}
+    return {engine: {"browser": version(engine), "pages": aggregate(by_page), "rounds": by_page, "again": again[engine]}
             for engine, by_page in rounds.items()}
 
 

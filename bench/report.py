@@ -237,8 +237,15 @@ def engines_section(results: dict[str, Any]) -> str:
         "WebKit and Firefox through the end-to-end tests' drivers (bench/engines.py); every browser on the "
         "same machine in the same run, so compare within a row's engine. Each cell: median (min–max).\n\n"
         "| engine | page | ready, cold | ready, warm | vs stock Pyodide, cold / warm | warm visit restored (1 = yes) |\n"
-        "|---|---|---:|---:|---:|---:|\n" + rows
+        "|---|---|---:|---:|---:|---:|\n" + rows + stuck_rounds(results)
     )
+
+
+def stuck_rounds(results: dict[str, Any]) -> str:
+    """The engine rounds run again because a page never got ready (bench/engines.py), if any."""
+    stuck = [f"{figures['browser']} `{name}` {count}" for figures in (results.get("engines") or {}).values()
+             for name, count in figures.get("again", {}).items()]
+    return f"\nRounds run again in a fresh browser, a visit having never got ready: {', '.join(stuck)}.\n" if stuck else ""
 
 
 def fmt(figure: dict[str, Any] | None, scale: float = 1, digits: int = 0) -> str:

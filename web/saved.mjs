@@ -102,9 +102,8 @@ function withoutZeroPages(snapshot) {
 }
 
 // The saved snapshot stored under `key` (savedKeys' `snapshot`), unzipped (in
-// the worker, for the loader). Looked up without opening the cache, as in
-// `savedStart`: the worker starts before the loader knows whether anything
-// was saved.
+// the worker, for the loader). Looked up as in `savedStart`, without opening
+// the cache (which would create it again had it been deleted meanwhile).
 export async function unzipSaved(key) {
   const saved = await caches.match(key, { cacheName: CACHE });
   if (!saved) throw new Error("nothing is saved");

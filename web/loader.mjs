@@ -84,16 +84,16 @@ function snapshots(options) {
 
 // Starts compiling the wasm (off the main thread) and reading what was saved
 // while the page loads; the boot takes them once the page has. The snapshot
-// comes unzipped from a worker, or is unzipped here from the response in
-// hand if the worker could not. (Starting the worker once the wasm was
-// compiled, so that it would not slow the compile, made the boot wait for
-// the unzip instead.)
-function warmStart(saved) {
+// comes unzipped from `inWorker` (unzipInWorker), or is unzipped here from
+// the response in hand if the worker could not. (Starting the worker once
+// the wasm was compiled, so that it would not slow the compile, made the
+// boot wait for the unzip instead.)
+function warmStart(saved, inWorker) {
   const warm = {
     compiled: WebAssembly.compileStreaming(saved.wasm),
     length: saved.length,
     table: saved.table,
-    stored: unzipInWorker().then((stored) => stored || unzipped(saved.snapshot)),
+    stored: inWorker.then((stored) => stored || unzipped(saved.snapshot)),
     files: { stdlib: saved.stdlib, wheel: get(BUILD.wheel) },
   };
   for (const started of [warm.compiled, warm.stored, warm.files.wheel]) started.catch(() => {}); // reported by restore()
@@ -101,9 +101,11 @@ function warmStart(saved) {
 }
 
 // The saved snapshot, read and unzipped by a worker (snapshot-worker.mjs)
-// while this thread runs the page; undefined if the worker cannot start,
-// fails or does not answer. Told which snapshot to read in its URL, it reads
-// as soon as its script runs (its start was the warm boot's longest wait).
+// while this thread runs the page; undefined if nothing is saved or the
+// worker cannot start, fails or does not answer. Started beside the loader's
+// own look-up (savedStart), and told which snapshot to read in its URL, so
+// that it reads as soon as its script runs: its start was the warm boot's
+// longest wait. A first visit's worker finds nothing and ends.
 async function unzipInWorker() {
   let worker;
   try {
@@ -247,8 +249,9 @@ export async function start(writeKey, options) {
     const immediate = options.loadMode === "immediate";
     // A saved start says this browser booted this very build before and
     // kept what this visit starts from (saved.mjs).
-    const saved = snapshots(options) ? await savedStart(BUILD) : undefined;
-    const warm = saved && warmStart(saved);
+    const inWorker = snapshots(options) ? unzipInWorker() : undefined;
+    const saved = inWorker && await savedStart(BUILD);
+    const warm = saved && warmStart(saved, inWorker);
     const files = warm ? undefined : download(BUILD, immediate ? {} : { priority: "low" });
     // Pyodide's scripts, imported in the task after the page's `load` event (at
     // once in the immediate mode), download while the files do: imported by the

@@ -103,7 +103,8 @@ function withoutZeroPages(snapshot) {
 
 // The saved snapshot stored under `key` (savedKeys' `snapshot`), unzipped (in
 // the worker, for the loader). Looked up as in `savedStart`, without opening
-// the cache (which would create it again had it been deleted meanwhile).
+// the cache: the worker starts before the loader knows whether anything was
+// saved, and opening it would create it on a first visit.
 export async function unzipSaved(key) {
   const saved = await caches.match(key, { cacheName: CACHE });
   if (!saved) throw new Error("nothing is saved");

@@ -38,6 +38,10 @@ const BUILD = {
   bootstrap: "__BOOTSTRAP__",
 };
 
+// The worker that unzips a saved snapshot and saves one (snapshot-worker.mjs),
+// in the loader's versioned folder, so that browsers keep it.
+const WORKER = BUILD.loaderRuntime + "snapshot-worker.mjs";
+
 // The smallest valid module: compiling it throws a CompileError at once when
 // the page's Content-Security-Policy forbids WebAssembly.
 const EMPTY_MODULE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
@@ -110,7 +114,7 @@ async function unzipInWorker() {
   let worker;
   try {
     const key = encodeURIComponent(savedKeys(BUILD).snapshot);
-    worker = new Worker(`${BUILD.loaderRuntime}snapshot-worker.mjs#${key}`, { type: "module" });
+    worker = new Worker(`${WORKER}#${key}`, { type: "module" });
     return await new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => (typeof data === "string" ? reject(new Error(data)) : resolve(data));
       worker.onerror = () => reject(new Error("the worker that unzips it failed"));
@@ -151,7 +155,7 @@ function saveSnapshotLater(files, compiled, mayStore) {
   const save = () => navigator.locks.request("analytics-identity:snapshot", { ifAvailable: true }, async (lock) => {
     if (!lock || !mayStore() || await savedStart(BUILD)) return;
     const module = await compiled.catch(() => undefined);
-    const worker = new Worker(BUILD.loaderRuntime + "snapshot-worker.mjs", { type: "module" });
+    const worker = new Worker(WORKER, { type: "module" });
     await new Promise((resolve) => {
       worker.onmessage = worker.onerror = resolve;
       try {

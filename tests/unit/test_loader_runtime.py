@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics_identity.tooling.loader_runtime import (_EXPORT_SECTION, _exports, _got_functions, _sections,
+from analytics_identity.tooling.loader_runtime import (_EXPORT_SECTION, _export_list, _exports, _got_functions, _sections,
                                                   _GLOBAL, exported_functions, kept_exports, lean_script, lean_wasm)
 from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
@@ -86,9 +86,8 @@ def test_the_loader_s_script_lists_exactly_the_wasm_s_exports_and_the_rest_is_as
     exported = {name for name, _, _ in _exports(lean_wasm(wasm, keep))}
     assert copied(lean) == copied(script) & exported  # what the wasm still exports is still copied, nothing else
     assert len(lean) < 0.7 * len(script)
-    list_of = lambda text: re.search(r"var _[\w$]+(?:,[\w$]+)*;function assignWasmExports\(wasmExports\)\{.*?\}", text, re.S)
-    assert script[:list_of(script).start()] == lean[:list_of(lean).start()]
-    assert script[list_of(script).end():] == lean[list_of(lean).end():]
+    assert script[:_export_list(script).start()] == lean[:_export_list(lean).start()]
+    assert script[_export_list(script).end():] == lean[_export_list(lean).end():]
     with pytest.raises(ValueError, match="export list is not where it was"):
         lean_script(script.replace("function assignWasmExports(", "function assignTheExports("), wasm, keep)
 

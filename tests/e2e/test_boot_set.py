@@ -9,6 +9,7 @@ import os
 import pytest
 from playwright.sync_api import Page
 
+from analytics_identity.tooling.boot_code import MODULE
 from analytics_identity.tooling.bootset import BOOT_SET, boot_modules
 from tests.conftest import config
 from tests.e2e.conftest import full_stdlib
@@ -64,6 +65,18 @@ def test_the_boot_set_is_what_the_page_imports(page: Page, base_url: str) -> Non
     assert measured == sorted(boot_modules()), (
         "the page imports another set of standard-library modules than tooling/bootset.txt lists: "
         "rewrite it with `BOOT_SET=write .venv/bin/python -m pytest tests/e2e/test_boot_set.py`, then `make build`")
+
+
+def test_the_page_compiles_none_of_the_code_the_boot_generates(page: Page, base_url: str) -> None:
+    """Every source ``dataclasses`` and ``namedtuple`` generated, through the boot and a workload of every
+    call, came compiled in the build's table (tooling/boot_code.py): none was missed and compiled here."""
+    boot_for_measuring(page, base_url)
+    page.evaluate(WORKLOAD)
+    held, missed = page.evaluate(f"""runtime.runPython(`
+import {MODULE} as table
+[len(table._CODE), [source[:120] for _, source in table.missed]]
+`).toJs()""")
+    assert held > 40 and missed == [], "run `make build` after changing a dataclass or a named tuple"
 
 
 @pytest.mark.outside_boot_set

@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from ..version import __version__
+from .boot_code import boot_code
 from .bootset import build_boot_stdlib, import_order
 from .bootstrap import bootstrap
 from .loader_runtime import write_loader_runtime
@@ -34,7 +35,8 @@ from .runtime import bytecode_for, locate, project_root
 from .stdlib_sources import loader_stdlib
 from .vendored import COMPILE_HINT, PYODIDE_VERSION, copy_pyscript, copy_vendored
 
-__all__ = ["CPYTHON_ONLY", "browser_sources", "build_static", "build_stdlib", "build_wheel", "compile_bytecode", "project_root", "ships"]
+__all__ = ["CPYTHON_ONLY", "browser_sources", "build_static", "build_stdlib", "build_wheel", "compile_bytecode",
+           "loader_python", "project_root", "ships"]
 
 #: Folders and modules (relative to the package) that run only in CPython and
 #: are never shipped to the browser.
@@ -153,6 +155,25 @@ def build_wheel(out_dir: Path, pyodide_dir: Path | None) -> Path:
     return wheel
 
 
+def loader_python(pyodide_dir: Path, wheel: Path, cache: Path) -> tuple[bytes, dict[str, list[str]], list[str], bytes]:
+    """What the loader runs of Python, from the runtime in ``pyodide_dir`` and our ``wheel`` (bytecode).
+
+    Its standard library (npm's, patched: :mod:`.stdlib_sources`), its
+    bootstrap settings (:mod:`.bootstrap`), the core's modules in the order
+    it imports them, and the table of the code the boot generates
+    (:mod:`.boot_code`), which the standard library holds and which is
+    recorded by starting it all once, with an empty table. ``cache`` keeps
+    the recording.
+    """
+    package = Path(__file__).parents[1]
+    stock = (pyodide_dir / "python_stdlib.zip").read_bytes()
+    recording = loader_stdlib(stock)
+    settings = bootstrap(package, recording)
+    modules = import_order(package, "analytics_identity.browser.install")
+    code = boot_code(pyodide_dir, recording, settings, modules, wheel, cache)
+    return loader_stdlib(stock, code), settings, modules, code
+
+
 def without_comment_lines(source: str) -> str:
     """A module without its whole-line ``//`` comments and blank lines: they
     say why in ``web/``, and every visitor's first visit downloaded them
@@ -241,8 +262,7 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (staging / digest).mkdir()
     wheel = wheel.rename(staging / digest / wheel.name)
     wheel_path = wheel.relative_to(out).as_posix()
-    # The loader's standard library, read once: npm's, with imports the boot never needs taken out of its start.
-    stdlib_zip = loader_stdlib((node_pyodide / "python_stdlib.zip").read_bytes())
+    stdlib_zip, bootstrap_settings, modules, _ = loader_python(node_pyodide, wheel, out.parent / ".bytecode-cache")
     stdlib_path = build_stdlib(out / "stdlib", stdlib_zip, node_pyodide,
                                out.parent / ".bytecode-cache").relative_to(out).as_posix()
     compiler = b"".join(Path(__file__).with_name(name).read_bytes() for name in ("build.py", "runtime.py", "bytecode.mjs"))
@@ -256,9 +276,6 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
     (out / "snippet.js").write_text(minify_snippet(snippet))
     shutil.copyfile(web / "analytics.d.ts", out / "analytics.d.ts")
     lock_info = json.loads((node_pyodide / "pyodide-lock.json").read_text())["info"]
-    package = Path(__file__).parents[1]
-    modules = import_order(package, "analytics_identity.browser.install")
-    bootstrap_settings = bootstrap(package, stdlib_zip)
     loader = bundle(web / "loader.mjs")
     loader = (loader.replace("__WHEEL__", wheel_path).replace("__RUNTIME__", runtime.name + "/")
               .replace("__LOADER_RUNTIME__", loader_runtime.name + "/")

@@ -28,9 +28,8 @@ from pathlib import Path
 
 from ..version import __version__
 from .bootset import boot_modules, boot_sources
-from .build import PYODIDE_FILES, browser_sources, build_static
+from .build import PYODIDE_FILES, browser_sources, build_static, build_wheel, loader_python
 from .runtime import locate, project_root, write_bundle
-from .stdlib_sources import loader_stdlib
 
 __all__ = ["NPM_README", "write_dist"]
 
@@ -74,13 +73,16 @@ def _stage_python(stage: Path, root: Path) -> Path:
     for name in ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md"):
         shutil.copyfile(root / name, stage / name)
     runtime = locate(root)
-    # The sources the build compiles: the loader's standard library (tooling/stdlib_sources.py), not npm's as it is.
-    stdlib_zip = loader_stdlib((runtime.pyodide / "python_stdlib.zip").read_bytes())
+    # The sources the build compiles: the loader's standard library (tooling/stdlib_sources.py), not npm's as it
+    # is, with the boot's compiled code (tooling/boot_code.py), which the bundle carries too.
+    wheel = build_wheel(stage / "wheel", runtime.pyodide)
+    stdlib_zip, _, _, code = loader_python(runtime.pyodide, wheel, root / "build" / "static" / ".bytecode-cache")
+    shutil.rmtree(stage / "wheel")
     with zipfile.ZipFile(io.BytesIO(stdlib_zip)) as stdlib:
         standard = {n: stdlib.read(n).decode() for n in stdlib.namelist() if n.endswith(".py")}
     boot = boot_sources(stdlib_zip, boot_modules())
     write_bundle(stage / "src" / "analytics_identity" / "tooling" / "bundle", runtime, PYODIDE_FILES,
-                 [standard], first_lines=[boot, browser_sources()])
+                 [standard], first_lines=[boot, browser_sources()], boot_code=code)
     return stage
 
 

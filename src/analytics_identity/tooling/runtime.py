@@ -7,7 +7,8 @@ installed wheel has no Node and no checkout: ``make dist`` wrote the same
 files into the package (``tooling/bundle/``, :func:`write_bundle`), with
 everything that needed Node done already: the bytecode of every module
 the build compiles (the runtime's standard library and our own package),
-in a table keyed by name and source, and the ``LICENSES/`` folder. The
+in a table keyed by name and source, the boot's compiled code
+(:mod:`.boot_code`) and the ``LICENSES/`` folder. The
 wheel carries each file once, uncompressed twins are made by the build.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from .licences import write_licences
 
-__all__ = ["BUNDLE", "MICROPIP_WHEEL", "Runtime", "bytecode_for", "bytecode_key", "locate", "write_bundle"]
+__all__ = ["BOOT_CODE", "BUNDLE", "MICROPIP_WHEEL", "Runtime", "bytecode_for", "bytecode_key", "locate", "write_bundle"]
 
 #: The runtime files inside an installed wheel.
 BUNDLE = Path(__file__).resolve().with_name("bundle")
@@ -33,6 +34,8 @@ BUNDLE = Path(__file__).resolve().with_name("bundle")
 MICROPIP_WHEEL = "micropip-0.11.1-py3-none-any.whl"
 _WEB_FILES = ("snippet.js", "loader.mjs", "runtime.mjs", "saved.mjs", "snapshot-worker.mjs", "analytics.d.ts")
 _BYTECODE = "bytecode.zip"
+#: The bundle's table of the boot's compiled code (:mod:`.boot_code`).
+BOOT_CODE = "boot_code.bin"
 
 
 def bytecode_key(name: str, source: str, lines: bool = True) -> str:
@@ -113,12 +116,13 @@ def _precompiled(table: Path, sources: dict[str, str], lines: bool = True) -> di
 
 
 def write_bundle(target: Path, runtime: Runtime, pyodide_files: Iterable[str], modules: Iterable[dict[str, str]],
-                 first_lines: Iterable[dict[str, str]] = ()) -> Path:
+                 first_lines: Iterable[dict[str, str]], boot_code: bytes) -> Path:
     """Write a checkout's runtime into ``target`` (the wheel's ``tooling/bundle/``), for ``make dist``.
 
     ``modules``: every set of sources the build compiles (the standard
     library, our package), compiled here once with Node into the table;
-    ``first_lines``: those it compiles without line tables (the boot set).
+    ``first_lines``: those it compiles without line tables (the boot set);
+    ``boot_code``: the boot's compiled code (:mod:`.boot_code`).
     PyScript's browser files are copied as they are (the build patches them).
     """
     if target.exists():
@@ -136,6 +140,7 @@ def write_bundle(target: Path, runtime: Runtime, pyodide_files: Iterable[str], m
         if path.suffix in (".js", ".css"):
             shutil.copyfile(path, target / "pyscript" / "dist" / path.name)
     runtime.write_licences(target)
+    (target / BOOT_CODE).write_bytes(boot_code)
     with zipfile.ZipFile(target / _BYTECODE, "w", zipfile.ZIP_DEFLATED) as table:
         for lines, batch in ((True, modules), (False, first_lines)):
             for sources in batch:

@@ -1,4 +1,5 @@
-"""The loader's standard library: npm's, with imports the boot never needs taken out of its start.
+"""The loader's standard library: npm's, with imports the boot never needs taken out of its start
+and the code it generates compiled by the build.
 
 Every start of the runtime imports Pyodide's own package loader and
 ``asyncio`` (Pyodide's core does), and the core imports ``urllib.parse``.
@@ -17,13 +18,15 @@ Each imported at the top modules that only a rare path uses:
 :data:`DEFERRED` moves an import into the functions that use it
 (``shutil``'s registration of the wheel format runs on its first use, as it
 ran when the module was imported); :data:`WITHOUT` makes an optional import
-absent. Only the loader's standard library (``stdlib/<hash>/``: the boot set
+absent; :data:`PRECOMPILED` has ``dataclasses`` and ``namedtuple`` take the
+code of what they generate from the build's table (:mod:`.boot_code`),
+which the zip holds as a module of its own. Only the loader's standard library (``stdlib/<hash>/``: the boot set
 and the whole one fetched on demand) is made from these sources; PyScript
 pages and pages with their own Pyodide keep npm's. Each pattern must be
 found once, and afterwards no function may read a moved name without
 importing it and no patched file may import an absent module, so a runtime
 upgrade that changes either fails the build instead of shipping a module
-that fails later. What it bought: ``docs/loading.md``, step 29.
+that fails later. What it bought: ``docs/loading.md``, steps 29 and 36.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ import symtable
 import zipfile
 from collections.abc import Callable
 
-__all__ = ["DEFERRED", "WITHOUT", "loader_stdlib", "patched"]
+from .boot_code import EMPTY, MODULE, module_source
+
+__all__ = ["DEFERRED", "PRECOMPILED", "WITHOUT", "loader_stdlib", "patched"]
 
 
 def _registering(match: re.Match[str]) -> str:
@@ -82,15 +87,28 @@ WITHOUT: dict[str, tuple[frozenset[str], list[_Patch]]] = {
 }
 
 
+_ASK = f"from {MODULE} import compiled as _compiled\n"
+#: Per file: the patches that hand what it generates to the build's table before the compiler.
+PRECOMPILED: dict[str, list[_Patch]] = {
+    "dataclasses.py": [
+        (re.compile(r"^import re\n", re.M), r"\g<0>" + _ASK),
+        (re.compile(r"^(        exec\()txt(, self\.globals, ns\)\n)", re.M), r'\1_compiled("exec", txt)\2'),
+    ],
+    "collections/__init__.py": [
+        (re.compile(r"^import _collections_abc\n", re.M), r"\g<0>" + _ASK),
+        (re.compile(r"^(    __new__ = eval\()code(, namespace\)\n)", re.M), r'\1_compiled("eval", code)\2'),
+    ],
+}
+
+
 def patched(path: str, source: str) -> str:
-    """``source`` of ``path`` (a key of :data:`DEFERRED` or :data:`WITHOUT`) as the loader ships it."""
+    """``source`` of ``path`` (a key of :data:`DEFERRED`, :data:`WITHOUT` or :data:`PRECOMPILED`) as the loader ships it."""
+    if path in PRECOMPILED:
+        # Only the patterns are checked: these sources use syntax the build's CPython may not parse.
+        return _applied(path, source, PRECOMPILED[path])
     deferred = path in DEFERRED
     names, patches = DEFERRED[path] if deferred else WITHOUT[path]
-    for pattern, replacement in patches:
-        source, count = pattern.subn(replacement, source)
-        if count != 1:
-            raise ValueError(f"{path}: {pattern.pattern!r} found {count} times, not once; "
-                             "review tooling/stdlib_sources.py")
+    source = _applied(path, source, patches)
     if deferred:
         top = symtable.symtable(source, path, "exec")
         wrong = sorted(f"{scope.get_name()}() reads {name} without importing it" for scope in _functions(top)
@@ -101,6 +119,15 @@ def patched(path: str, source: str) -> str:
         wrong = sorted(f"imports {name}" for name in names & _imported_modules(source))
     if wrong:
         raise ValueError(f"{path}: {', '.join(wrong)}; review tooling/stdlib_sources.py")
+    return source
+
+
+def _applied(path: str, source: str, patches: list[_Patch]) -> str:
+    for pattern, replacement in patches:
+        source, count = pattern.subn(replacement, source)
+        if count != 1:
+            raise ValueError(f"{path}: {pattern.pattern!r} found {count} times, not once; "
+                             "review tooling/stdlib_sources.py")
     return source
 
 
@@ -121,9 +148,10 @@ def _functions(table: symtable.SymbolTable) -> list[symtable.SymbolTable]:
     return found
 
 
-def loader_stdlib(stock: bytes) -> bytes:
-    """npm's standard-library zip ``stock`` with the files of :data:`DEFERRED` and :data:`WITHOUT` patched."""
-    files = DEFERRED.keys() | WITHOUT.keys()
+def loader_stdlib(stock: bytes, code: bytes = EMPTY) -> bytes:
+    """npm's standard-library zip ``stock`` with the files of :data:`DEFERRED`, :data:`WITHOUT` and
+    :data:`PRECOMPILED` patched, and the table ``code`` of :mod:`.boot_code` (empty: it notes every source)."""
+    files = DEFERRED.keys() | WITHOUT.keys() | PRECOMPILED.keys()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(stock)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
@@ -131,6 +159,9 @@ def loader_stdlib(stock: bytes) -> bytes:
             if info.filename in files:
                 data = patched(info.filename, data.decode()).encode()
             target.writestr(info, data, compress_type=info.compress_type)
+        table = zipfile.ZipInfo(f"{MODULE}.py", source.infolist()[0].date_time)
+        table.external_attr = 0o644 << 16
+        target.writestr(table, module_source(code), compress_type=zipfile.ZIP_DEFLATED)
         missing = sorted(files - set(source.namelist()))
     if missing:
         raise ValueError(f"the standard library holds no {missing}; review tooling/stdlib_sources.py")

@@ -68,6 +68,11 @@ class Fact:
 
 @dataclass
 class _Change:
+    """One reason's changes within a public call: the ids before and after, told when the call returns.
+
+    (A docstring also spares ``dataclasses`` working one out from the signature at import.)
+    """
+
     reason: str
     previous: dict[str, str | None]
     after: dict[str, str | None] | None = None

@@ -8,6 +8,8 @@
 // base64 on stdout. Reads {"args", "statements", "modules"} as JSON on stdin.
 const [pyodideDir, stdlib, wheel] = process.argv.slice(2);
 const { readFileSync } = await import("node:fs");
+// A Python error's message, not the minified line of Pyodide's that threw it.
+process.on("uncaughtException", (error) => { process.stderr.write(String(error.message)); process.exit(1); });
 const { loadPyodide } = await import(new URL("pyodide.mjs", `file://${pyodideDir}/`).href);
 const asm = await import(new URL("pyodide.asm.mjs", `file://${pyodideDir}/`).href);
 let input = "";

@@ -4,7 +4,7 @@
 and ``collections.namedtuple`` each tuple's ``__new__``: 57 sources at
 every boot (the core's dataclasses, ``_colorize``'s, ``inspect``'s and
 ``urllib.parse``'s tuples...), each through Python's compiler, which in
-wasm and on a first visit's cold code is slow: 1,310 against 1,110 ms of
+wasm and on a first visit's cold code is slow: 1,255 against 1,030 ms of
 renderer CPU on a first visit, side by side (``docs/loading.md``, step 36).
 
 The build records those sources by starting the runtime under Node as the

@@ -27,6 +27,7 @@ import json
 import marshal
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from .runtime import BUNDLE, BOOT_CODE
@@ -87,15 +88,15 @@ def boot_code(pyodide_dir: Path, stdlib: bytes, bootstrap: dict[str, list[str]],
     node = shutil.which("node")
     if node is None:
         raise FileNotFoundError("node is missing: the build records the boot's code with Pyodide under Node (run `make deps`)")
-    stdlib_file = cache / "boot-code-stdlib.zip"
-    cache.mkdir(parents=True, exist_ok=True)
-    stdlib_file.write_bytes(stdlib)
-    result = subprocess.run([node, str(script), f"{pyodide_dir}/", str(stdlib_file), str(wheel)], input=settings,
-                            capture_output=True, text=True, check=False)
-    stdlib_file.unlink()
+    with tempfile.TemporaryDirectory(prefix="analytics-identity-boot-code-") as scratch:
+        stdlib_file = Path(scratch) / "python_stdlib.zip"
+        stdlib_file.write_bytes(stdlib)
+        result = subprocess.run([node, str(script), f"{pyodide_dir.resolve()}/", str(stdlib_file), str(wheel)],
+                                input=settings, capture_output=True, text=True, check=False)
     if result.returncode:
         raise RuntimeError(f"recording the boot's code with Pyodide failed:\n{result.stderr.strip()[-2000:]}")
     table = base64.b64decode(result.stdout)
+    cache.mkdir(parents=True, exist_ok=True)
     cached.with_suffix(".partial").write_bytes(table)
     cached.with_suffix(".partial").replace(cached)
     return table

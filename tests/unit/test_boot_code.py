@@ -1,10 +1,12 @@
 """``tooling/boot_code.py``: the code the boot generates, compiled by the build, under Node on the build's Pyodide.
 
 Started as the loader starts it (its arguments, standard library and
-bootstrap statements, then the core's modules), the runtime compiles none of
-what ``dataclasses`` and ``namedtuple`` generate: the table holds each, as
-the compiler makes it. What the table does not hold (a class made later) is
-compiled as before and works the same. In CPython: the patches are found.
+bootstrap statements, then the core's modules), with the table the build
+made, the runtime compiles none of what ``dataclasses`` and ``namedtuple``
+generate: recorded again, nothing is missed. The table holds each source's
+code as the runtime's compiler makes it; what it does not hold (a class made
+later) is compiled as before and works the same. In CPython: the patches
+are found.
 """
 
 from __future__ import annotations
@@ -14,47 +16,30 @@ import json
 import zipfile
 from pathlib import Path
 
-from analytics_identity.tooling.boot_code import MODULE
+from analytics_identity.tooling.boot_code import EMPTY, MODULE, boot_code
 from analytics_identity.tooling.build import build_wheel, loader_python
 from analytics_identity.tooling.stdlib_sources import PRECOMPILED, patched
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
-const [runtime, settingsFile, stdlib, wheel] = process.argv.slice(2);
-const { readFileSync } = await import("node:fs");
-const { args, statements, modules } = JSON.parse(readFileSync(settingsFile, "utf8"));
+const [runtime, stdlib] = process.argv.slice(2);
 const { loadPyodide } = await import(runtime + "/pyodide.mjs");
-const asm = await import(runtime + "/pyodide.asm.mjs");
-const pyodide = await loadPyodide({
-  indexURL: runtime + "/", stdLibURL: stdlib, args, stdout: () => {}, stderr: () => {},
-  async createPyodideModule(settings) {
-    const module = await asm.default(settings);
-    for (const statement of statements) module.API.rawRun(statement);
-    return module;
-  },
-});
-pyodide.FS.writeFile("/tmp/core.whl", readFileSync(wheel));
-pyodide.globals.set("modules", modules);
+const pyodide = await loadPyodide({ indexURL: runtime + "/", stdLibURL: stdlib, stdout: () => {}, stderr: () => {} });
 process.stdout.write(pyodide.runPython(`
-import importlib, json, sys
-sys.path.insert(0, "/tmp/core.whl")
-for name in modules.to_py():
-    importlib.import_module(name)
+import collections, dataclasses, json
 import _analytics_identity_code as table
-at_boot = list(table.missed)
-same = all(code == compile(source, "<string>", mode, dont_inherit=True)
-           for (mode, source), code in table._CODE.items())
-kinds = sorted({mode for mode, _ in table._CODE})
+same = all(code == compile(source, "<string>", mode, dont_inherit=True) for (mode, source), code in table._CODE.items())
+missed = len(table.missed)
 
-import collections, dataclasses
 @dataclasses.dataclass(frozen=True)
 class Later:
     name: str
     count: int = 0
+
 Pair = collections.namedtuple("Pair", "left right")
 later = [repr(Later("a", 2)), Later("a") == Later("a", 0), hash(Later("b")) == hash(Later("b")),
-         Pair(1, right=2)._asdict(), len(table.missed)]
-json.dumps({"at_boot": at_boot, "held": len(table._CODE), "same": same, "kinds": kinds, "later": later})
+         Pair(1, right=2)._asdict(), [mode for mode, _ in table.missed[missed:]]]
+json.dumps({"held": len(table._CODE), "same": same, "kinds": sorted({mode for mode, _ in table._CODE}), "later": later})
 `));
 """
 
@@ -63,15 +48,15 @@ def test_the_boot_compiles_nothing_it_generates_and_what_comes_later_still_compi
     folder = pyodide_folder()
     wheel = build_wheel(tmp_path / "wheel", folder)
     stdlib, settings, modules, _ = loader_python(folder, wheel, tmp_path / "cache")
+    # The recording run again, on the standard library holding the table: it notes nothing.
+    again = boot_code(folder, stdlib, settings, modules, wheel, tmp_path / "again")
+    assert again == EMPTY, f"the boot compiled code the table lacks ({len(again)} bytes of it)"
     (tmp_path / "python_stdlib.zip").write_bytes(stdlib)
-    (tmp_path / "settings.json").write_text(json.dumps({**settings, "modules": modules}))
-    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, tmp_path / "settings.json",
-                                    tmp_path / "python_stdlib.zip", wheel).stdout)
-    assert outcome["at_boot"] == []
+    outcome = json.loads(run_script(SCRIPT, folder, tmp_path, tmp_path / "python_stdlib.zip").stdout)
     # The core's dataclasses, the standard library's (`_colorize`, `inspect`...) and its named tuples.
     assert outcome["held"] > 40 and outcome["kinds"] == ["eval", "exec"]
     assert outcome["same"]  # each as the runtime's own compiler makes it
-    assert outcome["later"] == ["Later(name='a', count=2)", True, True, {"left": 1, "right": 2}, 2]
+    assert outcome["later"] == ["Later(name='a', count=2)", True, True, {"left": 1, "right": 2}, ["exec", "eval"]]
 
 
 def test_the_loader_standard_library_holds_the_table_and_asks_it() -> None:

@@ -2,10 +2,11 @@
 
 ``dataclasses`` makes each dataclass's methods from source it generates,
 and ``collections.namedtuple`` each tuple's ``__new__``: 57 sources at
-every boot (the core's dataclasses, ``_colorize``'s, ``inspect``'s and
-``urllib.parse``'s tuples...), each through Python's compiler, which in
-wasm and on a first visit's cold code is slow: 1,255 against 1,030 ms of
-renderer CPU on a first visit, side by side (``docs/loading.md``, step 36).
+every boot (the core's dataclasses and ``_colorize``'s; ``inspect``'s and
+``urllib.parse``'s named tuples...), each through Python's compiler, which
+is slow in wasm on a first visit's cold code. Compiled by the build instead,
+side by side: ready 1,064 against 961 ms, renderer CPU 1,255 against 1,030
+ms on a first visit (``docs/loading.md``, step 36).
 
 The build records those sources by starting the runtime under Node as the
 loader does (``boot_code.mjs``), with an empty table that notes each miss,
@@ -30,7 +31,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .runtime import BUNDLE, BOOT_CODE
+from .runtime import BOOT_CODE, BUNDLE
 
 __all__ = ["EMPTY", "MODULE", "boot_code", "module_source"]
 

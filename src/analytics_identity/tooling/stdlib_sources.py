@@ -19,14 +19,15 @@ Each imported at the top modules that only a rare path uses:
 (``shutil``'s registration of the wheel format runs on its first use, as it
 ran when the module was imported); :data:`WITHOUT` makes an optional import
 absent; :data:`PRECOMPILED` has ``dataclasses`` and ``namedtuple`` take the
-code of what they generate from the build's table (:mod:`.boot_code`),
-which the zip holds as a module of its own. Only the loader's standard library (``stdlib/<hash>/``: the boot set
-and the whole one fetched on demand) is made from these sources; PyScript
-pages and pages with their own Pyodide keep npm's. Each pattern must be
-found once, and afterwards no function may read a moved name without
-importing it and no patched file may import an absent module, so a runtime
-upgrade that changes either fails the build instead of shipping a module
-that fails later. What it bought: ``docs/loading.md``, steps 29 and 36.
+code of what they generate from the build's table (:mod:`.boot_code`), which
+the zip holds as a module of its own. Only the loader's standard library
+(``stdlib/<hash>/``: the boot set and the whole one fetched on demand) is
+made from these sources; PyScript pages and pages with their own Pyodide
+keep npm's. Each pattern must be found once, and afterwards no function may
+read a moved name without importing it and no patched file may import an
+absent module, so a runtime upgrade that changes either fails the build
+instead of shipping a module that fails later. What it bought:
+``docs/loading.md``, steps 29 and 36.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@
 and ``collections.namedtuple`` each tuple's ``__new__``: 57 sources at
 every boot (the core's dataclasses and ``_colorize``'s; ``inspect``'s and
 ``urllib.parse``'s named tuples...), each through Python's compiler, which
-is slow in wasm on a first visit's cold code. Compiled by the build instead,
-side by side: ready 1,064 against 961 ms, renderer CPU 1,255 against 1,030
-ms on a first visit (``docs/loading.md``, step 36).
+is slow in wasm on a first visit's cold code. Compiled by the build
+instead, a first visit was ready in 961 ms against 1,064 before, with
+1,030 ms of renderer CPU against 1,255 (side by side, ``docs/loading.md``,
+step 36).
 
 The build records those sources by starting the runtime under Node as the
 loader does (``boot_code.mjs``), with an empty table that notes each miss,

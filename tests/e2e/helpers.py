@@ -49,8 +49,20 @@ def wait_ready(page: Page) -> None:
                            timeout=config.BOOT_TIMEOUT_MS)
 
 
+#: Read in each page before the browser's cookies: Chromium hands a page's
+#: ``document.cookie`` write to its cookie store without waiting, and a read
+#: after a write is a round trip behind it, so the store then holds it.
+_FLUSH_COOKIE_WRITES = "() => { try { return document.cookie; } catch { return ''; } }"
+
+
 def cookie(context: BrowserContext, name: str) -> str | None:
-    """A cookie's raw value as the browser holds it."""
+    """A cookie's raw value as the browser holds it, the pages' own writes included.
+
+    Without the pages' reads first, ``context.cookies()`` once returned a
+    cookie the page had just removed (Chromium, a loaded machine).
+    """
+    for page in context.pages:
+        page.evaluate(_FLUSH_COOKIE_WRITES)
     return next((c["value"] for c in context.cookies() if c["name"] == name), None)
 
 

@@ -27,12 +27,10 @@ import base64
 import hashlib
 import json
 import marshal
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from .runtime import BOOT_CODE, BUNDLE
+from .runtime import BOOT_CODE, BUNDLE, run_node
 
 __all__ = ["EMPTY", "MODULE", "boot_code", "module_source"]
 
@@ -87,17 +85,12 @@ def boot_code(pyodide_dir: Path, stdlib: bytes, bootstrap: dict[str, list[str]],
     cached = cache / f"boot-code-{hashlib.sha256(inputs).hexdigest()}.bin"
     if cached.exists():
         return cached.read_bytes()
-    node = shutil.which("node")
-    if node is None:
-        raise FileNotFoundError("node is missing: the build records the boot's code with Pyodide under Node (run `make deps`)")
     with tempfile.TemporaryDirectory(prefix="analytics-identity-boot-code-") as scratch:
         stdlib_file = Path(scratch) / "python_stdlib.zip"
         stdlib_file.write_bytes(stdlib)
-        result = subprocess.run([node, str(script), f"{pyodide_dir.resolve()}/", str(stdlib_file), str(wheel)],
-                                input=settings, capture_output=True, text=True, check=False)
-    if result.returncode:
-        raise RuntimeError(f"recording the boot's code with Pyodide failed:\n{result.stderr.strip()[-2000:]}")
-    table = base64.b64decode(result.stdout)
+        recorded = run_node("boot_code.mjs", [f"{pyodide_dir.resolve()}/", stdlib_file, wheel], settings,
+                            "recording the boot's code")
+    table = base64.b64decode(recorded)
     cache.mkdir(parents=True, exist_ok=True)
     cached.with_suffix(".partial").write_bytes(table)
     cached.with_suffix(".partial").replace(cached)

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from .licences import write_licences
 
-__all__ = ["BOOT_CODE", "BUNDLE", "MICROPIP_WHEEL", "Runtime", "bytecode_for", "bytecode_key", "locate", "write_bundle"]
+__all__ = ["BOOT_CODE", "BUNDLE", "MICROPIP_WHEEL", "Runtime", "bytecode_for", "bytecode_key", "locate", "run_node",
+           "write_bundle"]
 
 #: The runtime files inside an installed wheel.
 BUNDLE = Path(__file__).resolve().with_name("bundle")
@@ -89,18 +90,24 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def _node_compile(sources: dict[str, str], pyodide_dir: Path, lines: bool = True) -> dict[str, bytes]:
-    """Compile with Pyodide's own CPython under Node (``bytecode.mjs``), which ``make deps`` installs."""
+def run_node(script: str, args: Iterable[object], stdin: str, doing: str) -> str:
+    """What Node printed running this folder's ``script`` with ``args`` and ``stdin`` (Pyodide under Node, which
+    ``make deps`` installs); a clear error, naming what it was ``doing``, when Node is missing or the script fails."""
     node = shutil.which("node")
     if node is None:
-        raise FileNotFoundError("node is missing: the build compiles the wheel with Pyodide under Node (run `make deps`)")
-    script = Path(__file__).resolve().with_name("bytecode.mjs")
-    result = subprocess.run([node, str(script), f"{pyodide_dir}/", "lines" if lines else "first-lines"],
-                            input=json.dumps(sources),
-                            capture_output=True, text=True, check=False)
+        raise FileNotFoundError(f"node is missing: the build runs Pyodide under Node for {doing} (run `make deps`)")
+    path = Path(__file__).resolve().with_name(script)
+    result = subprocess.run([node, str(path), *map(str, args)], input=stdin, capture_output=True, text=True, check=False)
     if result.returncode:
-        raise RuntimeError(f"compiling bytecode with Pyodide failed:\n{result.stderr.strip()}")
-    return {name: base64.b64decode(data) for name, data in json.loads(result.stdout).items()}
+        raise RuntimeError(f"{doing} with Pyodide failed:\n{result.stderr.strip()[-2000:]}")
+    return result.stdout
+
+
+def _node_compile(sources: dict[str, str], pyodide_dir: Path, lines: bool = True) -> dict[str, bytes]:
+    """Compile with Pyodide's own CPython under Node (``bytecode.mjs``)."""
+    compiled = run_node("bytecode.mjs", [f"{pyodide_dir}/", "lines" if lines else "first-lines"], json.dumps(sources),
+                        "compiling bytecode")
+    return {name: base64.b64decode(data) for name, data in json.loads(compiled).items()}
 
 
 def _precompiled(table: Path, sources: dict[str, str], lines: bool = True) -> dict[str, bytes]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.engines.engine import Engine
+from tests.e2e.engines.engine import Engine, EngineError
 from tests.e2e.engines.firefox import Firefox
 from tests.e2e.engines.page import EngineContext
 from tests.e2e.engines.webkit import WebKit
@@ -77,17 +77,34 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> Iterator[None]:
 
 
 class Started:
-    """Each engine's browser, started on first use and stopped at the end of the session."""
+    """Each engine's browser, started on first use and stopped at the end of the session.
+
+    A start that fails is tried once more, in a folder of its own: once, the
+    browser WebKitWebDriver started could not bind its inspector's port (taken
+    meanwhile) and the session never came, and every test of that engine then
+    failed. A second failure is kept and raised again for each of its tests.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.stack = ExitStack()
         self.engines: dict[str, Engine] = {}
+        self.failed: dict[str, BaseException] = {}
 
     def __getitem__(self, name: str) -> Engine:
+        if name in self.failed:
+            raise self.failed[name]
         if name not in self.engines:
-            (folder := self.folder / name).mkdir()
-            self.engines[name] = self.stack.enter_context(ENGINES[name](folder))
+            attempts = (self.folder / name, self.folder / f"{name}-again")
+            for folder in attempts:
+                folder.mkdir()
+                try:
+                    self.engines[name] = self.stack.enter_context(ENGINES[name](folder))
+                    break
+                except (OSError, EngineError) as error:
+                    if folder == attempts[-1]:
+                        self.failed[name] = error
+                        raise
         return self.engines[name]
 
 

@@ -31,8 +31,8 @@ const BUILD = {
   lock: "__LOCK_INFO__",
   // The core's and the browser layer's modules, dependencies first (tooling/bootset.py import_order).
   modules: "__CORE_MODULES__",
-  // Python's start-up arguments (without `site`) and the Python run before
-  // Pyodide's own bootstrap, a statement per task (tooling/bootstrap.py):
+  // Python's start-up arguments (without `site`) and the module of the steps
+  // run before Pyodide's own bootstrap, one a task (tooling/bootstrap.py):
   // zip imports that read each module once, `site`, then the
   // standard-library modules the bootstrap imports.
   bootstrap: "__BOOTSTRAP__",

@@ -53,9 +53,9 @@ export function compile(wasm) {
 // all Pyodide's restore is then given to read (it would otherwise copy the
 // whole snapshot, ~30 MB, once more). Task boundaries around the wasm's
 // instantiation, before Python's start-up (without `site`:
-// `build.bootstrap.args`) and between the statements of `build.bootstrap`
-// (tooling/bootstrap.py: the zip-import fix, `site`, then what Pyodide's
-// bootstrap imports, a module per task). Without a snapshot, the wheel goes
+// `build.bootstrap.args`) and between the boot's steps (`takeSteps`:
+// the zip-import fix, `site`, then what Pyodide's bootstrap imports, a
+// module per task). Without a snapshot, the wheel goes
 // on `sys.path` and the standard library beyond the boot set is fetched on
 // first import (browser/stdlib.py).
 export async function startRuntime(build, { files, compiled, modules, snapshot, makeSnapshot }) {
@@ -75,7 +75,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     stdLibURL: build.stdlib,
     // The loader installs no package: only the lock's ABI is checked (pyodide-lock.json is 112 KB).
     lockFileContents: { info: build.lock, packages: {} },
-    // Python starts without `site`, which the statements below import (not read with a snapshot).
+    // Python starts without `site`, which the steps below import (not read with a snapshot).
     args: build.bootstrap.args,
     _loadSnapshot: snapshot && new Uint8Array(snapshot.length), // only its length is read before the restore
     _makeSnapshot: makeSnapshot,
@@ -94,11 +94,7 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
         }
         restoreFrom(module, await snapshot.writeInto(module.HEAPU8, heapEnd(module)));
       }
-      // A statement per task, through Pyodide's private `API.rawRun`.
-      for (const statement of snapshot ? [] : build.bootstrap.statements) {
-        await nextTask();
-        module.API.rawRun(statement);
-      }
+      if (!snapshot) await takeSteps(module, build.bootstrap.module);
       await nextTask();
       return module;
     },
@@ -108,6 +104,29 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
     pyodide.pyimport("analytics_identity.browser.stdlib").install(build.fullStdlib);
   }
   return pyodide;
+}
+
+// Imports `name` (the boot's steps, a module of the loader's standard
+// library: tooling/bootstrap.py) and takes a step of its generator `steps` a
+// task, through CPython's C API, so that nothing is compiled (Pyodide's
+// `API.rawRun` compiles what it runs, and on a first visit the wasm then
+// compiles Python's compiler: ~60 ms, docs/loading.md step 37). A step that
+// fails is left to Pyodide's own bootstrap, which imports that module again
+// and fails saying why; so is a module of steps that does not load.
+async function takeSteps(module, name) {
+  const [nameAt, stepsAt] = [name, "steps"].map((text) => module.stringToNewUTF8(text));
+  const found = module._PyImport_ImportModule(nameAt);
+  const steps = found && module._PyObject_GetAttrString(found, stepsAt);
+  for (const at of [nameAt, stepsAt]) module._free(at);
+  if (found) module._Py_DecRef(found);
+  while (steps) {
+    await nextTask();
+    const step = module._PyIter_Next(steps);
+    if (!step) break;
+    module._Py_DecRef(step);
+  }
+  if (steps) module._Py_DecRef(steps);
+  module._PyErr_Clear();
 }
 
 // The slots of the wasm's function table (Pyodide's private module), where a

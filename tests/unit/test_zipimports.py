@@ -1,9 +1,9 @@
 """``browser/zipimports.py`` under Node, on the build's Pyodide, as the loader runs it.
 
-The loader runs the statement the build puts first in ``BUILD.bootstrap.statements``
-(``tooling/bootstrap.py`` ``before_imports``), so that is what runs here, on a
-zip of bytecode made by that runtime: a package, a module, and a module whose
-stale bytecode sits beside its source.
+The loader takes the first step of the boot's module (``tooling/bootstrap.py``
+``boot_module``), which installs it, so that is what runs here, on a zip of
+bytecode made by that runtime: a package, a module, and a module whose stale
+bytecode sits beside its source.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analytics_identity.tooling.bootstrap import before_imports
+from analytics_identity.tooling.bootstrap import boot_module, first_steps
 from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
-const [runtime, statement] = process.argv.slice(2);
+const [runtime, boot] = process.argv.slice(2);
 const { loadPyodide } = await import(runtime + "/pyodide.mjs");
 const pyodide = await loadPyodide({ indexURL: runtime + "/", stdout: () => {}, stderr: () => {} });
 process.on("uncaughtException", (error) => { process.stderr.write(String(error.message)); process.exit(1); });
@@ -37,7 +37,10 @@ import json, sys, zipimport
 root, inside = zipimport.zipimporter("/tmp/test.zip"), zipimport.zipimporter("/tmp/test.zip/pkg/")
 importers = {"pkg": root, "pkg.mod": inside, "single": root, "both": root}
 stock = {name: importer.get_filename(name) for name, importer in importers.items()}
-exec(${JSON.stringify(statement)})
+open("/tmp/_analytics_identity_boot.py", "w").write(${JSON.stringify(boot)})
+sys.path.insert(0, "/tmp")
+next(__import__("_analytics_identity_boot").steps)
+sys.path.remove("/tmp")
 patched = {name: importer.get_filename(name) for name, importer in importers.items()}
 reads = []
 read = zipimport._get_data
@@ -55,8 +58,8 @@ process.stdout.write(outcome);
 
 
 def test_the_loaders_zip_imports_read_each_module_once_and_name_the_same_files(tmp_path: Path) -> None:
-    statement = before_imports(project_root() / "src" / "analytics_identity")
-    outcome = json.loads(run_script(SCRIPT, pyodide_folder(), tmp_path, statement).stdout)
+    boot = boot_module(project_root() / "src" / "analytics_identity", first_steps()[:1])  # the zip-import fix alone
+    outcome = json.loads(run_script(SCRIPT, pyodide_folder(), tmp_path, boot).stdout)
     assert outcome["patched"] == outcome["stock"]
     assert outcome["stock"]["both"].endswith("both.py")  # the stale bytecode is passed over, as before
     # Importing reads each module once (CPython's own read each twice); "both" is

@@ -1,7 +1,7 @@
 """Scripts run by Node on the checkout's npm Pyodide (``node_modules/<runtime>``).
 
 For the unit tests of what only Pyodide runs (the FFI, the pure wheel on an
-older Pyodide, the loader's bootstrap statements): each writes an ES module
+older Pyodide, the loader's boot steps): each writes an ES module
 whose first argument is the runtime's folder and reads what it printed.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from analytics_identity.tooling.bootstrap import boot_module, bootstrap_steps
 from analytics_identity.tooling.build import project_root
 from analytics_identity.tooling.stdlib_sources import loader_stdlib
 
@@ -34,8 +35,11 @@ def run_script(script: str, folder: Path, work: Path, *args: object) -> subproce
     return result
 
 
-def loader_stdlib_file(folder: Path, work: Path) -> tuple[bytes, Path]:
-    """The loader's standard library (tooling/stdlib_sources.py) made from ``folder``'s, and a file of it in ``work`` for Node."""
-    stdlib = loader_stdlib((folder / "python_stdlib.zip").read_bytes())
+def loader_stdlib_file(folder: Path, work: Path, steps: list[tuple[str, str]] | None = None) -> tuple[bytes, Path]:
+    """The loader's standard library (tooling/stdlib_sources.py) made from ``folder``'s, with the boot's ``steps``
+    (all of them by default), and a file of it in ``work`` for Node."""
+    stock = (folder / "python_stdlib.zip").read_bytes()
+    boot = boot_module(project_root() / "src" / "analytics_identity", bootstrap_steps(stock) if steps is None else steps)
+    stdlib = loader_stdlib(stock, boot)
     (work / "python_stdlib.zip").write_bytes(stdlib)
     return stdlib, work / "python_stdlib.zip"

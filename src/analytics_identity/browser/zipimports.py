@@ -6,8 +6,8 @@ module's bytes from the zip and unmarshals its code to answer; importing it
 then reads and unmarshals it again. The loader's runtime imports ~280 modules
 from zips on a first visit (the standard library's boot set and our wheel),
 so the loader runs this file once Python has started, before the bootstrap's
-imports (the build makes it the first of ``BUILD.bootstrap.statements``,
-web/loader.mjs).
+imports (the build puts it in the module of the boot's steps, whose first
+step installs it: ``tooling/bootstrap.py``).
 It is not imported there: importing the package first would import
 ``typing`` and its dependencies in one task, before the boot's imports one
 per task. Measured in Chromium on a cold visit: ~80 ms less renderer CPU

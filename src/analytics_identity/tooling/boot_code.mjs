@@ -1,11 +1,11 @@
 // Records and compiles the code the standard library generates while the
 // loader's runtime boots, for `analytics-identity build` (tooling/boot_code.py).
 // Starts Pyodide as the loader does (its arguments, standard library and
-// bootstrap statements, then our wheel's modules in the loader's order) with
+// the boot's steps, then our wheel's modules in the loader's order) with
 // an empty table, so that every source `dataclasses` and
 // `collections.namedtuple` hand to the compiler is missed and noted; then
 // compiles each with this same CPython and writes the table, marshalled, in
-// base64 on stdout. Reads {"args", "statements", "modules"} as JSON on stdin.
+// base64 on stdout. Reads {"args", "module", "modules"} as JSON on stdin.
 const [pyodideDir, stdlib, wheel] = process.argv.slice(2);
 const { readFileSync } = await import("node:fs");
 // A Python error's message, not the minified line of Pyodide's that threw it.
@@ -14,20 +14,20 @@ const { loadPyodide } = await import(new URL("pyodide.mjs", `file://${pyodideDir
 const asm = await import(new URL("pyodide.asm.mjs", `file://${pyodideDir}/`).href);
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
-const { args, statements, modules } = JSON.parse(input);
+const { args, module: bootModule, modules } = JSON.parse(input);
 const failed = [];
 const pyodide = await loadPyodide({
   indexURL: pyodideDir, stdLibURL: stdlib, args, stdout: () => {}, stderr: (text) => process.stderr.write(text + "\n"),
   async createPyodideModule(settings) {
     const module = await asm.default(settings);
-    for (const statement of statements) {
-      const [error, output] = module.API.rawRun(statement);
-      if (error) failed.push(output);
-    }
+    // The boot's steps, all in one go; `failed` notes a step that raised.
+    const [error, output] = module.API.rawRun(
+      `import ${bootModule} as boot\nfor _ in boot.steps: pass\nassert not boot.failed, boot.failed\ndel boot, _`);
+    if (error) failed.push(output);
     return module;
   },
 });
-if (failed.length) throw new Error(`a bootstrap statement failed:\n${failed.join("\n")}`);
+if (failed.length) throw new Error(`a step of the boot failed:\n${failed.join("\n")}`);
 pyodide.FS.writeFile("/tmp/core.whl", readFileSync(wheel));
 pyodide.globals.set("modules", modules);
 process.stdout.write(pyodide.runPython(`

@@ -59,6 +59,12 @@ def compiled(mode, source):
         missed.append((mode, source))
         return source
     return code
+
+
+def code(mode, source):
+    """The code of ``source`` as ``compile(source, "<string>", mode)`` makes it: the table's, or compiled here."""
+    held = compiled(mode, source)
+    return compile(held, "<string>", mode) if held is source else held
 '''
 
 
@@ -67,7 +73,7 @@ def module_source(table: bytes) -> str:
     return _SOURCE.format(table=table)
 
 
-def boot_code(pyodide_dir: Path, stdlib: bytes, bootstrap: dict[str, list[str]], modules: list[str], wheel: Path,
+def boot_code(pyodide_dir: Path, stdlib: bytes, bootstrap: dict[str, object], modules: list[str], wheel: Path,
               cache: Path) -> bytes:
     """The table for the loader's runtime: the installed package's, or recorded under Node.
 

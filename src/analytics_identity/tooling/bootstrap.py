@@ -1,22 +1,30 @@
-"""The Python the loader runs before Pyodide's own bootstrap, a statement per task.
+"""The Python the loader runs before Pyodide's own bootstrap, a step per task.
 
 Pyodide's bootstrap (``import _pyodide_core``, then its ``pyodide`` package)
-imports ~70 standard-library modules: left to it, they were one main-thread task of ~150 ms on a warm
-visit and ~370 ms on a cold one. The loader runs these statements first,
-each in a task of its own (``BUILD.bootstrap.statements``,
-``web/runtime.mjs``; through Pyodide's private ``API.rawRun``, which
-``tests/unit/test_bootstrap.py`` runs on the pinned runtime): the
-zip-import fix (``browser/zipimports.py``), ``site``, then each module,
-dependencies first, up to Pyodide's own ``_pyodide_core``. ``asyncio`` is a
-package whose ``__init__`` imports its ~29 modules, one task of 40-64 ms;
-its modules (and those of ``re`` and ``_pyodide``) are imported one per
-task before its ``__init__`` runs (``IN_STEPS``). Any order is correct; only the
-length of each task depends on it. No statement leaves a name in
-``__main__``, the page's Python globals.
+imports ~70 standard-library modules: left to it, they were one main-thread
+task of ~150 ms on a warm visit and ~370 ms on a cold one. The loader takes
+these steps first, each in a task of its own: the zip-import fix
+(``browser/zipimports.py``), ``site``, then each module, dependencies first,
+up to Pyodide's own ``_pyodide_core``. ``asyncio`` is a package whose
+``__init__`` imports its ~29 modules, one task of 40-64 ms; its modules (and
+those of ``re`` and ``_pyodide``) are imported one per step before its
+``__init__`` runs (``IN_STEPS``). Any order is correct; only the length of
+each task depends on it. No step leaves a name in ``__main__``, the page's
+Python globals.
+
+The steps are a module of the loader's standard library (:data:`MODULE`,
+:func:`boot_module`), compiled to bytecode by the build with the rest of
+it: ``web/runtime.mjs`` imports it and takes a step of its generator
+``steps`` a task through CPython's C API (``PyImport_ImportModule``,
+``PyIter_Next``), so nothing is compiled. Run as statements through
+Pyodide's ``API.rawRun`` (``PyRun_SimpleString``), each was compiled first,
+and a first visit's wasm compiled Python's parser and compiler on their
+first call: ~60 ms more of the boot (``docs/loading.md``, step 37).
+``tests/unit/test_bootstrap.py`` takes the steps on the pinned runtime.
 
 Python itself starts without ``site`` (``ARGS``: ``-S``): its import
 (``os`` and what it imports) was ~28 ms of the ~86 ms task that starts
-Python. The first statements import those modules and run ``site.main()``,
+Python. The first steps import those modules and run ``site.main()``,
 which does what the start-up would have done (the same ``sys.path``, the
 same builtins); only ``sys.flags.no_site`` tells.
 """
@@ -29,12 +37,17 @@ from pathlib import Path
 
 from .bootset import boot_modules, boot_sources, top_level_imports
 
-__all__ = ["ARGS", "BOOTSTRAP", "BOOTSTRAP_FILE", "IN_STEPS", "RECORDER", "SITE", "before_imports", "bootstrap",
-           "bootstrap_steps", "first_steps", "package_in_steps", "recorded"]
+__all__ = ["ARGS", "BOOTSTRAP", "BOOTSTRAP_FILE", "IN_STEPS", "MODULE", "RECORDER", "SETTINGS", "SITE", "boot_module",
+           "bootstrap_steps", "first_steps", "package_in_steps", "recorded", "zip_fix"]
+
+#: The boot's steps' module in the loader's standard library.
+MODULE = "_analytics_identity_boot"
 
 #: Python's command line in the loader: start without ``site``.
 ARGS = ("-S",)
-#: What importing ``site`` at start-up imported, a few modules a statement,
+#: ``BUILD.bootstrap``: Python's ``args`` and the module of the steps taken once it has started.
+SETTINGS = {"args": list(ARGS), "module": MODULE}
+#: What importing ``site`` at start-up imported, a few modules a step,
 #: then ``site`` itself and its ``main()``.
 SITE = ("abc", "_collections_abc", "stat", "os")
 
@@ -75,7 +88,7 @@ def recorded(loads: list[tuple[str, list[str]]], built_in: set[str], sources: Ma
     imports. Left out: built-in modules; ``pyodide``, which needs the
     ``pyodide_js`` module that Pyodide's ``finalizeBootstrap`` registers; a
     module its own package's import brought (imported with the package, or
-    a module a statement for ``IN_STEPS``); and a module that imports
+    a module a step for ``IN_STEPS``); and a module that imports
     ``_pyodide_core``, whose initialisation imports it (imported before, it
     fails). ``_pyodide_core`` itself comes last.
     """
@@ -94,46 +107,25 @@ def recorded(loads: list[tuple[str, list[str]]], built_in: set[str], sources: Ma
     return [*order, "_pyodide_core"]
 
 
-def bootstrap(package: Path, stdlib: bytes) -> dict[str, list[str]]:
-    """``BUILD.bootstrap``: Python's ``args`` and the ``statements`` run once it has started."""
-    return {"args": list(ARGS), "statements": bootstrap_steps(package, stdlib)}
-
-
-def bootstrap_steps(package: Path, stdlib: bytes) -> list[str]:
-    """The statements, in order: ``package`` is our package's folder, ``stdlib`` the runtime's standard-library zip."""
+def bootstrap_steps(stdlib: bytes) -> list[tuple[str, str]]:
+    """The steps, in order, as ``(action, module)`` (:data:`_RUNNER`'s actions): ``stdlib`` is the runtime's
+    standard-library zip."""
     sources = boot_sources(stdlib, [module for module in boot_modules() if module.split(".")[0] in IN_STEPS])
-    steps = first_steps(package)
+    steps = first_steps()
     for name in BOOTSTRAP:
-        steps += package_in_steps(name, sources) if name in IN_STEPS else [f"__import__({name!r})"]
+        steps += package_in_steps(name, sources) if name in IN_STEPS else [("import", name)]
     return steps
 
 
-def first_steps(package: Path) -> list[str]:
+def first_steps() -> list[tuple[str, str]]:
     """What runs before the bootstrap's imports: the zip-import fix, then ``site``."""
-    return [before_imports(package), *(f"__import__({name!r})" for name in SITE),
-            f"exec({'import site; site.main()'!r}, {{}})"]
+    return [("zipimports", ""), *(("import", name) for name in SITE), ("site", "")]
 
 
-def before_imports(package: Path) -> str:
-    """``browser/zipimports.py`` as one statement, without its docstrings and
-    its ``from __future__`` import (which would import ``__future__`` ahead of
-    the boot's one-module tasks; Python 3.14 evaluates annotations lazily)."""
-    name = "analytics_identity.browser.zipimports"
-    tree = ast.parse((package / "browser" / "zipimports.py").read_text())
-    tree.body = [node for node in tree.body if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    source = ast.unparse(tree) + "\ninstall()\n"
-    return f"exec(compile({source!r}, {name.replace('.', '/') + '.py'!r}, 'exec'), {{'__name__': {name!r}}})"
+def package_in_steps(name: str, sources: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Import package ``name`` a module per step, its ``__init__`` last.
 
-
-def package_in_steps(name: str, sources: Mapping[str, str]) -> list[str]:
-    """Import package ``name`` a module per statement, its ``__init__`` last.
-
-    The first statement puts the package in ``sys.modules`` unexecuted (its
+    The first step puts the package in ``sys.modules`` unexecuted (its
     spec, its path), so that each of its modules imports without it; the last
     runs its ``__init__``, whose imports are done by then. Should that fail,
     the package and its modules leave ``sys.modules``, and the next import
@@ -156,21 +148,72 @@ def package_in_steps(name: str, sources: Mapping[str, str]) -> list[str]:
             order.append(module)
 
     visit(name, True)
-    marker = "__analytics_identity_in_steps__"
-    # importlib's own bootstrap (loaded with Python), not importlib.util,
-    # which imports half a dozen modules of its own.
-    start = (f"import _frozen_importlib as bootstrap, sys\n"
-             f"if {name!r} not in sys.modules:\n"
-             f"    spec = bootstrap._find_spec({name!r}, None)\n"
-             f"    module = sys.modules[{name!r}] = bootstrap.module_from_spec(spec)\n"
-             f"    setattr(module, {marker!r}, True)\n")
-    finish = (f"import sys\n"
-              f"module = sys.modules.get({name!r})\n"
-              f"if module is not None and module.__dict__.pop({marker!r}, False):\n"
-              f"    try:\n"
-              f"        module.__spec__.loader.exec_module(module)\n"
-              f"    except BaseException:\n"
-              f"        for key in [key for key in sys.modules if key == {name!r} or key.startswith({name + '.'!r})]:\n"
-              f"            del sys.modules[key]\n"
-              f"        raise\n")
-    return [f"exec({start!r}, {{}})", *(f"__import__({module!r})" for module in order), f"exec({finish!r}, {{}})"]
+    return [("start", name), *(("import", module) for module in order), ("finish", name)]
+
+
+def zip_fix(package: Path) -> str:
+    """``browser/zipimports.py`` without its docstring and its ``from __future__`` import (which would import
+    ``__future__`` ahead of the boot's one-module steps; Python 3.14 evaluates annotations lazily)."""
+    tree = ast.parse((package / "browser" / "zipimports.py").read_text())
+    tree.body = [node for node in tree.body[1:] if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+    return ast.unparse(tree)
+
+
+_RUNNER = '''
+
+# The boot's steps: web/runtime.mjs takes one a task (PyIter_Next on ``steps``).
+import _frozen_importlib as _bootstrap
+import sys
+
+_IN_STEPS = "__analytics_identity_in_steps__"
+#: The steps that raised, ``(action, module, error)``.
+failed = []
+
+
+def _start(name):
+    """Put package ``name`` in ``sys.modules`` unexecuted, so that its modules import one a step without it."""
+    if name not in sys.modules:
+        # importlib's own bootstrap (loaded with Python), not importlib.util, which imports half a dozen modules.
+        module = sys.modules[name] = _bootstrap.module_from_spec(_bootstrap._find_spec(name, None))
+        setattr(module, _IN_STEPS, True)
+
+
+def _finish(name):
+    """Run package ``name``'s ``__init__``; should it fail, the package and its modules leave ``sys.modules``."""
+    module = sys.modules.get(name)
+    if module is not None and module.__dict__.pop(_IN_STEPS, False):
+        try:
+            module.__spec__.loader.exec_module(module)
+        except BaseException:
+            for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
+                del sys.modules[key]
+            raise
+
+
+def _site(_):
+    import site
+
+    site.main()
+
+
+def _taken(steps):
+    actions = {"zipimports": lambda _: install(), "import": __import__, "site": _site, "start": _start,
+               "finish": _finish}
+    for action, name in steps:
+        try:
+            actions[action](name)
+        except Exception as error:  # Pyodide's own bootstrap imports it again, and fails saying why
+            failed.append((action, name, repr(error)))
+        yield
+
+
+steps = _taken(__STEPS__)
+'''
+
+
+def boot_module(package: Path, steps: list[tuple[str, str]]) -> str:
+    """The source of :data:`MODULE`: the zip-import fix, then ``steps`` (:func:`bootstrap_steps`) as a generator
+    that takes one each time it is asked for the next."""
+    header = ('"""The Python the loader runs before the bootstrap of Pyodide, a step per task: made by\n'
+              'analytics_identity/tooling/bootstrap.py from browser/zipimports.py and the steps of the boot.\n"""\n')
+    return header + zip_fix(package) + "\n" + _RUNNER.replace("__STEPS__", repr([tuple(step) for step in steps]))

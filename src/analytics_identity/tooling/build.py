@@ -27,7 +27,7 @@ from pathlib import Path
 from ..version import __version__
 from .boot_code import boot_code
 from .bootset import build_boot_stdlib, import_order
-from .bootstrap import bootstrap
+from .bootstrap import SETTINGS, boot_module, bootstrap_steps
 from .loader_runtime import write_loader_runtime
 from .onefile import bundle
 from .page_api import render
@@ -155,7 +155,7 @@ def build_wheel(out_dir: Path, pyodide_dir: Path | None) -> Path:
     return wheel
 
 
-def loader_python(pyodide_dir: Path, wheel: Path, cache: Path) -> tuple[bytes, dict[str, list[str]], list[str], bytes]:
+def loader_python(pyodide_dir: Path, wheel: Path, cache: Path) -> tuple[bytes, dict[str, object], list[str], bytes]:
     """What the loader runs of Python, from the runtime in ``pyodide_dir`` and our ``wheel`` (bytecode).
 
     Its standard library (npm's, patched: :mod:`.stdlib_sources`), its
@@ -167,11 +167,11 @@ def loader_python(pyodide_dir: Path, wheel: Path, cache: Path) -> tuple[bytes, d
     """
     package = Path(__file__).parents[1]
     stock = (pyodide_dir / "python_stdlib.zip").read_bytes()
-    recording = loader_stdlib(stock)
-    settings = bootstrap(package, recording)
+    boot = boot_module(package, bootstrap_steps(stock))
+    recording = loader_stdlib(stock, boot)
     modules = import_order(package, "analytics_identity.browser.install")
-    code = boot_code(pyodide_dir, recording, settings, modules, wheel, cache)
-    return loader_stdlib(stock, code), settings, modules, code
+    code = boot_code(pyodide_dir, recording, SETTINGS, modules, wheel, cache)
+    return loader_stdlib(stock, boot, code), SETTINGS, modules, code
 
 
 def without_comment_lines(source: str) -> str:

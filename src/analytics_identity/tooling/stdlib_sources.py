@@ -40,6 +40,7 @@ import zipfile
 from collections.abc import Callable
 
 from .boot_code import EMPTY, MODULE, module_source
+from .bootstrap import MODULE as BOOT_MODULE
 
 __all__ = ["DEFERRED", "PRECOMPILED", "WITHOUT", "loader_stdlib", "patched"]
 
@@ -74,6 +75,13 @@ DEFERRED: dict[str, tuple[frozenset[str], list[_Patch]]] = {
         (re.compile(r"^import shutil\n", re.M), ""),
         (re.compile(r'^(def install_files\(.*?\n    """\n.*?\n    """\n)', re.M | re.S), r"\1    import shutil\n\n"),
     ]),
+    # Not an import: the template of eval_code's last expression, parsed on its first use, not at the
+    # import (the boot's only use of Python's parser then; the loader's boot compiles nothing).
+    "_pyodide/_base.py": (frozenset(), [
+        (re.compile(r'^_raise_template_ast = (ast\.parse\("raise ___EvalCodeResultException\[0\]\(x\)"\)\.body\[0\])\n',
+                    re.M), r"def _raise_template_ast():\n    return \1\n"),
+        (re.compile(r"^(    raise_expr = )deepcopy\(_raise_template_ast\)\n", re.M), r"\1_raise_template_ast()\n"),
+    ]),
     "urllib/parse.py": (frozenset({"ipaddress"}), [
         (re.compile(r"^import ipaddress\n", re.M), ""),
         (re.compile(r"^(def _check_bracketed_host\(hostname\):\n)", re.M), r"\1    import ipaddress\n"),
@@ -98,6 +106,12 @@ PRECOMPILED: dict[str, list[_Patch]] = {
     "collections/__init__.py": [
         (re.compile(r"^import _collections_abc\n", re.M), r"\g<0>" + _ASK),
         (re.compile(r"^(    __new__ = eval\()code(, namespace\)\n)", re.M), r'\1_compiled("eval", code)\2'),
+    ],
+    # typing compiles each string annotation of a NamedTuple's fields when the class is made.
+    "annotationlib.py": [
+        (re.compile(r"^import types\n", re.M), r"\g<0>" + f"from {MODULE} import code as _code\n"),
+        (re.compile(r'^(            self\.__code__ = )compile\((_rewrite_star_unpack\(arg\)), "<string>", "eval"\)\n', re.M),
+         r'\1_code("eval", \2)\n'),
     ],
 }
 
@@ -149,9 +163,10 @@ def _functions(table: symtable.SymbolTable) -> list[symtable.SymbolTable]:
     return found
 
 
-def loader_stdlib(stock: bytes, code: bytes = EMPTY) -> bytes:
+def loader_stdlib(stock: bytes, boot: str, code: bytes = EMPTY) -> bytes:
     """npm's standard-library zip ``stock`` with the files of :data:`DEFERRED`, :data:`WITHOUT` and
-    :data:`PRECOMPILED` patched, and the table ``code`` of :mod:`.boot_code` (empty: it notes every source)."""
+    :data:`PRECOMPILED` patched, the boot's steps (``boot``, the source of :mod:`.bootstrap`'s module) and the
+    table ``code`` of :mod:`.boot_code` (empty: it notes every source)."""
     files = DEFERRED.keys() | WITHOUT.keys() | PRECOMPILED.keys()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(stock)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -160,9 +175,10 @@ def loader_stdlib(stock: bytes, code: bytes = EMPTY) -> bytes:
             if info.filename in files:
                 data = patched(info.filename, data.decode()).encode()
             target.writestr(info, data, compress_type=info.compress_type)
-        table = zipfile.ZipInfo(f"{MODULE}.py", source.infolist()[0].date_time)
-        table.external_attr = 0o644 << 16
-        target.writestr(table, module_source(code), compress_type=zipfile.ZIP_DEFLATED)
+        for name, text in ((MODULE, module_source(code)), (BOOT_MODULE, boot)):
+            info = zipfile.ZipInfo(f"{name}.py", source.infolist()[0].date_time)
+            info.external_attr = 0o644 << 16
+            target.writestr(info, text, compress_type=zipfile.ZIP_DEFLATED)
         missing = sorted(files - set(source.namelist()))
     if missing:
         raise ValueError(f"the standard library holds no {missing}; review tooling/stdlib_sources.py")

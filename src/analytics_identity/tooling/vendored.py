@@ -108,6 +108,19 @@ _SPEED_PATCHES: dict[str, list[tuple[re.Pattern[str], str]]] = {
          f"var ret=getEmptyTableSlot();if(sig&&!{_IS_WASM_FUNCTION}){{setWasmTableEntry(ret,convertJsFunctionToWasm(func,sig))}}"
          "else{try{setWasmTableEntry(ret,func)}catch(err){if(!(err instanceof TypeError)){throw err}"
          "var wrapped=convertJsFunctionToWasm(func,sig);setWasmTableEntry(ret,wrapped)}}"),
+        # finalizeBootstrap without Python's compiler (docs/loading.md, step 37): the module comes through the C
+        # API (through API.rawRun only if that import fails: its traceback is the message), the namespaces and
+        # importlib through calls, not source compiled and run (eval_code("{}"), "import importlib; importlib"...).
+        (re.compile(r'let\[(\w+),(\w+)\]=API\.rawRun\("import _pyodide_core"\);'),
+         r'let \1=0,\2="",coreName=Module.stringToNewUTF8("_pyodide_core"),core=_PyImport_ImportModule(coreName);'
+         r'_free(coreName);core?_Py_DecRef(core):(_PyErr_Clear(),[\1,\2]=API.rawRun("import _pyodide_core"));'),
+        (re.compile(re.escape('API.runPythonInternal_dict=API._pyodide._base.eval_code("{}"),'
+                              'API.importlib=API.runPythonInternal("import importlib; importlib");')),
+         'API.runPythonInternal_dict=API._pyodide._base.builtins.dict(),'
+         'API.importlib=API._pyodide._base.import_module("importlib");'),
+        (re.compile(r'let (\w+)=API\.importlib\.import_module;(.{0,40}?)let (\w+)=API\.runPythonInternal\('
+                    r'"import __main__; __main__\.__dict__"\),(\w+)=API\.runPythonInternal\("import builtins; builtins\.__dict__"\);'),
+         r'let \1=API.importlib.import_module;\2let \3=\1("__main__").__dict__,\4=\1("builtins").__dict__;'),
         (re.compile(re.escape(
             "var getFunctionAddress=func=>{if(!functionsInTableMap){functionsInTableMap=new WeakMap;"
             "updateTableMap(0,wasmTable.length)}return functionsInTableMap.get(func)||0};")),

@@ -4,7 +4,8 @@
 and ``collections.namedtuple`` each tuple's ``__new__``: 57 sources at
 every boot (the core's dataclasses and ``_colorize``'s; ``inspect``'s and
 ``urllib.parse``'s named tuples...), each through Python's compiler, which
-is slow in wasm on a first visit's cold code. Compiled by the build
+is slow in wasm on a first visit's cold code; ``typing`` compiles each
+string annotation of a ``NamedTuple``'s fields (the core's seven tuples). Compiled by the build
 instead, a first visit was ready in 961 ms against 1,064 before, with
 1,030 ms of renderer CPU against 1,255 (side by side, ``docs/loading.md``,
 step 36).
@@ -13,7 +14,8 @@ The build records those sources by starting the runtime under Node as the
 loader does (``boot_code.mjs``), with an empty table that notes each miss,
 then compiles them with that same CPython; the loader's standard library
 carries the table as the module :data:`MODULE`, whose ``compiled`` the
-patched ``dataclasses`` and ``collections`` ask first
+patched ``dataclasses`` and ``collections`` ask first (and ``annotationlib``
+its ``code``)
 (``tooling/stdlib_sources.py``). A source it does not hold (a class the
 page makes later, a table older than the code) is compiled as before and
 noted in ``missed``, which ``tests/e2e/test_boot_set.py`` reads. An
@@ -42,7 +44,8 @@ EMPTY = marshal.dumps({})
 _SOURCE = '''"""Code the standard library generates while the runtime boots, compiled by the build.
 
 Made by analytics_identity/tooling/boot_code.py: the patched ``dataclasses``
-and ``collections`` ask ``compiled`` before they compile what they generate.
+and ``collections`` ask ``compiled`` before they compile what they generate,
+and ``annotationlib`` asks ``code``.
 """
 
 import marshal

@@ -15,19 +15,27 @@ Each imported at the top modules that only a rare path uses:
   ``base64``...), optional there (``ssl = None`` when it cannot be
   imported); a page has no sockets for it.
 
-:data:`DEFERRED` moves an import into the functions that use it
-(``shutil``'s registration of the wheel format runs on its first use, as it
-ran when the module was imported); :data:`WITHOUT` makes an optional import
-absent; :data:`PRECOMPILED` has ``dataclasses`` and ``namedtuple`` take the
-code of what they generate from the build's table (:mod:`.boot_code`), which
-the zip holds as a module of its own. Only the loader's standard library
+And two modules used Python's parser or compiler at the boot, which
+otherwise compiles nothing (``tooling/bootstrap.py``): ``_pyodide/_base.py``
+parsed the template of ``eval_code``'s last expression when imported (now on
+its first use), and ``typing`` compiles the string annotations of a
+``NamedTuple``'s fields when the class is made (``annotationlib`` now asks
+the build's table first, as ``dataclasses`` does).
+
+:data:`DEFERRED` moves an import (or the parse) into the functions that use
+it (``shutil``'s registration of the wheel format runs on its first use, as
+it ran when the module was imported); :data:`WITHOUT` makes an optional
+import absent; :data:`PRECOMPILED` has ``dataclasses``, ``namedtuple`` and
+``annotationlib`` take the code of what they generate from the build's table
+(:mod:`.boot_code`), which the zip holds as a module of its own, as it holds
+the boot's steps (:mod:`.bootstrap`). Only the loader's standard library
 (``stdlib/<hash>/``: the boot set and the whole one fetched on demand) is
 made from these sources; PyScript pages and pages with their own Pyodide
 keep npm's. Each pattern must be found once, and afterwards no function may
 read a moved name without importing it and no patched file may import an
 absent module, so a runtime upgrade that changes either fails the build
 instead of shipping a module that fails later. What it bought:
-``docs/loading.md``, steps 29 and 36.
+``docs/loading.md``, steps 29, 36 and 37.
 """
 
 from __future__ import annotations

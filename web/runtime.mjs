@@ -113,7 +113,8 @@ export async function startRuntime(build, { files, compiled, modules, snapshot, 
 // compiles Python's compiler: ~60 ms, docs/loading.md step 37). A step that
 // fails is left to Pyodide's own bootstrap, which imports that module again
 // and fails saying why; so is a module of steps that does not load.
-async function takeSteps(module, name) {
+export async function takeSteps(module, name) {
+  await nextTask();
   const [nameAt, stepsAt] = [name, "steps"].map((text) => module.stringToNewUTF8(text));
   const found = module._PyImport_ImportModule(nameAt);
   const steps = found && module._PyObject_GetAttrString(found, stepsAt);

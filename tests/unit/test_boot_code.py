@@ -18,9 +18,12 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from analytics_identity.tooling.boot_code import EMPTY, MODULE, boot_code
-from analytics_identity.tooling.build import build_wheel, loader_python
+from analytics_identity.tooling.build import build_stdlib, build_wheel, loader_python, project_root
 from analytics_identity.tooling.stdlib_sources import PRECOMPILED, patched
+from analytics_identity.tooling.vendored import copy_vendored
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -48,10 +51,66 @@ json.dumps({"held": len(table._CODE), "same": same, "kinds": sorted({mode for mo
 """
 
 
-def test_the_boot_compiles_nothing_it_generates_and_what_comes_later_still_compiles(tmp_path: Path) -> None:
+SHIPPED = r"""
+const [runtime, stdlib, wheel, settingsFile, web] = process.argv.slice(2);
+const { readFileSync } = await import("node:fs");
+process.on("uncaughtException", (error) => { process.stderr.write(String(error.message)); process.exit(1); });
+const { args, module: steps, modules } = JSON.parse(readFileSync(settingsFile, "utf8"));
+const { takeSteps } = await import(web + "/runtime.mjs");
+const { loadPyodide } = await import(runtime + "/pyodide.mjs");
+const asm = await import(runtime + "/pyodide.asm.mjs");
+const pyodide = await loadPyodide({
+  indexURL: runtime + "/", stdLibURL: stdlib, args, stdout: () => {}, stderr: () => {},
+  async createPyodideModule(settings) {
+    const module = await asm.default(settings);
+    // Compiled before the boot: from here on, each use of Python's compiler is noted.
+    module.API.rawRun("import sys\nsys.addaudithook(lambda event, args, sys=sys: event == 'compile' and "
+                      + "sys.__dict__.setdefault('_compiled', []).append(repr(args[0])[:80]))\ndel sys");
+    await takeSteps(module, steps);
+    return module;
+  },
+});
+pyodide.FS.writeFile("/lib/core.whl", readFileSync(wheel));
+const sys = pyodide.pyimport("sys");
+sys.path.insert(0, "/lib/core.whl");
+for (const name of modules) pyodide.pyimport(name);
+process.stdout.write(JSON.stringify({ compiled: sys._compiled ? sys._compiled.toJs() : [],
+                                      failed: pyodide.pyimport(steps).failed.toJs() }));
+"""
+
+
+@pytest.fixture(scope="module")
+def loader(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, bytes, dict[str, object], list[str]]:
+    """The build's wheel, the loader's standard library with its table, its settings and the core's modules."""
     folder = pyodide_folder()
-    wheel = build_wheel(tmp_path / "wheel", folder)
-    stdlib, settings, modules, _ = loader_python(folder, wheel, tmp_path / "cache")
+    work = tmp_path_factory.mktemp("loader")
+    wheel = build_wheel(work / "wheel", folder)
+    stdlib, settings, modules, _ = loader_python(folder, wheel, work / "cache")
+    return folder, wheel, stdlib, settings, modules
+
+
+def test_the_loaders_boot_compiles_nothing(loader: tuple[Path, Path, bytes, dict[str, object], list[str]],
+                                           tmp_path: Path) -> None:
+    """From the boot's first step to the core's last module, on Pyodide's scripts as the build ships them and with
+    the loader's own ``takeSteps``, Python's compiler is never used (docs/loading.md, step 37)."""
+    folder, wheel, stdlib, settings, modules = loader
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    for name in ("pyodide.mjs", "pyodide.asm.mjs"):
+        copy_vendored(folder / name, runtime / name)
+    for name in ("pyodide.asm.wasm", "pyodide-lock.json"):
+        (runtime / name).symlink_to(folder / name)
+    # As bytecode, as the build ships it (and keeps it in its cache): sources would be compiled on import.
+    compiled = build_stdlib(tmp_path, stdlib, folder, project_root() / "build" / "static" / ".bytecode-cache")
+    (tmp_path / "settings.json").write_text(json.dumps({**settings, "modules": modules}))
+    outcome = json.loads(run_script(SHIPPED, runtime, tmp_path, compiled, wheel, tmp_path / "settings.json",
+                                    project_root() / "web").stdout)
+    assert outcome == {"compiled": [], "failed": []}
+
+
+def test_the_boot_compiles_nothing_it_generates_and_what_comes_later_still_compiles(
+        loader: tuple[Path, Path, bytes, dict[str, object], list[str]], tmp_path: Path) -> None:
+    folder, wheel, stdlib, settings, modules = loader
     # The recording run again, on the standard library holding the table: it notes nothing.
     again = boot_code(folder, stdlib, settings, modules, wheel, tmp_path / "again")
     assert again == EMPTY, f"the boot compiled code the table lacks ({len(again)} bytes of it)"

@@ -2,8 +2,8 @@
 // loader's runtime boots, for `analytics-identity build` (tooling/boot_code.py).
 // Starts Pyodide as the loader does (its arguments, standard library and
 // the boot's steps, then our wheel's modules in the loader's order) with
-// an empty table, so that every source `dataclasses` and
-// `collections.namedtuple` hand to the compiler is missed and noted; then
+// an empty table, so that every source `dataclasses`,
+// `collections.namedtuple` and `annotationlib` hand to the compiler is missed and noted; then
 // compiles each with this same CPython and writes the table, marshalled, in
 // base64 on stdout. Reads {"args", "module", "modules"} as JSON on stdin.
 const [pyodideDir, stdlib, wheel] = process.argv.slice(2);

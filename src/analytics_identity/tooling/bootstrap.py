@@ -155,7 +155,8 @@ def zip_fix(package: Path) -> str:
     """``browser/zipimports.py`` without its docstring and its ``from __future__`` import (which would import
     ``__future__`` ahead of the boot's one-module steps; Python 3.14 evaluates annotations lazily)."""
     tree = ast.parse((package / "browser" / "zipimports.py").read_text())
-    tree.body = [node for node in tree.body[1:] if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
+    body = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
+    tree.body = [node for node in body if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
     return ast.unparse(tree)
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from analytics_identity.tooling.bootset import boot_sources
 from analytics_identity.tooling.bootstrap import (BOOTSTRAP, BOOTSTRAP_FILE, RECORDER, SETTINGS, bootstrap_steps,
                                                   first_steps, recorded)
-from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import loader_stdlib_file, pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -53,8 +52,7 @@ const pyodide = await loadPyodide({
       globalThis.failed = ask(`__import__('${steps}').failed`); // its repr: nothing more imported
     }
     if (after) module.API.rawRun(after);
-    const after_ = names();
-    globalThis.mainNames = { before, after: after_ };
+    globalThis.mainNames = { before, after: names() };
     return module;
   },
 });

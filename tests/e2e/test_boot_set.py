@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page
 
 from analytics_identity.tooling.boot_code import MODULE
+from analytics_identity.tooling.bootstrap import MODULE as STEPS
 from analytics_identity.tooling.bootset import BOOT_SET, boot_modules
 from tests.conftest import config
 from tests.e2e.conftest import full_stdlib
@@ -68,15 +69,20 @@ def test_the_boot_set_is_what_the_page_imports(page: Page, base_url: str) -> Non
 
 
 def test_the_page_compiles_none_of_the_code_the_boot_generates(page: Page, base_url: str) -> None:
-    """Every source ``dataclasses`` and ``namedtuple`` generated, through the boot and a workload of every
-    call, came compiled in the build's table (tooling/boot_code.py): none was missed and compiled here."""
+    """Every source ``dataclasses``, ``namedtuple`` and ``annotationlib`` generated, through the boot and a
+    workload of every call, came compiled in the build's table (tooling/boot_code.py): none was missed and
+    compiled here. And every step of the boot (tooling/bootstrap.py) was taken without an error."""
     boot_for_measuring(page, base_url)
     page.evaluate(WORKLOAD)
-    held, missed = page.evaluate(f"""runtime.runPython(`
+    held, missed, taken, failed = page.evaluate(f"""runtime.runPython(`
+import sys
+taken = {STEPS!r} in sys.modules
 import {MODULE} as table
-[len(table._CODE), [source[:120] for _, source in table.missed]]
+import {STEPS} as boot
+[len(table._CODE), [source[:120] for _, source in table.missed], taken, boot.failed]
 `).toJs()""")
     assert held > 40 and missed == [], "run `make build` after changing a dataclass or a named tuple"
+    assert taken and failed == []
 
 
 @pytest.mark.outside_boot_set

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 from analytics_identity.tooling.bootstrap import boot_module, first_steps
-from analytics_identity.tooling.build import project_root
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -58,7 +57,7 @@ process.stdout.write(outcome);
 
 
 def test_the_loaders_zip_imports_read_each_module_once_and_name_the_same_files(tmp_path: Path) -> None:
-    boot = boot_module(project_root() / "src" / "analytics_identity", first_steps()[:1])  # the zip-import fix alone
+    boot = boot_module(first_steps()[:1])  # the zip-import fix alone
     outcome = json.loads(run_script(SCRIPT, pyodide_folder(), tmp_path, boot).stdout)
     assert outcome["patched"] == outcome["stock"]
     assert outcome["stock"]["both"].endswith("both.py")  # the stale bytecode is passed over, as before

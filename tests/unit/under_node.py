@@ -39,7 +39,7 @@ def loader_stdlib_file(folder: Path, work: Path, steps: list[tuple[str, str]] | 
     """The loader's standard library (tooling/stdlib_sources.py) made from ``folder``'s, with the boot's ``steps``
     (all of them by default), and a file of it in ``work`` for Node."""
     stock = (folder / "python_stdlib.zip").read_bytes()
-    boot = boot_module(project_root() / "src" / "analytics_identity", bootstrap_steps(stock) if steps is None else steps)
+    boot = boot_module(bootstrap_steps(stock) if steps is None else steps)
     stdlib = loader_stdlib(stock, boot)
     (work / "python_stdlib.zip").write_bytes(stdlib)
     return stdlib, work / "python_stdlib.zip"

@@ -14,8 +14,7 @@ The build records those sources by starting the runtime under Node as the
 loader does (``boot_code.mjs``), with an empty table that notes each miss,
 then compiles them with that same CPython; the loader's standard library
 carries the table as the module :data:`MODULE`, whose ``compiled`` the
-patched ``dataclasses`` and ``collections`` ask first (and ``annotationlib``
-its ``code``)
+patched ``dataclasses``, ``collections`` and ``annotationlib`` ask
 (``tooling/stdlib_sources.py``). A source it does not hold (a class the
 page makes later, a table older than the code) is compiled as before and
 noted in ``missed``, which ``tests/e2e/test_boot_set.py`` reads. An
@@ -43,9 +42,9 @@ EMPTY = marshal.dumps({})
 
 _SOURCE = '''"""Code the standard library generates while the runtime boots, compiled by the build.
 
-Made by analytics_identity/tooling/boot_code.py: the patched ``dataclasses``
-and ``collections`` ask ``compiled`` before they compile what they generate,
-and ``annotationlib`` asks ``code``.
+Made by analytics_identity/tooling/boot_code.py: the patched ``dataclasses``,
+``collections`` and ``annotationlib`` ask ``compiled`` for the code of what they
+generate.
 """
 
 import marshal
@@ -56,18 +55,13 @@ missed = []
 
 
 def compiled(mode, source):
-    """The code of ``source`` for ``exec`` or ``eval`` (``mode``), or ``source`` itself when the table has none."""
+    """The code of ``source`` for ``exec`` or ``eval`` (``mode``) as ``compile(source, "<string>", mode)`` makes
+    it: the table's, or compiled here when the table has none."""
     code = _CODE.get((mode, source))
     if code is None:
         missed.append((mode, source))
-        return source
+        return compile(source, "<string>", mode)
     return code
-
-
-def code(mode, source):
-    """The code of ``source`` as ``compile(source, "<string>", mode)`` makes it: the table's, or compiled here."""
-    held = compiled(mode, source)
-    return compile(held, "<string>", mode) if held is source else held
 '''
 
 

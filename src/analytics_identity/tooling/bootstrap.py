@@ -38,10 +38,12 @@ from pathlib import Path
 from .bootset import boot_modules, boot_sources, top_level_imports
 
 __all__ = ["ARGS", "BOOTSTRAP", "BOOTSTRAP_FILE", "IN_STEPS", "MODULE", "RECORDER", "SETTINGS", "SITE", "boot_module",
-           "bootstrap_steps", "first_steps", "package_in_steps", "recorded", "zip_fix"]
+           "bootstrap_steps", "first_steps", "package_in_steps", "recorded"]
 
 #: The boot's steps' module in the loader's standard library.
 MODULE = "_analytics_identity_boot"
+#: The zip-import fix the first step installs (run in the browser, it ships in the module).
+_ZIPIMPORTS = Path(__file__).parents[1] / "browser" / "zipimports.py"
 
 #: Python's command line in the loader: start without ``site``.
 ARGS = ("-S",)
@@ -151,10 +153,10 @@ def package_in_steps(name: str, sources: Mapping[str, str]) -> list[tuple[str, s
     return [("start", name), *(("import", module) for module in order), ("finish", name)]
 
 
-def zip_fix(package: Path) -> str:
+def _zip_fix() -> str:
     """``browser/zipimports.py`` without its docstring and its ``from __future__`` import (which would import
     ``__future__`` ahead of the boot's one-module steps; Python 3.14 evaluates annotations lazily)."""
-    tree = ast.parse((package / "browser" / "zipimports.py").read_text())
+    tree = ast.parse(_ZIPIMPORTS.read_text())
     body = tree.body[1:] if ast.get_docstring(tree) is not None else tree.body
     tree.body = [node for node in body if not (isinstance(node, ast.ImportFrom) and node.module == "__future__")]
     return ast.unparse(tree)
@@ -212,9 +214,9 @@ steps = _taken(__STEPS__)
 '''
 
 
-def boot_module(package: Path, steps: list[tuple[str, str]]) -> str:
+def boot_module(steps: list[tuple[str, str]]) -> str:
     """The source of :data:`MODULE`: the zip-import fix, then ``steps`` (:func:`bootstrap_steps`) as a generator
     that takes one each time it is asked for the next."""
     header = ('"""The Python the loader runs before the bootstrap of Pyodide, a step per task: made by\n'
               'analytics_identity/tooling/bootstrap.py from browser/zipimports.py and the steps of the boot.\n"""\n')
-    return header + zip_fix(package) + "\n" + _RUNNER.replace("__STEPS__", repr([tuple(step) for step in steps]))
+    return header + _zip_fix() + "\n" + _RUNNER.replace("__STEPS__", repr(steps))

@@ -167,7 +167,7 @@ def loader_python(pyodide_dir: Path, wheel: Path, cache: Path) -> tuple[bytes, d
     """
     package = Path(__file__).parents[1]
     stock = (pyodide_dir / "python_stdlib.zip").read_bytes()
-    boot = boot_module(package, bootstrap_steps(stock))
+    boot = boot_module(bootstrap_steps(stock))
     recording = loader_stdlib(stock, boot)
     modules = import_order(package, "analytics_identity.browser.install")
     code = boot_code(pyodide_dir, recording, SETTINGS, modules, wheel, cache)

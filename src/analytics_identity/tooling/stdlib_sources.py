@@ -117,9 +117,9 @@ PRECOMPILED: dict[str, list[_Patch]] = {
     ],
     # typing compiles each string annotation of a NamedTuple's fields when the class is made.
     "annotationlib.py": [
-        (re.compile(r"^import types\n", re.M), r"\g<0>" + f"from {MODULE} import code as _code\n"),
+        (re.compile(r"^import types\n", re.M), r"\g<0>" + _ASK),
         (re.compile(r'^(            self\.__code__ = )compile\((_rewrite_star_unpack\(arg\)), "<string>", "eval"\)\n', re.M),
-         r'\1_code("eval", \2)\n'),
+         r'\1_compiled("eval", \2)\n'),
     ],
 }
 

@@ -8,6 +8,7 @@ BiDi-only session is opened there. Only the handful of commands the tests use.
 from __future__ import annotations
 
 import base64
+import collections
 import itertools
 import json
 import re
@@ -39,6 +40,11 @@ class Firefox(Engine):
                                                        open_timeout=config.ENGINE_START_TIMEOUT_S))
         self.ids = itertools.count(1)
         self.answers: dict[int, dict[str, Any]] = {}
+        # Events that arrive while one is handled wait for it: a handler's own commands (getData,
+        # failRequest...) would otherwise handle the next interception inside it, one level deeper each
+        # time (a RecursionError once, 130 interceptions on a loaded machine).
+        self.pending: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
+        self.handling = False
         self.command("session.new", {"capabilities": {}})
         self.stack.callback(self.end)
         self.tab = self.command("browsingContext.getTree", {"maxDepth": 0})["contexts"][0]["context"]
@@ -77,7 +83,14 @@ class Firefox(Engine):
         if message.get("id") is not None:
             self.answers[message["id"]] = message
         elif message.get("type") == "event":
-            self.event(message["method"], message["params"])
+            self.pending.append((message["method"], message["params"]))
+            if not self.handling:
+                self.handling = True
+                try:
+                    while self.pending:
+                        self.event(*self.pending.popleft())
+                finally:
+                    self.handling = False
         return True
 
     def event(self, method: str, params: dict[str, Any]) -> None:

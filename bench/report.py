@@ -272,7 +272,7 @@ def markdown(results: dict[str, Any]) -> str:
     browsers = ", ".join(filter(None, [meta["browser"], *(e["browser"] for e in (results.get("engines") or {}).values())]))
     head = [
         "# Benchmark results\n",
-        f"`make bench`, {meta['date']}: {meta['runs']} rounds, {browsers}, {meta['cpus']} CPUs "
+        f"`make bench`, {meta['date']}: {meta['runs']} rounds in Chromium ({meta.get('engineRuns', meta['runs'])} in the other engines), {browsers}, {meta['cpus']} CPUs "
         f"(load average {meta['loadavg']} at start, {meta.get('loadavgEnd', '?')} once the browsers were done), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
         "Each cell: median (min–max).\n",
         engines_section(results),

@@ -18,7 +18,11 @@ bench/engines.py then takes cold and warm ready of the first two (and
 ``snippet-immediate``) in WebKit and Firefox too (``--engines``).
 
 Pages are visited round-robin, so the noise of a shared machine hits them
-alike, and every figure is the median, min and max over ``--runs`` rounds.
+alike, in the reverse order every other round (each page is not always the
+one that follows stock Pyodide's closing browser), and every figure is the
+median, min and max over ``--runs`` rounds: 9 in Chromium, whose ready rows
+the targets compare (on this two-core machine the medians of 5 swung by
+±150 ms from run to run), and ``--engine-runs`` (5) in the other engines.
 Each round launches a fresh on-disk profile: the first visit is cold (empty
 HTTP cache, no cookies), the second is warm (HTTP cache and storage kept; an
 incognito context would keep no file over ~6 MB and refetch the wasm). On our
@@ -164,11 +168,11 @@ def cpython_core(repeat: int) -> dict[str, dict[str, Any]]:
 
 
 def measure_pages(names: list[str], runs: int, base_url: str, started: float) -> dict[str, list[dict[str, Any]]]:
-    """Round-robin over the pages, ``runs`` rounds."""
+    """Round-robin over the pages, ``runs`` rounds, every other one in the reverse order."""
     rounds: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with sync_playwright() as pw:
         for i in range(runs):
-            for name in names:
+            for name in names[::-1] if i % 2 else names:
                 rounds[name].append(one_round(pw, base_url, name))
             log(f"round {i + 1}/{runs} done ({time.monotonic() - started:.0f} s)")
     return rounds
@@ -198,7 +202,9 @@ def loading_figures(runs: int, out: Path, results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="rounds per page (default 5)")
+    parser.add_argument("--runs", type=int, default=9, help="rounds per page in Chromium (default 9)")
+    parser.add_argument("--engine-runs", type=int, default=5,
+                        help="rounds per page in each other engine (default 5)")
     parser.add_argument("--pages", default="pyodide,snippet,snippet-immediate,analytics-next,plain",
                         help="comma-separated, from " + ", ".join(PAGES))
     parser.add_argument("--engines", default="chromium," + ",".join(engines.ENGINES),
@@ -231,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         with serve(static.parent / "events.sqlite3", static, brotli_mounts(Path(tmp))) as base_url:
             rounds = measure_pages(names, args.runs, base_url, started) if chromium else {}
             urls = {name: base_url + PAGES[name].format(runtime=build["runtime"]) for name in names}
-            in_engines = engines.measure(others, urls, args.runs, log)
+            in_engines = engines.measure(others, urls, args.engine_runs, log)
             lighthouse_raw = lighthouse.measure(base_url, args.lighthouse_runs, config.EXECUTABLE_PATH, config.ARGS,
                                                 log) if chromium and args.lighthouse_runs > 0 else None
         wheel_bytes = (static / build["wheel"]).stat().st_size
@@ -245,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "meta": {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "runs": args.runs, "browser": browser_version and f"Chromium {browser_version}", "cpus": os.cpu_count(),
+            "runs": args.runs, "engineRuns": args.engine_runs, "browser": browser_version and f"Chromium {browser_version}", "cpus": os.cpu_count(),
             "loadavg": loadavg, "loadavgEnd": loadavg_end, "runtime": BUILD["runtime"],
             "wheel": BUILD["wheel"], "python": platform.python_version(),
             "iterations_per_call": {label: n for label, _, n in CALLS},

@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 
 
 def test_the_bench_reports_cold_and_warm_ready_in_each_engine_next_to_stock_pyodide(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "bench/run.py", "--engines", "chromium,webkit,firefox", "--runs", "1",
+    subprocess.run([sys.executable, "bench/run.py", "--engines", "chromium,webkit,firefox", "--runs", "1", "--engine-runs", "1",
                     "--pages", "pyodide,snippet-immediate", "--lighthouse-runs", "0", "--out", str(tmp_path)],
                    cwd=ROOT, check=True, timeout=900, stdout=subprocess.DEVNULL)
     results = json.loads((tmp_path / "results.json").read_text())

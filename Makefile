@@ -87,7 +87,7 @@ unit: deps
 e2e: build
 	$(PY) -m pytest tests/e2e
 
-# `make bench BENCH_ARGS="--runs 1 --lighthouse-runs 1"` for a quick check of the harness;
+# `make bench BENCH_ARGS="--runs 1 --engine-runs 1 --lighthouse-runs 1"` for a quick check of the harness;
 # `--engines chromium,webkit,firefox` (the default) picks the browsers (docs/benchmarks.md).
 bench: build
 	$(PY) bench/run.py $(BENCH_ARGS)

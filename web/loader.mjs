@@ -59,6 +59,23 @@ function pageLoaded(idle) {
   });
 }
 
+// Resolves once the page has drawn its next frame (in the task after that
+// frame's animation callbacks, so after its paint): at once for a page that is
+// not shown, which draws none, and after `FRAME_WAIT` ms at the latest (a
+// render-blocking stylesheet, an iframe the browser does not draw). The
+// default mode's first work (the Cache Storage look-up, the unzip worker's
+// start, the downloads' requests) waits for it: run before the page's first
+// paint, it held that paint back ~20-30 ms, and the boot gets ready no later
+// (docs/loading.md, step 38).
+function nextFrame() {
+  return new Promise((resolve) => {
+    if (document.visibilityState !== "visible") return resolve();
+    requestAnimationFrame(() => setTimeout(resolve));
+    setTimeout(resolve, FRAME_WAIT);
+  });
+}
+const FRAME_WAIT = 250;
+
 // Calls `callback` once the browser is idle, at most `timeout` ms later.
 // WebKit has no requestIdleCallback (docs/engines.md): there, at the next task.
 function whenIdle(callback, timeout) {
@@ -251,6 +268,7 @@ export async function start(writeKey, options) {
     options = window.analytics._loadOptions = { ...options, disable: false };
     new WebAssembly.Module(EMPTY_MODULE);
     const immediate = options.loadMode === "immediate";
+    if (!immediate) await nextFrame();
     // A saved start says this browser booted this very build before and
     // kept what this visit starts from (saved.mjs).
     const inWorker = snapshots(options) ? unzipInWorker() : undefined;

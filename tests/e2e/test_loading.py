@@ -190,6 +190,41 @@ def test_default_boot_waits_for_the_load_event_while_the_download_overlaps_the_p
     assert not errors.console and not errors.page
 
 
+#: What the default mode's first work asks for: the saved start's worker and the runtime's files.
+FIRST_WORK = r"/pyodide-[^/]*-loader-[^/]*/|\.zip$|\.whl$"
+
+
+def test_the_default_mode_asks_for_nothing_before_the_pages_first_frame(
+    page: Page, base_url: str, held: list[Route]
+) -> None:
+    """Run before the page's first paint, the loader's look-up, worker and downloads held that paint back;
+    they wait for the page's first frame (loader.mjs ``nextFrame``), and the boot still overlaps the load."""
+    page.add_init_script("requestAnimationFrame(() => { window.firstFrame = performance.now(); });")
+    with page.expect_request(lambda request: request.url.endswith("/pyodide.asm.wasm")):
+        page.goto(base_url + "/test-pages/loading.html", wait_until="commit")
+    assert page.evaluate("document.readyState") != "complete"
+    release(held)
+    wait_ready(page)
+    first_frame, asked = page.evaluate("""(pattern) => [window.firstFrame,
+        performance.getEntriesByType("resource").filter((e) => new RegExp(pattern).test(e.name)).map((e) => e.startTime)]""",
+                                       FIRST_WORK)
+    assert first_frame > 0 and len(asked) >= 3
+    assert min(asked) >= first_frame
+
+
+def test_a_page_that_draws_no_frame_boots_all_the_same(page: Page, base_url: str, held: list[Route]) -> None:
+    """A page the browser does not draw (no animation frame comes) is not kept waiting for one."""
+    page.add_init_script("window.requestAnimationFrame = () => 0;")
+    errors = Errors(page)
+    # Polled on a timer: Playwright polls on animation frames by default.
+    with page.expect_request(lambda request: request.url.endswith("/pyodide.asm.wasm")):
+        page.goto(base_url + "/test-pages/loading.html", wait_until="commit")
+    release(held)
+    page.wait_for_function("window.analytics.initialized === true", polling=100, timeout=config.BOOT_TIMEOUT_MS)
+    assert page.evaluate("analytics.user().anonymousId()")
+    assert not errors.console and not errors.page
+
+
 def test_immediate_mode_boots_while_the_page_is_still_loading(page: Page, base_url: str, held: list[Route]) -> None:
     with page.expect_request(lambda request: request.url.endswith("/pyodide.mjs")):
         page.goto(base_url + "/test-pages/loading.html?mode=immediate", wait_until="commit")

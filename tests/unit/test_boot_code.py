@@ -23,7 +23,7 @@ import pytest
 from analytics_identity.tooling.boot_code import EMPTY, MODULE, boot_code
 from analytics_identity.tooling.build import build_stdlib, build_wheel, loader_python, project_root
 from analytics_identity.tooling.stdlib_sources import PRECOMPILED, patched
-from analytics_identity.tooling.vendored import copy_vendored
+from analytics_identity.tooling.vendored import copy_scripts
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -96,8 +96,7 @@ def test_the_loaders_boot_compiles_nothing(loader: tuple[Path, Path, bytes, dict
     folder, wheel, stdlib, settings, modules = loader
     runtime = tmp_path / "runtime"
     runtime.mkdir()
-    for name in ("pyodide.mjs", "pyodide.asm.mjs"):
-        copy_vendored(folder / name, runtime / name)
+    copy_scripts(folder, runtime)
     for name in ("pyodide.asm.wasm", "pyodide-lock.json"):
         (runtime / name).symlink_to(folder / name)
     # As bytecode, as the build ships it (and keeps it in its cache): sources would be compiled on import.

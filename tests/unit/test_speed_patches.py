@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics_identity.tooling.vendored import COMPILE_HINT, copy_vendored
+from analytics_identity.tooling.vendored import copy_scripts
 from tests.unit.under_node import pyodide_folder, run_script
 
 SCRIPT = r"""
@@ -92,7 +92,7 @@ def patched(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("speed")
     runtime = work / "runtime"
     shutil.copytree(pyodide_folder(), runtime)
-    copy_vendored(pyodide_folder() / "pyodide.asm.mjs", runtime / "pyodide.asm.mjs", COMPILE_HINT)
+    copy_scripts(pyodide_folder(), runtime)
     text = (runtime / "pyodide.asm.mjs").read_text()
     assert "wasmFunctionModules" in text and "lazyMainExports" in text
     return {**json.loads(run_script(SCRIPT, runtime, work).stdout), "symbols": symbols(runtime, work)}

@@ -33,7 +33,7 @@ from .onefile import bundle
 from .page_api import render
 from .runtime import bytecode_for, locate, project_root
 from .stdlib_sources import loader_stdlib
-from .vendored import COMPILE_HINT, PYODIDE_VERSION, copy_pyscript, copy_vendored
+from .vendored import PYODIDE_VERSION, copy_pyscript, copy_scripts
 
 __all__ = ["CPYTHON_ONLY", "browser_sources", "build_static", "build_stdlib", "build_wheel", "compile_bytecode",
            "loader_python", "project_root", "ships"]
@@ -243,11 +243,9 @@ def build_static(out: Path, root: Path | None = None, *, compress: bool = True,
         shutil.rmtree(out)
     runtime = out / f"pyodide-{PYODIDE_VERSION}"
     runtime.mkdir(parents=True)
-    for name in PYODIDE_FILES[:-1]:
-        if name.endswith(".mjs"):
-            copy_vendored(node_pyodide / name, runtime / name, COMPILE_HINT if name == "pyodide.asm.mjs" else "")
-        else:
-            shutil.copyfile(node_pyodide / name, runtime / name)
+    copy_scripts(node_pyodide, runtime)
+    for name in ("pyodide.asm.wasm", "python_stdlib.zip"):  # the lock is written below, patched
+        shutil.copyfile(node_pyodide / name, runtime / name)
     shutil.copyfile(micropip, runtime / micropip.name)
     (runtime / "pyodide-lock.json").write_text(_patched_lock(node_pyodide / "pyodide-lock.json", micropip))
     worker = without_comment_lines(bundle(web / "snapshot-worker.mjs"))

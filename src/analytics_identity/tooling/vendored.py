@@ -154,6 +154,13 @@ def copy_vendored(source: Path, target: Path, header: str = "") -> None:
     target.write_text(text)
 
 
+def copy_scripts(source: Path, target: Path) -> None:
+    """Pyodide's two scripts from its npm folder ``source`` into the runtime folder ``target``, as the build ships
+    them: patched, and ``pyodide.asm.mjs`` with its compile hint first. One function for the build and the tests
+    that run the shipped scripts."""
+    for name in ("pyodide.mjs", "pyodide.asm.mjs"):
+        copy_vendored(source / name, target / name, COMPILE_HINT if name == "pyodide.asm.mjs" else "")
+
 
 def copy_pyscript(package: Path, out: Path) -> None:
     """PyScript's browser files (no source maps), kept offline."""

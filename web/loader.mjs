@@ -67,6 +67,7 @@ function pageLoaded(idle) {
 // start, the downloads' requests) waits for it: run before the page's first
 // paint, it held that paint back ~20-30 ms, and the boot gets ready no later
 // (docs/loading.md, step 38).
+const FRAME_WAIT = 250;
 function nextFrame() {
   return new Promise((resolve) => {
     if (document.visibilityState !== "visible") return resolve();
@@ -74,7 +75,6 @@ function nextFrame() {
     setTimeout(resolve, FRAME_WAIT);
   });
 }
-const FRAME_WAIT = 250;
 
 // Calls `callback` once the browser is idle, at most `timeout` ms later.
 // WebKit has no requestIdleCallback (docs/engines.md): there, at the next task.

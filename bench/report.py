@@ -270,9 +270,10 @@ def markdown(results: dict[str, Any]) -> str:
 
     meta = results["meta"]
     browsers = ", ".join(filter(None, [meta["browser"], *(e["browser"] for e in (results.get("engines") or {}).values())]))
+    others = f" ({meta['engineRuns']} in the other engines)" if results.get("engines") else ""
     head = [
         "# Benchmark results\n",
-        f"`make bench`, {meta['date']}: {meta['runs']} rounds in Chromium ({meta.get('engineRuns', meta['runs'])} in the other engines), {browsers}, {meta['cpus']} CPUs "
+        f"`make bench`, {meta['date']}: {meta['runs']} rounds in Chromium{others}, {browsers}, {meta['cpus']} CPUs "
         f"(load average {meta['loadavg']} at start, {meta.get('loadavgEnd', '?')} once the browsers were done), Pyodide runtime `{meta['runtime']}`, all from 127.0.0.1. "
         "Each cell: median (min–max).\n",
         engines_section(results),
